@@ -1,0 +1,48 @@
+# scmon: the usual targets. `make test` is what CI runs (see .ci/run).
+GO          ?= go
+STATICCHECK_VERSION := v0.8.2
+GOBIN       ?= $(shell $(GO) env GOPATH)/bin
+STATICCHECK := $(GOBIN)/staticcheck
+PKGS        := ./...
+
+.PHONY: all build test check fmt vet lint unit bench sample seeds clean
+
+all: build
+
+build:
+	$(GO) build -o bin/scmon ./cmd/scmon
+
+## sample: run the report on the built-in sample center
+sample:
+	$(GO) run ./cmd/scmon report
+
+## test: everything CI runs: formatting, vet, staticcheck, the race-enabled tests
+test: check unit
+
+check: fmt vet lint
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+lint: $(STATICCHECK)
+	$(STATICCHECK) $(PKGS)
+
+unit:
+	$(GO) test -race -count=1 $(PKGS)
+
+## bench: the Go benchmarks of the readers, the classifier and the engine
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./collector ./classify ./usage | tee bench.txt
+
+## seeds: regenerate the sample center's job log
+seeds:
+	$(GO) run ./seeds/gen
+
+clean:
+	rm -rf bin bench.txt

@@ -1,0 +1,158 @@
+// Package ingest connects record readers, the classifier and the usage
+// store: it reads inputs, classifies each allocation, stores it, and counts
+// what it skipped and why, so that a bad line never changes a figure
+// silently.
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/scmon/scmon/classify"
+	"github.com/scmon/scmon/collector"
+	"github.com/scmon/scmon/job"
+	"github.com/scmon/scmon/usage"
+)
+
+// Input is one FORMAT:PATH pair.
+type Input struct {
+	Format string
+	Path   string
+}
+
+// String returns the FORMAT:PATH form.
+func (in Input) String() string { return in.Format + ":" + in.Path }
+
+// Options configure loading.
+type Options struct {
+	// Location is the zone of wall-clock timestamps in the inputs.
+	Location *time.Location
+	// Cluster names the cluster of records that carry none.
+	Cluster string
+	// Clusters lists the clusters the capacity knows. When it holds one
+	// name, records of any other cluster are counted as that cluster (a
+	// dump's cluster name often differs from the inventory's).
+	Clusters []string
+	// Fields is the sacct field list of headerless dumps.
+	Fields []string
+	// Strict makes the first skipped line fatal.
+	Strict bool
+	// Classifier decides each allocation's class.
+	Classifier classify.Classifier
+	// Logger receives one warning per skipped line (up to MaxLogged).
+	Logger *slog.Logger
+}
+
+// MaxLogged bounds the skipped lines logged one by one per input; all are
+// counted.
+const MaxLogged = 20
+
+// Stats says what loading one input did.
+type Stats struct {
+	Input   Input
+	Records int64
+	// Skipped counts skipped lines by reason (collector.Reasons).
+	Skipped map[string]int64
+	// Notes counts what the reader repaired or ignored without skipping.
+	Notes map[string]int
+	// Renamed counts records counted under the inventory's cluster name.
+	Renamed int64
+	// Errors holds the first skipped lines' messages.
+	Errors []string
+	// Capacity is the input's own capacity hint (SWF header), if any.
+	Capacity *collector.CapacityHint
+	// WindowFromSubmit is the format's default window rule.
+	WindowFromSubmit bool
+}
+
+// SkippedTotal sums Skipped.
+func (s *Stats) SkippedTotal() int64 {
+	var n int64
+	for _, v := range s.Skipped {
+		n += v
+	}
+	return n
+}
+
+// Load reads one input into store.
+func Load(store *usage.Store, in Input, opts Options) (*Stats, error) {
+	r, c, err := collector.Open(in.Format, in.Path, collector.Options{Location: opts.Location, Cluster: opts.Cluster, Fields: opts.Fields})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	f, _ := collector.LookupFormat(in.Format)
+	st, err := LoadReader(store, r, in, opts)
+	if st != nil {
+		st.WindowFromSubmit = f.WindowFromSubmit
+	}
+	return st, err
+}
+
+// LoadReader reads every record of r into store.
+func LoadReader(store *usage.Store, r collector.Reader, in Input, opts Options) (*Stats, error) {
+	if opts.Classifier == nil {
+		return nil, errors.New("load: no classifier")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	st := &Stats{Input: in, Skipped: map[string]int64{}}
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var le *collector.LineError
+		if errors.As(err, &le) {
+			if opts.Strict {
+				return st, fmt.Errorf("strict mode: %w", le)
+			}
+			st.Skipped[le.Reason]++
+			if len(st.Errors) < MaxLogged {
+				st.Errors = append(st.Errors, le.Error())
+				log.Warn("skipped line", "file", le.File, "line", le.Line, "field", le.Field, "reason", le.Reason, "err", le.Err)
+			}
+			continue
+		}
+		if err != nil {
+			return st, fmt.Errorf("read %s: %w", in, err)
+		}
+		rename(rec, opts.Clusters, st)
+		if err := store.Add(rec, opts.Classifier.Classify(rec)); err != nil {
+			if opts.Strict {
+				return st, fmt.Errorf("strict mode: %s:%d: %w", rec.Source, rec.Line, err)
+			}
+			st.Skipped[collector.ReasonRecord]++
+			if len(st.Errors) < MaxLogged {
+				st.Errors = append(st.Errors, fmt.Sprintf("%s:%d: %v", rec.Source, rec.Line, err))
+			}
+			continue
+		}
+		st.Records++
+	}
+	if n, ok := r.(collector.Noter); ok {
+		st.Notes = n.Notes()
+	}
+	if h, ok := r.(interface {
+		Capacity() *collector.CapacityHint
+	}); ok {
+		st.Capacity = h.Capacity()
+	}
+	return st, nil
+}
+
+func rename(rec *job.Record, clusters []string, st *Stats) {
+	if len(clusters) != 1 || slices.Contains(clusters, rec.Cluster) {
+		return
+	}
+	if rec.Cluster != "" {
+		st.Renamed++
+	}
+	rec.Cluster = clusters[0]
+}

@@ -1,0 +1,348 @@
+// Package report turns the engine's resource-seconds into the figures
+// people read: hours, utilization, AI share with its bounds, per class, per
+// group and per period, and renders them as a table, JSON or CSV.
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/scmon/scmon/accel"
+	"github.com/scmon/scmon/capacity"
+	"github.com/scmon/scmon/classify"
+	"github.com/scmon/scmon/usage"
+)
+
+// Window is the reported interval.
+type Window struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Rule says how the window was chosen.
+	Rule     string  `json:"rule"`
+	Timezone string  `json:"timezone"`
+	Hours    float64 `json:"hours"`
+}
+
+// Resource is one resource's capacity, allocation and utilization.
+type Resource struct {
+	CapacityHours  float64 `json:"capacity_hours"`
+	AllocatedHours float64 `json:"allocated_hours"`
+	// Utilization is allocated / capacity in 0..1, clamped at 1 when the
+	// allocation exceeds the capacity (OversubscribedHours says by how much).
+	Utilization         float64 `json:"utilization"`
+	OversubscribedHours float64 `json:"oversubscribed_hours,omitempty"`
+}
+
+// Accelerators adds the split by kind and by model.
+type Accelerators struct {
+	Resource
+	ByKind  map[string]Resource `json:"by_kind"`
+	ByModel map[string]Model    `json:"by_model,omitempty"`
+}
+
+// Model is one accelerator model's figures.
+type Model struct {
+	Kind   string `json:"kind"`
+	Vendor string `json:"vendor,omitempty"`
+	Resource
+}
+
+// Share is the AI share per basis: AI / allocated, with unknown jobs
+// counted out (the share) and counted in (the upper bound).
+type Share struct {
+	CPU              float64 `json:"cpu"`
+	Accelerator      float64 `json:"accelerator"`
+	Billing          float64 `json:"billing"`
+	CPUUpper         float64 `json:"cpu_upper"`
+	AcceleratorUpper float64 `json:"accelerator_upper"`
+	BillingUpper     float64 `json:"billing_upper"`
+}
+
+// Class is one class's allocation.
+type Class struct {
+	Jobs             int64   `json:"jobs"`
+	CPUHours         float64 `json:"cpu_hours"`
+	AcceleratorHours float64 `json:"accelerator_hours"`
+	BillingHours     float64 `json:"billing_hours"`
+	NodeHours        float64 `json:"node_hours"`
+}
+
+// Headline is the pair of figures the center publishes, on its primary basis.
+type Headline struct {
+	Basis       capacity.Basis `json:"basis"`
+	Utilization float64        `json:"utilization"`
+	AIShare     float64        `json:"ai_share"`
+	AIShareUp   float64        `json:"ai_share_upper"`
+	// AIOfCapacity is utilization x AI share: the AI part of the capacity.
+	AIOfCapacity float64 `json:"ai_of_capacity"`
+}
+
+// Figures are the figures of the window, a group or a period.
+type Figures struct {
+	CPU         Resource         `json:"cpu"`
+	Nodes       Resource         `json:"nodes"`
+	Accelerator Accelerators     `json:"accelerator"`
+	Billing     Resource         `json:"billing"`
+	AIShare     Share            `json:"ai_share"`
+	Classes     map[string]Class `json:"classes"`
+	// HasCapacity is false where capacity has no meaning (a group by
+	// account): then capacity and utilization are zero.
+	HasCapacity bool `json:"has_capacity"`
+}
+
+// Group is one row of a grouped report.
+type Group struct {
+	Keys map[string]string `json:"keys"`
+	Figures
+	Series []Period `json:"series,omitempty"`
+}
+
+// Period is one bucket of a series.
+type Period struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	Figures
+}
+
+// Input describes one input read.
+type Input struct {
+	Input   string           `json:"input"`
+	Records int64            `json:"records"`
+	Skipped map[string]int64 `json:"skipped"`
+	Notes   map[string]int   `json:"notes,omitempty"`
+	Errors  []string         `json:"errors,omitempty"`
+}
+
+// Unmapped is a generic resource the accelerator table does not know.
+type Unmapped struct {
+	GRES  string  `json:"gres"`
+	Hours float64 `json:"hours"`
+}
+
+// Report is the whole answer of `scmon report`.
+type Report struct {
+	Title      string     `json:"title"`
+	Window     Window     `json:"window"`
+	Capacity   string     `json:"capacity_source"`
+	Inputs     []Input    `json:"inputs"`
+	Headline   Headline   `json:"headline"`
+	Figures               // cpu, nodes, accelerator, billing, ai_share, classes
+	By         []string   `json:"by,omitempty"`
+	Groups     []Group    `json:"groups,omitempty"`
+	Every      string     `json:"every,omitempty"`
+	Series     []Period   `json:"series,omitempty"`
+	Unmapped   []Unmapped `json:"unmapped_gres,omitempty"`
+	Skipped    int64      `json:"skipped_lines"`
+	Duplicates int64      `json:"duplicate_records"`
+	Warnings   []string   `json:"warnings,omitempty"`
+	NoCapacity *Class     `json:"no_capacity,omitempty"`
+}
+
+// Meta is what Build needs beside the engine's result.
+type Meta struct {
+	Title     string
+	Rule      string
+	Location  *time.Location
+	Inventory *capacity.Inventory
+	Inputs    []Input
+	Stats     usage.Stats
+	By        []usage.Key
+	Every     usage.Period
+	Primary   capacity.Basis
+}
+
+const hour = 3600.0
+
+// Build assembles the report.
+func Build(res *usage.Result, m Meta) *Report {
+	loc := m.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	r := &Report{
+		Title: m.Title,
+		Window: Window{From: res.From.In(loc), To: res.To.In(loc), Rule: m.Rule, Timezone: loc.String(),
+			Hours: res.To.Sub(res.From).Hours()},
+		Inputs:     m.Inputs,
+		Every:      string(m.Every),
+		Duplicates: m.Stats.Duplicates,
+	}
+	if m.Inventory != nil {
+		r.Capacity = m.Inventory.Source
+	}
+	for _, k := range m.By {
+		r.By = append(r.By, string(k))
+	}
+	for _, in := range m.Inputs {
+		for _, n := range in.Skipped {
+			r.Skipped += n
+		}
+	}
+	r.Figures = figures(&res.Figures, res.Devices, &r.Warnings, "window")
+	for _, b := range res.Series {
+		r.Series = append(r.Series, Period{From: b.From.In(loc), To: b.To.In(loc), Figures: figures(&b.Figures, res.Devices, &r.Warnings, b.From.In(loc).Format("2006-01-02 15:04"))})
+	}
+	for _, g := range res.Groups {
+		keys := map[string]string{}
+		for i, k := range m.By {
+			keys[string(k)] = g.Values[i]
+		}
+		gr := Group{Keys: keys, Figures: figures(&g.Figures, res.Devices, nil, "")}
+		for _, b := range g.Series {
+			gr.Series = append(gr.Series, Period{From: b.From.In(loc), To: b.To.In(loc), Figures: figures(&b.Figures, res.Devices, nil, "")})
+		}
+		r.Groups = append(r.Groups, gr)
+	}
+	total := res.Allocated.Total()
+	for i, d := range res.Devices {
+		if i == 0 || d.Known || total.Device[i] == 0 {
+			continue
+		}
+		r.Unmapped = append(r.Unmapped, Unmapped{GRES: d.Model, Hours: float64(total.Device[i]) / hour})
+	}
+	if len(r.Unmapped) > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d generic resource(s) are not in the accelerator table and are not counted as accelerators: %v (add an accelerators rule to count them)", len(r.Unmapped), unmappedNames(r.Unmapped)))
+	}
+	if len(res.NoCapacityClusters) > 0 {
+		c := class(&res.NoCapacity)
+		r.NoCapacity = &c
+		r.Warnings = append(r.Warnings, fmt.Sprintf("clusters %v are not in the inventory: their %.1f core-hours are counted as allocated nowhere", res.NoCapacityClusters, c.CPUHours))
+	}
+	basis := m.Primary
+	if basis == "" {
+		basis = capacity.BasisCores
+	}
+	r.Headline = headline(basis, &r.Figures)
+	return r
+}
+
+func unmappedNames(u []Unmapped) []string {
+	out := make([]string, len(u))
+	for i, x := range u {
+		out[i] = x.GRES
+	}
+	return out
+}
+
+func headline(basis capacity.Basis, f *Figures) Headline {
+	h := Headline{Basis: basis}
+	switch basis {
+	case capacity.BasisBilling:
+		h.Utilization, h.AIShare, h.AIShareUp = f.Billing.Utilization, f.AIShare.Billing, f.AIShare.BillingUpper
+	case capacity.BasisAccelerator:
+		h.Utilization, h.AIShare, h.AIShareUp = f.Accelerator.Utilization, f.AIShare.Accelerator, f.AIShare.AcceleratorUpper
+	case capacity.BasisNodes:
+		h.Utilization, h.AIShare, h.AIShareUp = f.Nodes.Utilization, f.AIShare.CPU, f.AIShare.CPUUpper
+	default:
+		h.Utilization, h.AIShare, h.AIShareUp = f.CPU.Utilization, f.AIShare.CPU, f.AIShare.CPUUpper
+	}
+	h.AIOfCapacity = h.Utilization * h.AIShare
+	return h
+}
+
+func ratio(a, b float64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return a / b
+}
+
+func resource(capSec, allocSec float64, hasCap bool, name, where string, warn *[]string) Resource {
+	r := Resource{AllocatedHours: allocSec / hour}
+	if !hasCap {
+		return r
+	}
+	r.CapacityHours = capSec / hour
+	r.Utilization = ratio(allocSec, capSec)
+	if allocSec > capSec && capSec >= 0 && allocSec > 0 {
+		r.OversubscribedHours = (allocSec - capSec) / hour
+		r.Utilization = math.Min(r.Utilization, 1)
+		if warn != nil {
+			*warn = append(*warn, fmt.Sprintf("%s: %s allocation exceeds capacity by %.1f h (oversubscribed or capacity too small); utilization shown as 100%%", where, name, r.OversubscribedHours))
+		}
+	}
+	return r
+}
+
+func class(a *usage.Amount) Class {
+	return Class{Jobs: a.Jobs, CPUHours: float64(a.CoreSeconds) / hour, AcceleratorHours: float64(a.AccelSeconds) / hour,
+		BillingHours: a.BillingSeconds / hour, NodeHours: float64(a.NodeSeconds) / hour}
+}
+
+func figures(f *usage.Figures, devs []usage.Device, warn *[]string, where string) Figures {
+	total := f.Allocated.Total()
+	ai := f.Allocated.AI()
+	unk := &f.Allocated[classify.Unknown]
+	out := Figures{Classes: map[string]Class{}, HasCapacity: f.Capacity != nil}
+	hostCap := f.Capacity != nil && f.CoreCapacity
+	var capT = f.Capacity
+	if capT == nil {
+		capT = &capacity.Totals{}
+	}
+	out.CPU = resource(float64(capT.CoreSeconds), float64(total.CoreSeconds), hostCap, "cpu", where, warn)
+	out.Nodes = resource(float64(capT.NodeSeconds), float64(total.NodeSeconds), hostCap, "node", where, warn)
+	out.Billing = resource(capT.BillingSeconds, total.BillingSeconds, hostCap && capT.BillingSeconds > 0, "billing", where, warn)
+	out.Accelerator.Resource = resource(float64(capT.AccelSeconds), float64(total.AccelSeconds), f.Capacity != nil, "accelerator", where, warn)
+
+	// By kind and model: allocation from the store's devices, capacity
+	// from the inventory's.
+	kindAlloc, kindCap := map[string]float64{}, map[string]float64{}
+	type mk struct{ kind, vendor, model string }
+	modelAlloc, modelCap := map[mk]float64{}, map[mk]float64{}
+	for i, d := range devs {
+		if i == 0 || !d.Known || i >= len(total.Device) {
+			continue
+		}
+		kindAlloc[d.Kind] += float64(total.Device[i])
+		modelAlloc[mk{d.Kind, d.Vendor, modelName(d.Device)}] += float64(total.Device[i])
+	}
+	for d, s := range capT.ByDevice {
+		kindCap[d.Kind] += float64(s)
+		modelCap[mk{d.Kind, d.Vendor, modelName(d)}] += float64(s)
+	}
+	out.Accelerator.ByKind = map[string]Resource{}
+	for _, k := range accel.Kinds {
+		if f.Capacity != nil || kindAlloc[k] > 0 {
+			out.Accelerator.ByKind[k] = resource(kindCap[k], kindAlloc[k], f.Capacity != nil, k, where, warn)
+		}
+	}
+	keys := map[mk]bool{}
+	for k := range modelAlloc {
+		keys[k] = true
+	}
+	for k := range modelCap {
+		keys[k] = true
+	}
+	if len(keys) > 0 {
+		out.Accelerator.ByModel = map[string]Model{}
+		sorted := make([]mk, 0, len(keys))
+		for k := range keys {
+			sorted = append(sorted, k)
+		}
+		sort.Slice(sorted, func(i, j int) bool { return sorted[i].model < sorted[j].model })
+		for _, k := range sorted {
+			out.Accelerator.ByModel[k.model] = Model{Kind: k.kind, Vendor: k.vendor, Resource: resource(modelCap[k], modelAlloc[k], f.Capacity != nil, k.model, where, warn)}
+		}
+	}
+	out.AIShare = Share{
+		CPU:              ratio(float64(ai.CoreSeconds), float64(total.CoreSeconds)),
+		Accelerator:      ratio(float64(ai.AccelSeconds), float64(total.AccelSeconds)),
+		Billing:          ratio(ai.BillingSeconds, total.BillingSeconds),
+		CPUUpper:         ratio(float64(ai.CoreSeconds+unk.CoreSeconds), float64(total.CoreSeconds)),
+		AcceleratorUpper: ratio(float64(ai.AccelSeconds+unk.AccelSeconds), float64(total.AccelSeconds)),
+		BillingUpper:     ratio(ai.BillingSeconds+unk.BillingSeconds, total.BillingSeconds),
+	}
+	for _, c := range classify.Classes {
+		out.Classes[c.String()] = class(&f.Allocated[c])
+	}
+	return out
+}
+
+func modelName(d accel.Device) string {
+	if d.Model == "" {
+		return d.Kind + " (unspecified)"
+	}
+	return d.Model
+}

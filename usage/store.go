@@ -1,0 +1,329 @@
+// Package usage is the accounting engine: it holds allocations in a compact
+// in-memory form and attributes their resource-seconds (cores, nodes,
+// accelerators by kind and model, billing units) to any window, grouping
+// and time series, by overlap with the window, in exact integer seconds.
+//
+// The engine knows nothing of input formats or rules: it takes job records
+// with the classifier's decision already made, and an inventory to compare
+// them with.
+package usage
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/scmon/scmon/accel"
+	"github.com/scmon/scmon/classify"
+	"github.com/scmon/scmon/job"
+)
+
+// openEnd marks an allocation that has not ended.
+const openEnd = math.MaxUint32
+
+// Job is one allocation in compact form: 44 bytes, strings interned.
+// Times are Unix seconds (0 = not set; End = openEnd while running).
+type Job struct {
+	Submit, Start, End uint32
+	Cores, Nodes       uint32
+	// Accels is the accelerator count of the job's single device; a job
+	// holding several devices keeps them in the store's overflow table.
+	Accels    uint32
+	Account   uint32
+	User      uint32
+	Rules     uint32
+	Cluster   uint16
+	Partition uint16
+	Device    uint16
+	Class     classify.Class
+	State     job.State
+}
+
+const (
+	noDevice    = 0
+	multiDevice = math.MaxUint16
+)
+
+// Device is an entry of the store's device table: an accelerator, or a
+// generic resource that the accelerator table does not know (Known false),
+// kept so that the report can show it rather than drop it.
+type Device struct {
+	accel.Device
+	GRESName, GRESType string
+	Known              bool
+}
+
+// DeviceCount is a count of one device of the store's device table.
+type DeviceCount struct {
+	Device uint16
+	Count  uint32
+}
+
+// Stats counts what loading did.
+type Stats struct {
+	// Records is the number of allocation records offered.
+	Records int64
+	// Duplicates were records already held (same run read twice): the
+	// newer one replaced the older, nothing was added.
+	Duplicates int64
+	// NeverStarted records hold no resources (pending, cancelled before
+	// start); they are kept for job counts of the class table only.
+	NeverStarted int64
+	// IgnoredGRES counts generic resources that are not accelerators.
+	IgnoredGRES int64
+}
+
+// Store holds allocations. It is not safe for concurrent mutation; a
+// query may run concurrently with other queries once loading is done.
+type Store struct {
+	table *accel.Table
+
+	strs   []string
+	strIdx map[string]uint32
+	devs   []Device
+	devIdx map[Device]uint16
+	rules  [][]string
+	ruleIx map[string]uint32
+
+	jobs  []Job
+	multi map[uint32][]DeviceCount
+	dedup map[uint64]uint32
+
+	minSubmit, minStart, maxTime uint32
+	stats                        Stats
+	sealed                       bool
+}
+
+// NewStore returns an empty store that maps GRES with table (nil: defaults).
+func NewStore(table *accel.Table) *Store {
+	if table == nil {
+		table = accel.Default()
+	}
+	s := &Store{
+		table:  table,
+		strIdx: map[string]uint32{},
+		devIdx: map[Device]uint16{},
+		ruleIx: map[string]uint32{},
+		multi:  map[uint32][]DeviceCount{},
+		dedup:  map[uint64]uint32{},
+	}
+	s.str("")                         // label 0 is the empty string
+	s.devs = append(s.devs, Device{}) // device 0 is "none"
+	s.ruleIx[""] = 0
+	s.rules = append(s.rules, nil)
+	s.minSubmit, s.minStart = math.MaxUint32, math.MaxUint32
+	return s
+}
+
+func (s *Store) str(v string) uint32 {
+	if i, ok := s.strIdx[v]; ok {
+		return i
+	}
+	i := uint32(len(s.strs))
+	s.strs = append(s.strs, v)
+	s.strIdx[v] = i
+	return i
+}
+
+// Label returns an interned label by index.
+func (s *Store) Label(i uint32) string { return s.strs[i] }
+
+// Rules returns the ids of the rules that decided job j's class.
+func (s *Store) Rules(j *Job) []string { return s.rules[j.Rules] }
+
+// Devices returns the device table; index 0 is "no device".
+func (s *Store) Devices() []Device { return s.devs }
+
+// Jobs returns the allocations held. The slice must not be modified.
+func (s *Store) Jobs() []Job { return s.jobs }
+
+// Stats returns what loading counted.
+func (s *Store) Stats() Stats { return s.stats }
+
+// Len returns the number of allocations held.
+func (s *Store) Len() int { return len(s.jobs) }
+
+func (s *Store) device(d Device) (uint16, error) {
+	if i, ok := s.devIdx[d]; ok {
+		return i, nil
+	}
+	if len(s.devs) >= multiDevice-1 {
+		return 0, fmt.Errorf("more than %d distinct devices", multiDevice-2)
+	}
+	i := uint16(len(s.devs))
+	s.devs = append(s.devs, d)
+	s.devIdx[d] = i
+	return i, nil
+}
+
+func unix(t time.Time) (uint32, error) {
+	if t.IsZero() {
+		return 0, nil
+	}
+	u := t.Unix()
+	if u <= 0 || u >= openEnd {
+		return 0, fmt.Errorf("time %s is outside 1970-2106", t.UTC().Format(time.RFC3339))
+	}
+	return uint32(u), nil
+}
+
+func count32(n int64, what string) (uint32, error) {
+	if n < 0 || n > math.MaxUint32 {
+		return 0, fmt.Errorf("%s %d is out of range", what, n)
+	}
+	return uint32(n), nil
+}
+
+// Add stores one allocation with its classification. A record whose key
+// was already added replaces the earlier one (a later poll of the same run,
+// or the same line read twice) and is counted as a duplicate.
+func (s *Store) Add(r *job.Record, d classify.Decision) error {
+	if s.sealed {
+		return fmt.Errorf("add %s: the store is sealed", r.JobID)
+	}
+	s.stats.Records++
+	var j Job
+	var err error
+	if j.Submit, err = unix(r.Submit); err != nil {
+		return err
+	}
+	if j.Start, err = unix(r.Start); err != nil {
+		return err
+	}
+	if j.End, err = unix(r.End); err != nil {
+		return err
+	}
+	if j.Start == 0 {
+		j.End = 0
+		s.stats.NeverStarted++
+	} else if j.End == 0 {
+		j.End = openEnd
+	}
+	if j.Cores, err = count32(r.Cores, "cores"); err != nil {
+		return err
+	}
+	if j.Nodes, err = count32(r.Nodes, "nodes"); err != nil {
+		return err
+	}
+	cl, part := s.str(r.Cluster), s.str(r.Partition)
+	if cl > math.MaxUint16 || part > math.MaxUint16 {
+		return fmt.Errorf("more than %d distinct clusters and partitions", math.MaxUint16)
+	}
+	j.Cluster, j.Partition = uint16(cl), uint16(part)
+	j.Account, j.User = s.str(r.Account), s.str(r.User)
+	j.Class, j.State = d.Class, r.State
+	key := strings.Join(d.Rules, "\x00")
+	ri, ok := s.ruleIx[key]
+	if !ok {
+		ri = uint32(len(s.rules))
+		s.rules = append(s.rules, append([]string(nil), d.Rules...))
+		s.ruleIx[key] = ri
+	}
+	j.Rules = ri
+
+	var devs []DeviceCount
+	for _, a := range r.Accels {
+		dev, res := s.table.Lookup(a.Name, a.Type)
+		if res == accel.Ignored {
+			s.stats.IgnoredGRES++
+			continue
+		}
+		entry := Device{Device: dev, GRESName: a.Name, GRESType: a.Type, Known: res == accel.Accelerator}
+		if !entry.Known {
+			entry.Device = accel.Device{Model: strings.Trim(a.Name+":"+a.Type, ":")}
+		}
+		di, err := s.device(entry)
+		if err != nil {
+			return err
+		}
+		c, err := count32(a.Count, "accelerator count")
+		if err != nil {
+			return err
+		}
+		merged := false
+		for k := range devs {
+			if devs[k].Device == di {
+				devs[k].Count += c
+				merged = true
+			}
+		}
+		if !merged && c > 0 {
+			devs = append(devs, DeviceCount{Device: di, Count: c})
+		}
+	}
+
+	h := fnv.New64a()
+	h.Write([]byte(r.Key()))
+	sum := h.Sum64()
+	idx := uint32(len(s.jobs))
+	if prev, ok := s.dedup[sum]; ok && s.jobs[prev].Start == j.Start && s.jobs[prev].Cluster == j.Cluster {
+		s.stats.Duplicates++
+		idx = prev
+		delete(s.multi, idx)
+	} else {
+		s.dedup[sum] = idx
+		s.jobs = append(s.jobs, Job{})
+	}
+	switch len(devs) {
+	case 0:
+		j.Device = noDevice
+	case 1:
+		j.Device, j.Accels = devs[0].Device, devs[0].Count
+	default:
+		j.Device = multiDevice
+		for _, dc := range devs {
+			j.Accels += dc.Count
+		}
+		s.multi[idx] = devs
+	}
+	s.jobs[idx] = j
+
+	if j.Submit != 0 && j.Submit < s.minSubmit {
+		s.minSubmit = j.Submit
+	}
+	if j.Start != 0 && j.Start < s.minStart {
+		s.minStart = j.Start
+	}
+	for _, t := range []uint32{j.Submit, j.Start, j.End} {
+		if t != openEnd && t > s.maxTime {
+			s.maxTime = t
+		}
+	}
+	return nil
+}
+
+// JobDevices returns the devices held by job i (an index into Jobs).
+func (s *Store) JobDevices(i int) []DeviceCount {
+	j := &s.jobs[i]
+	switch j.Device {
+	case noDevice:
+		return nil
+	case multiDevice:
+		return s.multi[uint32(i)]
+	}
+	return []DeviceCount{{Device: j.Device, Count: j.Accels}}
+}
+
+// Span returns the default window of the records: from the first start
+// (or the first submission when fromSubmit is set, as for SWF logs) to the
+// latest time any record names. ok is false for an empty store.
+func (s *Store) Span(fromSubmit bool) (from, to time.Time, ok bool) {
+	lo := s.minStart
+	if fromSubmit && s.minSubmit < lo {
+		lo = s.minSubmit
+	}
+	if lo == math.MaxUint32 || s.maxTime <= lo {
+		return time.Time{}, time.Time{}, false
+	}
+	return time.Unix(int64(lo), 0).UTC(), time.Unix(int64(s.maxTime), 0).UTC(), true
+}
+
+// Seal drops the deduplication index once loading is done, to save memory
+// (about 30 bytes per job). A sealed store refuses further records, since
+// it could no longer recognise duplicates of earlier ones.
+func (s *Store) Seal() {
+	s.dedup = nil
+	s.sealed = true
+}
