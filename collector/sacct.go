@@ -40,7 +40,7 @@ var freeText = map[string]bool{
 
 // sacct column indexes of the fields scmon reads; -1 when absent.
 type sacctColumns struct {
-	jobID, jobIDRaw, cluster, partition, qos, account, user, group          int
+	jobID, jobIDRaw, cluster, partition, qos, account, user, group         int
 	submit, start, end, timelimit, state, exitCode, nnodes, ncpus, reqTRES int
 	allocTRES, nodeList, wckey, workDir, comment, jobName, submitLine      int
 }
@@ -94,20 +94,19 @@ type SacctReader struct {
 	lines *lineReader
 	opts  Options
 
-	started   bool
-	delim     []byte
-	trailing  bool // -p: every line ends with the delimiter
-	fields    []string
-	cols      sacctColumns
-	freeIdx   int // the column that absorbs extra delimiters, or -1
-	pending   *job.Record
-	pendingNo int
-	carry     []byte // a line waiting for its continuation
-	carryNo   int
-	unread    []byte // a line to read again
-	unreadNo  int
-	notes     map[string]int
-	err       error
+	started  bool
+	delim    []byte
+	trailing bool // -p: every line ends with the delimiter
+	fields   []string
+	cols     sacctColumns
+	freeIdx  int // the column that absorbs extra delimiters, or -1
+	pending  *job.Record
+	carry    []byte // a line waiting for its continuation
+	carryNo  int
+	unread   []byte // a line to read again
+	unreadNo int
+	notes    map[string]int
+	err      error
 }
 
 // NewSacctReader returns a reader over r.

@@ -77,7 +77,6 @@ func TestSacctFiles(t *testing.T) {
 	}
 }
 
-
 // TestSacctEdgeCases checks the fields of the hand-made edge cases, one
 // record at a time.
 func TestSacctEdgeCases(t *testing.T) {

@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,8 +17,6 @@ import (
 type localTime struct {
 	T, Alt time.Time
 }
-
-var errNoTime = errors.New("no time")
 
 // parseSlurmTime reads a Slurm timestamp: "YYYY-MM-DDTHH:MM:SS" in loc,
 // RFC 3339 with an offset, or Unix seconds (SLURM_TIME_FORMAT=%s). "Unknown",

@@ -242,4 +242,3 @@ func NodesInventory(nodes []SlurmNode, opts CapacityOptions) (*capacity.Inventor
 	}
 	return &capacity.Inventory{Clusters: []*capacity.Cluster{c}}, nil
 }
-
