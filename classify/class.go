@@ -60,8 +60,11 @@ func ParseClass(s string) (Class, error) {
 // Decision is the outcome of classifying one record: the class and the ids
 // of the rules that fired, in the order they were evaluated.
 type Decision struct {
-	Class Class
-	Rules []string
+	// Class is the decided class.
+	Class Class `json:"class"`
+	// Rules are the ids of the rules that fired: the decisive rule that
+	// decided, or every evidence rule that added to a score.
+	Rules []string `json:"rules"`
 }
 
 // Classifier classifies records. Implementations must be safe for

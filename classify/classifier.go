@@ -1,0 +1,262 @@
+package classify
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/scmon/scmon/accel"
+	"github.com/scmon/scmon/job"
+)
+
+// DefaultCacheSize is the number of evidence signatures a classifier keeps
+// when Options.CacheSize is zero. A center's records repeat a few thousand
+// signatures; the bound only protects a long-running daemon.
+const DefaultCacheSize = 1 << 16
+
+// Options configure a RuleClassifier.
+type Options struct {
+	// Accel resolves GRES names and types to accelerator kinds and models;
+	// nil means accel.Default().
+	Accel *accel.Table
+	// CacheSize bounds the cached signatures: 0 means DefaultCacheSize, a
+	// negative value disables the cache.
+	CacheSize int
+}
+
+// RuleClassifier classifies records with a rule set. Results are cached by
+// the record's evidence signature (the values of the fields the rules
+// read, numeric fields reduced to the interval between the rules'
+// thresholds), so repeated workloads classify in a map lookup. It is safe
+// for concurrent use.
+type RuleClassifier struct {
+	rs    *RuleSet
+	x     extractor
+	hits  []atomic.Uint64
+	cache *sigCache
+}
+
+var _ Classifier = (*RuleClassifier)(nil)
+
+// New returns a classifier for the rule set.
+func New(rs *RuleSet, opts Options) *RuleClassifier {
+	t := opts.Accel
+	if t == nil {
+		t = accel.Default()
+	}
+	c := &RuleClassifier{
+		rs:   rs,
+		x:    extractor{used: rs.used, forced: rs.forced, table: t},
+		hits: make([]atomic.Uint64, len(rs.rules)),
+	}
+	switch {
+	case opts.CacheSize == 0:
+		c.cache = newSigCache(DefaultCacheSize)
+	case opts.CacheSize > 0:
+		c.cache = newSigCache(opts.CacheSize)
+	}
+	return c
+}
+
+// RuleSet returns the rules the classifier applies.
+func (c *RuleClassifier) RuleSet() *RuleSet { return c.rs }
+
+// Classify decides the class of r and counts the rules that fired. The
+// returned Decision's Rules slice is shared between records with the same
+// signature: callers must not modify it.
+func (c *RuleClassifier) Classify(r *job.Record) Decision {
+	var e *cacheEntry
+	if c.cache == nil {
+		e = c.compute(r)
+	} else {
+		var stack [512]byte
+		sig := c.signature(stack[:0], r)
+		e = c.cache.get(sig)
+		if e == nil {
+			e = c.compute(r)
+			c.cache.put(sig, e)
+		}
+	}
+	for _, i := range e.fired {
+		c.hits[i].Add(1)
+	}
+	return e.d
+}
+
+func (c *RuleClassifier) compute(r *job.Record) *cacheEntry {
+	var ev evidence
+	c.x.extract(r, &ev)
+	d := c.rs.decide(&ev)
+	e := &cacheEntry{fired: d.fired, d: Decision{Class: d.class}}
+	if len(d.fired) > 0 {
+		e.d.Rules = make([]string, len(d.fired))
+		for i, idx := range d.fired {
+			e.d.Rules[i] = c.rs.rules[idx].ID
+		}
+	}
+	return e
+}
+
+// HitCounts returns, for every rule of the set, how many classified
+// records it fired on (decided, for a decisive rule; added evidence, for an
+// evidence rule). Rules that never fired are present with zero, so that an
+// exporter emits a closed set. Explain does not count.
+func (c *RuleClassifier) HitCounts() map[string]uint64 {
+	m := make(map[string]uint64, len(c.rs.rules))
+	for i, r := range c.rs.rules {
+		m[r.ID] = c.hits[i].Load()
+	}
+	return m
+}
+
+// CacheStats describes the signature cache.
+type CacheStats struct {
+	// Entries is the number of signatures held.
+	Entries int
+	// Hits and Misses count lookups since the classifier was made.
+	Hits, Misses uint64
+}
+
+// CacheStats returns the cache's figures; all zero when it is disabled.
+func (c *RuleClassifier) CacheStats() CacheStats {
+	if c.cache == nil {
+		return CacheStats{}
+	}
+	return c.cache.stats()
+}
+
+// signature appends the evidence signature of r to buf: every input of
+// extract for the fields in use, length-prefixed, and for numeric fields
+// the bucket between the rules' thresholds instead of the value.
+func (c *RuleClassifier) signature(buf []byte, r *job.Record) []byte {
+	u := c.rs.used
+	if u.has(fCommand) {
+		u |= commandParts
+	}
+	str := func(s string) {
+		s = boundText(s)
+		buf = binary.AppendUvarint(buf, uint64(len(s)))
+		buf = append(buf, s...)
+	}
+	for _, f := range [...]struct {
+		id fieldID
+		s  string
+	}{
+		{fJobName, r.Name}, {fSubmitLine, r.SubmitLine}, {fWorkDir, r.WorkDir},
+		{fComment, r.Comment}, {fWCKey, r.WCKey}, {fAccount, r.Account},
+		{fUser, r.User}, {fGroup, r.Group}, {fCluster, r.Cluster},
+		{fPartition, r.Partition}, {fQOS, r.QOS},
+	} {
+		if u.has(f.id) {
+			str(f.s)
+		}
+	}
+	if u.has(fState) {
+		buf = append(buf, byte(r.State))
+	}
+	if u.has(fStepNames) || u.has(fStepCommands) {
+		steps := boundSteps(r)
+		buf = binary.AppendUvarint(buf, uint64(len(steps)))
+		for _, s := range steps {
+			str(s.Name)
+			str(s.Command)
+		}
+	}
+	if u&accelFields != 0 {
+		if len(c.rs.forced) > 0 {
+			if !u.has(fPartition) {
+				str(r.Partition)
+			}
+			if !u.has(fQOS) {
+				str(r.QOS)
+			}
+		}
+		buf = binary.AppendUvarint(buf, uint64(len(r.Accels)))
+		for _, a := range r.Accels {
+			str(a.Name)
+			str(a.Type)
+			buf = binary.AppendVarint(buf, a.Count)
+		}
+	}
+	for _, f := range [...]fieldID{fNodes, fCores, fElapsed, fTimelimit} {
+		if u.has(f) {
+			buf = binary.AppendVarint(buf, int64(bucket(c.rs.cuts[f], numValue(r, f))))
+		}
+	}
+	return buf
+}
+
+type cacheEntry struct {
+	d     Decision
+	fired []uint16
+}
+
+// sigCache is a sharded map from signature to decision. Readers take a
+// shard's read lock only; a full shard is emptied rather than tracked
+// entry by entry, which keeps hits free of bookkeeping.
+type sigCache struct {
+	seed     maphash.Seed
+	shards   [cacheShards]cacheShard
+	perShard int
+	hits     atomic.Uint64
+	misses   atomic.Uint64
+}
+
+const cacheShards = 32
+
+type cacheShard struct {
+	mu sync.RWMutex
+	m  map[string]*cacheEntry
+	_  [40]byte // keep shards on separate cache lines
+}
+
+func newSigCache(size int) *sigCache {
+	c := &sigCache{seed: maphash.MakeSeed(), perShard: max(1, size/cacheShards)}
+	for i := range c.shards {
+		c.shards[i].m = make(map[string]*cacheEntry)
+	}
+	return c
+}
+
+func (c *sigCache) shard(sig []byte) *cacheShard {
+	return &c.shards[maphash.Bytes(c.seed, sig)%cacheShards]
+}
+
+func (c *sigCache) get(sig []byte) *cacheEntry {
+	s := c.shard(sig)
+	s.mu.RLock()
+	e := s.m[string(sig)]
+	s.mu.RUnlock()
+	if e == nil {
+		c.misses.Add(1)
+	} else {
+		c.hits.Add(1)
+	}
+	return e
+}
+
+func (c *sigCache) put(sig []byte, e *cacheEntry) {
+	s := c.shard(sig)
+	s.mu.Lock()
+	if len(s.m) >= c.perShard {
+		clear(s.m)
+	}
+	s.m[string(sig)] = e
+	s.mu.Unlock()
+}
+
+func (c *sigCache) stats() CacheStats {
+	st := CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load()}
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		st.Entries += len(s.m)
+		s.mu.RUnlock()
+	}
+	return st
+}
+
+// fmtScore renders a score or threshold without trailing zeros.
+func fmtScore(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
