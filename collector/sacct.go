@@ -418,9 +418,10 @@ func (s *SacctReader) parse(cells [][]byte, lineNo int) (rec *job.Record, isStep
 		return fail("ReqTRES", ReasonTRES, err)
 	}
 	used := alloc
-	if c.allocTRES < 0 || (len(get(c.allocTRES)) == 0 && rec.Started() && rec.State != job.StateRunning) {
-		// No allocation recorded (old Slurm, or the column not asked for):
-		// the request is the best evidence of what was held.
+	if len(get(c.allocTRES)) == 0 {
+		// No allocation recorded: a job that has not started (its request
+		// is the demand it places), old Slurm, or the column not asked for
+		// (the request is the best evidence of what was held).
 		used = req
 	}
 	if rec.Cores == 0 && used.hasCPU {

@@ -94,7 +94,9 @@ func WriteTable(w io.Writer, r *Report) error {
 		tw.add(name, hours(res.CapacityHours), hours(res.AllocatedHours), pct(res.Utilization), share, upper)
 	}
 	row("cpu cores", r.CPU, pct(r.AIShare.CPU), pct(r.AIShare.CPUUpper))
-	row("nodes", r.Nodes, "", "")
+	if r.Nodes.AllocatedHours > 0 {
+		row("nodes", r.Nodes, "", "")
+	}
 	row("accelerators", r.Accelerator.Resource, pct(r.AIShare.Accelerator), pct(r.AIShare.AcceleratorUpper))
 	models := make([]string, 0, len(r.Accelerator.ByModel))
 	for m := range r.Accelerator.ByModel {
@@ -120,14 +122,25 @@ func WriteTable(w io.Writer, r *Report) error {
 
 	p("\n")
 	tw = &table{leftKeys: 1}
-	tw.add("Class", "Jobs", "Core h", "Accelerator h", "Billing h", "Share of billing")
-	var totBilling float64
+	tw.add("Class", "Jobs", "Core h", "Accelerator h", "Billing h", "Share of "+basisName(string(r.Headline.Basis)))
+	pick := func(c Class) float64 {
+		switch r.Headline.Basis {
+		case "billing":
+			return c.BillingHours
+		case "accelerator":
+			return c.AcceleratorHours
+		case "nodes":
+			return c.NodeHours
+		}
+		return c.CPUHours
+	}
+	var tot float64
 	for _, c := range r.Classes {
-		totBilling += c.BillingHours
+		tot += pick(c)
 	}
 	for _, c := range classify.Classes {
 		cl := r.Classes[c.String()]
-		tw.add(c.String(), strconv.FormatInt(cl.Jobs, 10), hours(cl.CPUHours), hours(cl.AcceleratorHours), hours(cl.BillingHours), pct(ratio(cl.BillingHours, totBilling)))
+		tw.add(c.String(), strconv.FormatInt(cl.Jobs, 10), hours(cl.CPUHours), hours(cl.AcceleratorHours), hours(cl.BillingHours), pct(ratio(pick(cl), tot)))
 	}
 	if err := tw.write(ew); err != nil {
 		return err

@@ -309,8 +309,10 @@ func figures(f *usage.Figures, devs []usage.Device, warn *[]string, where string
 		}
 	}
 	keys := map[mk]bool{}
-	for k := range modelAlloc {
-		keys[k] = true
+	for k, v := range modelAlloc {
+		if v > 0 {
+			keys[k] = true
+		}
 	}
 	for k := range modelCap {
 		keys[k] = true

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/scmon/scmon/accel"
+	"github.com/scmon/scmon/capacity"
+	"github.com/scmon/scmon/classify"
+	"github.com/scmon/scmon/collector"
+	"github.com/scmon/scmon/ingest"
+	"github.com/scmon/scmon/seeds"
+	"github.com/scmon/scmon/usage"
+)
+
+// sourceFlags are the flags every command reading records shares.
+type sourceFlags struct {
+	inputs   []string
+	capacity string
+	timezone string
+	cluster  string
+	fields   string
+	rules    string
+	strict   bool
+}
+
+// loaded is what reading the inputs produced.
+type loaded struct {
+	sample    bool
+	inventory *capacity.Inventory
+	location  *time.Location
+	table     *accel.Table
+	rules     *classify.RuleSet
+	classer   *classify.RuleClassifier
+	store     *usage.Store
+	stats     []*ingest.Stats
+	fromSub   bool
+}
+
+func parseInput(s string) (ingest.Input, error) {
+	format, path, ok := strings.Cut(s, ":")
+	if !ok || format == "" || path == "" {
+		return ingest.Input{}, usagef("--input %q: want FORMAT:PATH with FORMAT one of %s", s, strings.Join(collector.FormatNames(), ", "))
+	}
+	if _, known := collector.LookupFormat(format); !known {
+		return ingest.Input{}, usagef("--input %q: unknown format %q (known: %s)", s, format, strings.Join(collector.FormatNames(), ", "))
+	}
+	return ingest.Input{Format: format, Path: path}, nil
+}
+
+// load reads capacity and records as the flags say, or the built-in sample
+// center when no input is given.
+func load(f sourceFlags, logger *slog.Logger) (*loaded, error) {
+	l := &loaded{sample: len(f.inputs) == 0}
+	var inputs []ingest.Input
+	for _, s := range f.inputs {
+		in, err := parseInput(s)
+		if err != nil {
+			return nil, err
+		}
+		inputs = append(inputs, in)
+	}
+
+	if f.timezone != "" {
+		loc, err := time.LoadLocation(f.timezone)
+		if err != nil {
+			return nil, usagef("--timezone: %v", err)
+		}
+		l.location = loc
+	}
+
+	// Capacity first: its zone and accelerator rules apply to the records.
+	switch {
+	case f.capacity != "":
+		format, path, ok := strings.Cut(f.capacity, ":")
+		if !ok || format == "" || path == "" {
+			return nil, usagef("--capacity %q: want FORMAT:PATH with FORMAT one of %s", f.capacity, strings.Join(collector.CapacityFormatNames(), ", "))
+		}
+		inv, err := collector.LoadCapacity(format, path, collector.CapacityOptions{Location: l.location, Cluster: f.cluster})
+		if err != nil {
+			return nil, err
+		}
+		l.inventory = inv
+	case l.sample:
+		inv, err := collector.ParseInventory(strings.NewReader(string(seeds.Inventory())), "built-in sample inventory", collector.CapacityOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("built-in sample: %w", err)
+		}
+		inv.Source = "built-in sample inventory (seeds/inventory.yaml)"
+		l.inventory = inv
+	}
+	if l.location == nil {
+		l.location = time.UTC
+		if l.inventory != nil && len(l.inventory.Clusters) == 1 {
+			l.location = l.inventory.Clusters[0].Location
+		}
+	}
+	var rules []accel.Rule
+	if l.inventory != nil {
+		rules = l.inventory.AccelRules
+	}
+	table, err := accel.NewTable(rules)
+	if err != nil {
+		return nil, err
+	}
+	l.table = table
+
+	if f.rules != "" {
+		rs, err := classify.LoadRules(f.rules)
+		if err != nil {
+			return nil, err
+		}
+		l.rules = rs
+	} else {
+		rs, err := classify.DefaultRules()
+		if err != nil {
+			return nil, err
+		}
+		l.rules = rs
+	}
+	l.rules = l.rules.WithForced(forcedFromInventory(l.inventory))
+	l.classer = classify.New(l.rules, classify.Options{Accel: table})
+
+	var clusters []string
+	if l.inventory != nil {
+		for _, c := range l.inventory.Clusters {
+			clusters = append(clusters, c.Name)
+		}
+	}
+	var fields []string
+	if f.fields != "" {
+		fields = strings.Split(f.fields, ",")
+	}
+	opts := ingest.Options{Location: l.location, Cluster: f.cluster, Clusters: clusters, Fields: fields,
+		Strict: f.strict, Classifier: l.classer, Logger: logger}
+	l.store = usage.NewStore(table)
+	if l.sample {
+		st, err := loadSample(l.store, opts)
+		if err != nil {
+			return nil, err
+		}
+		l.stats = append(l.stats, st)
+		return l, nil
+	}
+	for _, in := range inputs {
+		st, err := ingest.Load(l.store, in, opts)
+		if err != nil {
+			return nil, err
+		}
+		l.stats = append(l.stats, st)
+		l.fromSub = l.fromSub || st.WindowFromSubmit
+	}
+	if l.inventory == nil {
+		l.inventory = hintInventory(l.stats, f.cluster)
+		if l.inventory != nil && f.timezone == "" {
+			l.location = l.inventory.Clusters[0].Location
+		}
+	}
+	return l, nil
+}
+
+func loadSample(store *usage.Store, opts ingest.Options) (*ingest.Stats, error) {
+	zr, err := collector.MaybeGzip(strings.NewReader(string(seeds.SacctLog())))
+	if err != nil {
+		return nil, fmt.Errorf("built-in sample log: %w", err)
+	}
+	name := "built-in sample log (seeds/sample.sacct.gz)"
+	r := collector.NewSacctReader(zr, collector.Options{Name: name, Location: opts.Location, Cluster: seeds.ClusterName})
+	return ingest.LoadReader(store, r, ingest.Input{Format: "slurm-sacct", Path: name}, opts)
+}
+
+// forcedFromInventory turns the inventory's forced-accelerator partitions
+// into classifier declarations.
+func forcedFromInventory(inv *capacity.Inventory) []classify.ForcedAccelerators {
+	if inv == nil {
+		return nil
+	}
+	var out []classify.ForcedAccelerators
+	for _, c := range inv.Clusters {
+		for _, p := range c.Partitions {
+			if p.ForcedAccelerators {
+				out = append(out, classify.ForcedAccelerators{Partition: p.Name})
+			}
+		}
+	}
+	return out
+}
+
+// hintInventory builds a capacity from the inputs' own hints (the SWF
+// header's MaxProcs) when no capacity is given.
+func hintInventory(stats []*ingest.Stats, cluster string) *capacity.Inventory {
+	for _, st := range stats {
+		h := st.Capacity
+		if h == nil || h.Cores <= 0 {
+			continue
+		}
+		loc := h.Location
+		if loc == nil {
+			loc = time.UTC
+		}
+		// The header gives processors, not nodes of known size: one
+		// "machine" of MaxProcs cores.
+		g := &capacity.NodeGroup{Name: "machine", Cores: h.Cores, Steps: []capacity.Step{{Nodes: 1}}}
+		inv := &capacity.Inventory{Source: fmt.Sprintf("%s (%s: %d processors)", st.Input, h.Source, h.Cores),
+			Clusters: []*capacity.Cluster{{Name: cluster, Location: loc, NodeGroups: []*capacity.NodeGroup{g}}}}
+		if inv.Validate() != nil {
+			return nil
+		}
+		return inv
+	}
+	return nil
+}
+
+// parseTime reads RFC 3339, YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD in loc.
+func parseTime(flag, s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, usagef("--%s %q: want RFC 3339, YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD", flag, s)
+}
+
+func newLogger(w io.Writer, quiet bool) *slog.Logger {
+	level := slog.LevelWarn
+	if quiet {
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
