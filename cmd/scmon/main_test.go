@@ -50,7 +50,7 @@ type jsonReport struct {
 	Groups []struct {
 		Keys map[string]string
 	}
-	Series []struct{ From string }
+	Series  []struct{ From string }
 	Skipped int64 `json:"skipped_lines"`
 }
 
