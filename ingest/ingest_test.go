@@ -12,7 +12,9 @@ import (
 
 type fixed classify.Class
 
-func (f fixed) Classify(*job.Record) classify.Decision { return classify.Decision{Class: classify.Class(f)} }
+func (f fixed) Classify(*job.Record) classify.Decision {
+	return classify.Decision{Class: classify.Class(f)}
+}
 
 const dump = `JobID|Cluster|Start|End|NCPUS|State
 1|east|2026-01-01T00:00:00|2026-01-01T01:00:00|4|COMPLETED
