@@ -224,3 +224,13 @@ func (r *Record) AccelCount(name string) int64 {
 	}
 	return n
 }
+
+// MarshalText writes the state's name, so that JSON carries "COMPLETED"
+// rather than a number.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a state name as ParseState does.
+func (s *State) UnmarshalText(b []byte) error {
+	*s = ParseState(string(b))
+	return nil
+}
