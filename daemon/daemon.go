@@ -1,0 +1,611 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/scmon/scmon/accel"
+	"github.com/scmon/scmon/capacity"
+	"github.com/scmon/scmon/classify"
+	"github.com/scmon/scmon/jobstore"
+	"github.com/scmon/scmon/job"
+	"github.com/scmon/scmon/snapshot"
+	"github.com/scmon/scmon/source"
+	"github.com/scmon/scmon/usage"
+)
+
+// Options configure a Daemon.
+type Options struct {
+	// ConfigPath is the configuration file, read again on reload; empty
+	// means no file (defaults and environment only).
+	ConfigPath string
+	// Env is the environment for SCMON_* overrides; nil means os.Environ().
+	Env []string
+	// Logger receives the daemon's logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Version and Revision label the build.
+	Version, Revision string
+	// Sources builds the sources of a configuration; nil means
+	// BuildSources. Tests inject stand-ins here.
+	Sources func(*Config, *Runtime) ([]source.JobSource, []source.NodeSource, error)
+}
+
+// Runtime is what a configuration turns into: immutable, swapped whole on
+// reload.
+type Runtime struct {
+	Config    *Config
+	Hash      string
+	Inventory *capacity.Inventory
+	Table     *accel.Table
+	Rules     *classify.RuleSet
+	Classer   *classify.RuleClassifier
+	Location  *time.Location
+	// Shift is how far the built-in sample was moved to end at start.
+	Shift time.Duration
+	// SampleEnd is the end of the shifted sample.
+	SampleEnd time.Time
+
+	now    func() time.Time
+	logger *slog.Logger
+}
+
+// Daemon collects, stores and publishes.
+type Daemon struct {
+	opts Options
+	log  *slog.Logger
+	now  func() time.Time
+
+	store    jobstore.Store
+	tempDir  string
+	rt       atomic.Pointer[Runtime]
+	snap     atomic.Pointer[snapshot.Snapshot]
+	ready    atomic.Bool
+	notReady atomic.Value // string
+
+	// mu guards the in-memory engine and the per-source state below.
+	mu       sync.RWMutex
+	mem      *usage.Store
+	pending  map[string][]*job.Record
+	complete map[string]time.Time
+	origin   time.Time
+	nodes    *nodeLedger
+	health   map[string]*sourceHealth
+	lastRule map[string]string // source -> rules hash of its classification
+
+	published  map[string]float64 // counters as last published: never lower
+	rebuild    chan struct{}
+	reloadReq  chan chan error
+	lastReload snapshot.ConfigState
+	cancelSrc  context.CancelFunc
+	srcDone    sync.WaitGroup
+}
+
+type sourceHealth struct {
+	kind        string
+	up          bool
+	lastSuccess time.Time
+	lastRecord  time.Time
+	records     map[string]float64
+	pollSeconds float64
+	polls       float64
+	failures    float64
+	lastError   string
+}
+
+// New prepares a daemon from its configuration; Run starts it.
+func New(cfg *Config, raw []byte, opts Options) (*Daemon, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Env == nil {
+		opts.Env = os.Environ()
+	}
+	if opts.Sources == nil {
+		opts.Sources = BuildSources
+	}
+	d := &Daemon{
+		opts: opts, log: opts.Logger, now: opts.Now,
+		pending: map[string][]*job.Record{}, complete: map[string]time.Time{},
+		health: map[string]*sourceHealth{}, lastRule: map[string]string{},
+		published: map[string]float64{}, rebuild: make(chan struct{}, 1),
+		reloadReq: make(chan chan error),
+	}
+	d.notReady.Store("starting")
+	rt, err := d.newRuntime(cfg, raw)
+	if err != nil {
+		return nil, err
+	}
+	d.rt.Store(rt)
+	d.lastReload = snapshot.ConfigState{LastReloadSuccess: true, LastReload: d.now(), Hash: rt.Hash}
+	return d, nil
+}
+
+// Runtime returns the configuration in force.
+func (d *Daemon) Runtime() *Runtime { return d.rt.Load() }
+
+// Snapshot returns the figures last published (never nil after Run has
+// published the first one).
+func (d *Daemon) Snapshot() *snapshot.Snapshot { return d.snap.Load() }
+
+// Ready reports whether the daemon serves figures, and why not.
+func (d *Daemon) Ready() (bool, string) {
+	if d.ready.Load() {
+		return true, ""
+	}
+	return false, d.notReady.Load().(string)
+}
+
+// Run opens the store, rebuilds the figures from it, starts the sources and
+// serves until ctx ends. It returns the first fatal error.
+func (d *Daemon) Run(ctx context.Context) error {
+	rt := d.rt.Load()
+	if err := d.openStore(ctx, rt.Config.Store); err != nil {
+		return err
+	}
+	defer d.closeStore()
+	d.notReady.Store("loading the job store")
+	start := d.now()
+	n, err := d.rebuildMemory(ctx, rt)
+	if err != nil {
+		return err
+	}
+	d.log.Info("job store loaded", "records", n, "seconds", d.now().Sub(start).Seconds())
+	d.publish()
+	d.ready.Store(true)
+
+	srcCtx, cancel := context.WithCancel(ctx)
+	d.cancelSrc = cancel
+	if err := d.startSources(srcCtx, rt); err != nil {
+		cancel()
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			d.stopSources()
+			return nil
+		case <-d.rebuild:
+			d.publish()
+		case reply := <-d.reloadReq:
+			reply <- d.reload(ctx)
+		}
+	}
+}
+
+// Reload reads the configuration file again and applies it. A bad
+// configuration is refused and the one in force kept.
+func (d *Daemon) Reload(ctx context.Context) error {
+	reply := make(chan error, 1)
+	select {
+	case d.reloadReq <- reply:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (d *Daemon) reload(ctx context.Context) error {
+	cfg, raw, err := LoadConfig(d.opts.ConfigPath, d.opts.Env)
+	if err == nil {
+		var rt *Runtime
+		rt, err = d.newRuntime(cfg, raw)
+		if err == nil {
+			old := d.rt.Load()
+			if rt.Config.Store != old.Config.Store {
+				err = fmt.Errorf("store: changing the job store needs a restart (in force: %s)", redact(old.Config.Store))
+			} else {
+				d.stopSources()
+				d.rt.Store(rt)
+				if rt.Rules != old.Rules {
+					if _, rerr := d.rebuildMemory(ctx, rt); rerr != nil {
+						err = rerr
+					}
+				}
+				srcCtx, cancel := context.WithCancel(ctx)
+				d.cancelSrc = cancel
+				if serr := d.startSources(srcCtx, rt); serr != nil && err == nil {
+					err = serr
+				}
+			}
+		}
+	}
+	d.mu.Lock()
+	if err != nil {
+		d.lastReload.LastReloadSuccess = false
+		d.log.Error("config reload refused", "err", err)
+	} else {
+		d.lastReload = snapshot.ConfigState{LastReloadSuccess: true, LastReload: d.now(), Hash: d.rt.Load().Hash}
+		d.log.Info("config reloaded", "hash", d.lastReload.Hash)
+	}
+	d.mu.Unlock()
+	d.publish()
+	return err
+}
+
+func redact(dsn string) string {
+	if i := indexAt(dsn); i >= 0 {
+		return "postgres://…" + dsn[i:]
+	}
+	return dsn
+}
+
+func indexAt(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '@' {
+			return i
+		}
+	}
+	return -1
+}
+
+func (d *Daemon) openStore(ctx context.Context, dsn string) error {
+	if dsn == "memory" {
+		dir, err := os.MkdirTemp("", "scmon-memory-")
+		if err != nil {
+			return fmt.Errorf("memory store: %w", err)
+		}
+		d.tempDir = dir
+		dsn = "sqlite://" + filepath.Join(dir, "scmon.db")
+	} else if !isPostgres(dsn) {
+		path := filepath.Dir(trimSQLite(dsn))
+		if err := os.MkdirAll(path, 0o750); err != nil {
+			return fmt.Errorf("data directory: %w", err)
+		}
+	}
+	st, err := jobstore.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	d.store = st
+	return nil
+}
+
+func isPostgres(dsn string) bool {
+	return len(dsn) > 11 && (dsn[:11] == "postgres://" || (len(dsn) > 13 && dsn[:13] == "postgresql://"))
+}
+
+func trimSQLite(dsn string) string {
+	const p = "sqlite://"
+	if len(dsn) > len(p) && dsn[:len(p)] == p {
+		dsn = dsn[len(p):]
+	}
+	for i := 0; i < len(dsn); i++ {
+		if dsn[i] == '?' {
+			return dsn[:i]
+		}
+	}
+	return dsn
+}
+
+func (d *Daemon) closeStore() {
+	if d.store != nil {
+		if err := d.store.Close(); err != nil {
+			d.log.Error("close job store", "err", err)
+		}
+	}
+	if d.tempDir != "" {
+		os.RemoveAll(d.tempDir)
+	}
+}
+
+// rebuildMemory loads every stored record into a new in-memory engine,
+// classified with the runtime's rules; when a stored decision differs, the
+// store is reclassified too so that job-level answers agree.
+func (d *Daemon) rebuildMemory(ctx context.Context, rt *Runtime) (int, error) {
+	mem := usage.NewStore(rt.Table)
+	differ := 0
+	var origin time.Time
+	err := d.store.Scan(ctx, func(r *job.Record, stored classify.Decision) error {
+		dec := rt.Classer.Classify(r)
+		if dec.Class != stored.Class || !equalRules(dec.Rules, stored.Rules) {
+			differ++
+		}
+		if !r.Start.IsZero() && (origin.IsZero() || r.Start.Before(origin)) {
+			origin = r.Start
+		}
+		return mem.Add(r, dec)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("load job store: %w", err)
+	}
+	if differ > 0 {
+		n, err := d.store.Reclassify(ctx, rt.Classer.Classify)
+		if err != nil {
+			return 0, fmt.Errorf("reclassify job store: %w", err)
+		}
+		d.log.Info("stored records reclassified with the rules in force", "changed", n)
+	}
+	d.mu.Lock()
+	d.mem = mem
+	if d.origin.IsZero() || (!origin.IsZero() && origin.Before(d.origin)) {
+		d.origin = origin
+	}
+	d.mu.Unlock()
+	return mem.Len(), nil
+}
+
+func equalRules(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *Daemon) startSources(ctx context.Context, rt *Runtime) error {
+	jobs, nodes, err := d.opts.Sources(rt.Config, rt)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	for _, s := range jobs {
+		if d.health[s.Name()] == nil {
+			d.health[s.Name()] = &sourceHealth{kind: kindOf(s), records: map[string]float64{}}
+		}
+	}
+	for _, s := range nodes {
+		if d.health[s.Name()] == nil {
+			d.health[s.Name()] = &sourceHealth{kind: "nodes", records: map[string]float64{}}
+		}
+	}
+	if len(nodes) > 0 && d.nodes == nil {
+		d.nodes = newNodeLedger(rt.Table)
+	}
+	d.mu.Unlock()
+	for _, s := range jobs {
+		d.srcDone.Add(1)
+		go func() {
+			defer d.srcDone.Done()
+			d.runJobSource(ctx, s, intervalOf(rt.Config, s.Name()))
+		}()
+	}
+	for _, s := range nodes {
+		d.srcDone.Add(1)
+		go func() {
+			defer d.srcDone.Done()
+			d.runNodeSource(ctx, s, intervalOf(rt.Config, s.Name()))
+		}()
+	}
+	return nil
+}
+
+func (d *Daemon) stopSources() {
+	if d.cancelSrc != nil {
+		d.cancelSrc()
+	}
+	d.srcDone.Wait()
+}
+
+// kinder is implemented by sources that say what they are.
+type kinder interface{ Kind() string }
+
+func kindOf(s source.JobSource) string {
+	if k, ok := s.(kinder); ok {
+		return k.Kind()
+	}
+	return "jobs"
+}
+
+func (d *Daemon) requestRebuild() {
+	select {
+	case d.rebuild <- struct{}{}:
+	default:
+	}
+}
+
+func sleepCtx(ctx context.Context, dt time.Duration) bool {
+	t := time.NewTimer(dt)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// runJobSource polls a job source until ctx ends: poll, classify, commit
+// records and cursor together, then follow in memory.
+func (d *Daemon) runJobSource(ctx context.Context, s source.JobSource, every time.Duration) {
+	name := s.Name()
+	backoff := every
+	for {
+		more, err := d.pollOnce(ctx, s)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := every
+		switch {
+		case err != nil:
+			d.log.Warn("poll failed", "source", name, "err", err)
+			wait = backoff
+			if backoff < 10*every {
+				backoff *= 2
+			}
+		case more:
+			wait = 0
+			backoff = every
+		default:
+			backoff = every
+		}
+		if wait > 0 && !sleepCtx(ctx, wait) {
+			return
+		}
+	}
+}
+
+// envelope wraps a source's cursor with the time up to which the source
+// was complete, so that a restart resumes both.
+type envelope struct {
+	Complete time.Time `json:"complete"`
+	Cursor   []byte    `json:"cursor,omitempty"`
+}
+
+func (d *Daemon) pollOnce(ctx context.Context, s source.JobSource) (more bool, err error) {
+	name := s.Name()
+	rt := d.rt.Load()
+	raw, _, err := d.store.Cursor(ctx, name)
+	if err != nil {
+		return false, d.fail(name, fmt.Errorf("read cursor: %w", err), 0)
+	}
+	env, err := decodeEnvelope(raw)
+	if err != nil {
+		return false, d.fail(name, err, 0)
+	}
+	start := time.Now()
+	b, err := s.Poll(ctx, env.Cursor)
+	took := time.Since(start).Seconds()
+	if err != nil {
+		return false, d.fail(name, err, took)
+	}
+	decs := make([]classify.Decision, len(b.Records))
+	for i, r := range b.Records {
+		decs[i] = rt.Classer.Classify(r)
+	}
+	complete := b.Complete
+	if complete.Before(env.Complete) {
+		complete = env.Complete
+	}
+	cur, err := encodeEnvelope(envelope{Complete: complete, Cursor: b.Cursor})
+	if err != nil {
+		return false, d.fail(name, err, took)
+	}
+	res, err := d.store.Apply(ctx, jobstore.Batch{Source: name, Cursor: cur, Records: b.Records, Decisions: decs})
+	if err != nil {
+		return false, d.fail(name, fmt.Errorf("commit: %w", err), took)
+	}
+	var newest time.Time
+	d.mu.Lock()
+	for i, r := range b.Records {
+		if err := d.mem.Add(r, decs[i]); err != nil {
+			d.log.Warn("record not counted", "source", name, "job", r.JobID, "err", err)
+		}
+		for _, t := range []time.Time{r.Submit, r.Start, r.End} {
+			if t.After(newest) {
+				newest = t
+			}
+		}
+		if !r.Start.IsZero() && (d.origin.IsZero() || r.Start.Before(d.origin)) {
+			d.origin = r.Start
+		}
+	}
+	if b.Pending != nil {
+		d.pending[name] = b.Pending
+	}
+	d.complete[name] = complete
+	h := d.health[name]
+	h.up, h.lastSuccess, h.lastError = true, d.now(), ""
+	h.polls++
+	h.pollSeconds += took
+	if newest.After(h.lastRecord) {
+		h.lastRecord = newest
+	}
+	h.records["stored"] += float64(res.Inserted + res.Updated)
+	h.records["duplicate"] += float64(res.Unchanged + res.Merged)
+	for reason, n := range b.Skipped {
+		h.records["skipped_"+reason] += float64(n)
+	}
+	d.mu.Unlock()
+	for _, e := range b.Errors {
+		d.log.Warn("skipped line", "source", name, "err", e)
+	}
+	d.requestRebuild()
+	return b.More, nil
+}
+
+func (d *Daemon) fail(name string, err error, took float64) error {
+	d.mu.Lock()
+	h := d.health[name]
+	h.up = false
+	h.failures++
+	h.polls++
+	h.pollSeconds += took
+	h.lastError = err.Error()
+	d.mu.Unlock()
+	d.requestRebuild()
+	return err
+}
+
+func (d *Daemon) runNodeSource(ctx context.Context, s source.NodeSource, every time.Duration) {
+	name := s.Name()
+	for {
+		start := time.Now()
+		snap, err := s.Poll(ctx)
+		took := time.Since(start).Seconds()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			d.log.Warn("node poll failed", "source", name, "err", err)
+			_ = d.fail(name, err, took)
+		} else {
+			d.mu.Lock()
+			d.nodes.observe(d.clusterOf(name), snap)
+			h := d.health[name]
+			h.up, h.lastSuccess, h.lastError = true, d.now(), ""
+			h.polls++
+			h.pollSeconds += took
+			h.lastRecord = snap.Time
+			d.mu.Unlock()
+			d.requestRebuild()
+		}
+		if !sleepCtx(ctx, every) {
+			return
+		}
+	}
+}
+
+func (d *Daemon) clusterOf(nodeSource string) string {
+	rt := d.rt.Load()
+	for _, n := range rt.Config.Sources.Nodes {
+		if n.Name == nodeSource && n.Cluster != "" {
+			return n.Cluster
+		}
+	}
+	if rt.Inventory != nil && len(rt.Inventory.Clusters) == 1 {
+		return rt.Inventory.Clusters[0].Name
+	}
+	return rt.Config.Cluster
+}
+
+func intervalOf(c *Config, name string) time.Duration {
+	for _, s := range c.Sources.Sacct {
+		if s.Name == name {
+			return s.Interval
+		}
+	}
+	for _, s := range c.Sources.Nodes {
+		if s.Name == name {
+			return s.Interval
+		}
+	}
+	for _, s := range append(append([]TailConfig(nil), c.Sources.Jobcomp...), c.Sources.PBS...) {
+		if s.Name == name {
+			return s.Interval
+		}
+	}
+	if c.Sample {
+		return sampleInterval
+	}
+	return time.Hour // dumps: imported once, checked again hourly
+}

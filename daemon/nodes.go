@@ -1,0 +1,118 @@
+package daemon
+
+import (
+	"time"
+
+	"github.com/scmon/scmon/accel"
+	"github.com/scmon/scmon/collector"
+	"github.com/scmon/scmon/snapshot"
+	"github.com/scmon/scmon/source"
+)
+
+// nodeLedger accumulates capacity-seconds by state from node polls: each
+// interval between two polls is attributed to the states seen at its start.
+// A node counts under its first partition only, so that partitions sum to
+// the cluster.
+type nodeLedger struct {
+	table *accel.Table
+	last  map[string]*source.NodeSnapshot // by cluster
+	sums  map[capKey]*capSum
+}
+
+type capKey struct {
+	cluster, partition, state string
+}
+
+type capSum struct {
+	coreSeconds float64
+	accel       map[accel.Device]float64
+}
+
+func newNodeLedger(table *accel.Table) *nodeLedger {
+	return &nodeLedger{table: table, last: map[string]*source.NodeSnapshot{}, sums: map[capKey]*capSum{}}
+}
+
+// maxGap bounds the interval attributed to the previous poll's states: a
+// longer silence (the daemon stopped, the node source failing) is not
+// guessed at.
+const maxGap = 15 * time.Minute
+
+func (l *nodeLedger) observe(cluster string, s *source.NodeSnapshot) {
+	prev := l.last[cluster]
+	l.last[cluster] = s
+	if prev == nil {
+		return
+	}
+	dt := s.Time.Sub(prev.Time).Seconds()
+	if dt <= 0 || dt > maxGap.Seconds() {
+		return
+	}
+	for _, n := range prev.Nodes {
+		part := ""
+		if len(n.Partitions) > 0 {
+			part = n.Partitions[0]
+		}
+		alloc, rest := nodeSplit(n)
+		l.add(capKey{cluster, part, snapshot.StateAllocated}, float64(n.CoresAllocated)*dt)
+		l.add(capKey{cluster, part, rest}, float64(n.Cores-n.CoresAllocated)*dt)
+		inUse := map[accel.Device]float64{}
+		for _, a := range n.AccelsInUse {
+			if d, res := l.table.Lookup(a.Name, a.Type); res == accel.Accelerator {
+				inUse[d] += float64(a.Count)
+			}
+		}
+		for _, a := range n.Accels {
+			d, res := l.table.Lookup(a.Name, a.Type)
+			if res != accel.Accelerator {
+				continue
+			}
+			used := min(inUse[d], float64(a.Count))
+			inUse[d] -= used
+			l.addAccel(capKey{cluster, part, alloc}, d, used*dt)
+			l.addAccel(capKey{cluster, part, rest}, d, (float64(a.Count)-used)*dt)
+		}
+	}
+}
+
+func (l *nodeLedger) sum(k capKey) *capSum {
+	s := l.sums[k]
+	if s == nil {
+		s = &capSum{accel: map[accel.Device]float64{}}
+		l.sums[k] = s
+	}
+	return s
+}
+
+func (l *nodeLedger) add(k capKey, v float64) { l.sum(k).coreSeconds += v }
+
+func (l *nodeLedger) addAccel(k capKey, d accel.Device, v float64) { l.sum(k).accel[d] += v }
+
+// nodeSplit returns the state of a node's allocated resources and of the
+// rest: a down node has nothing allocated; a drained or draining node's
+// free resources are drained; maintenance and reservations are planned.
+func nodeSplit(n collector.SlurmNode) (alloc, rest string) {
+	alloc, rest = snapshot.StateAllocated, snapshot.StateIdle
+	switch n.State {
+	case "down", "fail", "failing", "unknown", "future", "power_down", "powered_down", "powering_down":
+		rest = snapshot.StateDown
+	case "drained", "draining", "drain":
+		rest = snapshot.StateDrained
+	case "planned", "maint", "reserved":
+		rest = snapshot.StatePlanned
+	}
+	for _, f := range n.Flags {
+		switch f {
+		case "drain", "draining", "drained":
+			if rest == snapshot.StateIdle {
+				rest = snapshot.StateDrained
+			}
+		case "maint", "reserved", "planned":
+			if rest == snapshot.StateIdle {
+				rest = snapshot.StatePlanned
+			}
+		case "not_responding", "down", "fail":
+			rest = snapshot.StateDown
+		}
+	}
+	return alloc, rest
+}

@@ -1,0 +1,337 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/scmon/scmon/collector"
+	"github.com/scmon/scmon/job"
+)
+
+// DefaultDumpMaxRecords bounds the records of one dump batch when the
+// configuration does not say.
+const DefaultDumpMaxRecords = 50000
+
+// DumpConfig configures a one-time import of sacct dump files.
+type DumpConfig struct {
+	// Name names the source in cursors, logs and metrics; default
+	// "sacct-dump".
+	Name string
+	// Paths are the dump files, imported in this order. A file is known by
+	// its path as written here.
+	Paths []string
+	// Location is the zone of the dumps' timestamps (the TZ sacct ran
+	// in); nil means UTC.
+	Location *time.Location
+	// Cluster names the cluster of records that do not name one.
+	Cluster string
+	// Fields names the columns of dumps written without a header line;
+	// nil means collector.DefaultSacctFields. Dumps with a header say it
+	// themselves.
+	Fields []string
+	// MaxRecords bounds the records of one batch: a larger file is
+	// imported over several polls (Batch.More); default
+	// DefaultDumpMaxRecords.
+	MaxRecords int
+	// MaxErrors bounds the line-error messages a batch keeps; default
+	// DefaultMaxErrors.
+	MaxErrors int
+	// Logger receives changed and duplicate files; nil discards them.
+	Logger *slog.Logger
+}
+
+// Dump imports sacct dump files (sacct --parsable2 output, gzip-compressed
+// or not, with or without a header) once each. Re-running never imports a
+// file twice: the cursor lists every file done with its size, modification
+// time and SHA-256. A done file whose content later changes is reported
+// once (Batch.Errors, Notes "dump_changed") and not imported again, since
+// re-importing an edited dump silently could replace good records with
+// edited ones; a file with the same content as one already done under
+// another path is skipped (Notes "dump_duplicate").
+//
+// Each batch holds records of one file only, and at most MaxRecords of
+// them; the cursor then says how far into the file the import got, and the
+// next poll goes on from there (the file is parsed again from its start and
+// the part already returned is dropped). Batch.Complete is the file's
+// modification time: the dump cannot know what happened after it was
+// written, so a job it shows running is running up to then. A batch with no
+// file to import has a zero Complete. Pending jobs in a dump are past
+// demand, not current: they are dropped (Notes "pending_skipped"). Line
+// numbers in errors are those of the file.
+type Dump struct {
+	cfg DumpConfig
+	log *slog.Logger
+}
+
+// dumpCursor is the persisted state of a Dump. Encoded as JSON:
+//
+//	{"done":[{"path":"/srv/dumps/2025.psv.gz","size":1048576,"mtime":"2026-01-02T03:04:05.123456789Z",
+//	          "sha256":"9f86...","changed":{"size":...,"mtime":...,"sha256":...}}],
+//	 "current":{"path":"/srv/dumps/2026.psv","size":...,"mtime":...,"sha256":...,"items":50000}}
+//
+// done lists the imported files (changed: the last changed version
+// reported), current a file being imported in parts, items the records and
+// skipped lines of it already returned.
+type dumpCursor struct {
+	Done    []*dumpFile `json:"done"`
+	Current *dumpPart   `json:"current,omitempty"`
+}
+
+type dumpVersion struct {
+	Size   int64     `json:"size"`
+	MTime  time.Time `json:"mtime"`
+	SHA256 string    `json:"sha256"`
+}
+
+type dumpFile struct {
+	Path string `json:"path"`
+	dumpVersion
+	Changed *dumpVersion `json:"changed,omitempty"`
+}
+
+type dumpPart struct {
+	Path string `json:"path"`
+	dumpVersion
+	Items int64 `json:"items"`
+}
+
+// NewDump returns a dump importer, or an error naming the invalid setting.
+func NewDump(cfg DumpConfig) (*Dump, error) {
+	if cfg.Name == "" {
+		cfg.Name = "sacct-dump"
+	}
+	if len(cfg.Paths) == 0 {
+		return nil, fmt.Errorf("source %s: no paths", cfg.Name)
+	}
+	for i, p := range cfg.Paths {
+		if p == "" || slices.Contains(cfg.Paths[:i], p) {
+			return nil, fmt.Errorf("source %s: path %q is empty or listed twice", cfg.Name, p)
+		}
+	}
+	if cfg.MaxRecords < 0 {
+		return nil, fmt.Errorf("source %s: max records %d is negative", cfg.Name, cfg.MaxRecords)
+	}
+	if cfg.MaxRecords == 0 {
+		cfg.MaxRecords = DefaultDumpMaxRecords
+	}
+	if cfg.MaxErrors <= 0 {
+		cfg.MaxErrors = DefaultMaxErrors
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	return &Dump{cfg: cfg, log: orDiscard(cfg.Logger)}, nil
+}
+
+// Name returns the source's name.
+func (d *Dump) Name() string { return d.cfg.Name }
+
+// Kind returns "dump", the kind of source, for health metrics.
+func (d *Dump) Kind() string { return "dump" }
+
+// Poll imports the next part of the next file not yet done.
+func (d *Dump) Poll(ctx context.Context, cursor []byte) (*Batch, error) {
+	var cur dumpCursor
+	if len(bytes.TrimSpace(cursor)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(cursor))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cur); err != nil {
+			return nil, errCursor(d.cfg.Name, err)
+		}
+	}
+	b := newBatch(d.cfg.Name)
+	if err := d.poll(ctx, &cur, b); err != nil {
+		return nil, fmt.Errorf("source %s: %w", d.cfg.Name, err)
+	}
+	var err error
+	if b.Cursor, err = json.Marshal(cur); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (d *Dump) poll(ctx context.Context, cur *dumpCursor, b *Batch) error {
+	for _, path := range d.cfg.Paths {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("dump %s is not a regular file", path)
+		}
+		now := dumpVersion{Size: fi.Size(), MTime: fi.ModTime().UTC()}
+		if done := cur.done(path); done != nil {
+			if err := d.checkDone(done, path, now, b); err != nil {
+				return err
+			}
+			continue
+		}
+		if now.SHA256, err = hashFile(path); err != nil {
+			return err
+		}
+		part := cur.Current
+		if part != nil && part.Path == path && !part.same(now) {
+			d.log.Warn("dump_changed_during_import", "source", d.cfg.Name, "path", path)
+			b.Notes["dump_restarted"]++
+			part = nil
+		}
+		if part == nil || part.Path != path {
+			if twin := cur.sameContent(now.SHA256); twin != nil {
+				d.log.Warn("dump_duplicate", "source", d.cfg.Name, "path", path, "same_as", twin.Path)
+				b.Notes["dump_duplicate"]++
+				cur.Done = append(cur.Done, &dumpFile{Path: path, dumpVersion: now})
+				continue
+			}
+			part = &dumpPart{Path: path, dumpVersion: now}
+		}
+		finished, err := d.read(part, b)
+		if err != nil {
+			return err
+		}
+		b.Complete = now.MTime
+		if finished {
+			cur.Current = nil
+			cur.Done = append(cur.Done, &dumpFile{Path: path, dumpVersion: now})
+			b.More = slices.ContainsFunc(d.cfg.Paths, func(p string) bool { return cur.done(p) == nil })
+		} else {
+			cur.Current = part
+			b.More = true
+		}
+		return nil
+	}
+	return nil
+}
+
+// checkDone reports, once, a done file whose content has changed.
+func (d *Dump) checkDone(done *dumpFile, path string, now dumpVersion, b *Batch) error {
+	if done.Size == now.Size && done.MTime.Equal(now.MTime) {
+		return nil
+	}
+	if done.Changed != nil && done.Changed.Size == now.Size && done.Changed.MTime.Equal(now.MTime) {
+		return nil // reported already
+	}
+	sum, err := hashFile(path)
+	if err != nil {
+		return err
+	}
+	now.SHA256 = sum
+	if sum == done.SHA256 {
+		done.dumpVersion = now // touched, not changed
+		return nil
+	}
+	if done.Changed == nil || done.Changed.SHA256 != sum {
+		d.log.Warn("dump_changed", "source", d.cfg.Name, "path", path, "imported_sha256", done.SHA256, "sha256", sum)
+		b.Notes["dump_changed"]++
+		b.Errors = append(b.Errors, fmt.Sprintf("dump %s changed since it was imported (sha256 %s, now %s, %d bytes); it is not imported again: give the new version a new path to import it", path, done.SHA256, sum, now.Size))
+	}
+	done.Changed = &now
+	return nil
+}
+
+// read imports the next part of a file: it skips the items already
+// returned and reads up to MaxRecords records. finished reports the end of
+// the file.
+func (d *Dump) read(part *dumpPart, b *Batch) (finished bool, err error) {
+	rc, err := collector.OpenFile(part.Path)
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	r := collector.NewSacctReader(rc, collector.Options{
+		Name: part.Path, Location: d.cfg.Location, Cluster: d.cfg.Cluster, Fields: d.cfg.Fields,
+	})
+	var items int64
+	records := 0
+	// Notes count from the start of this part: parsing again the part an
+	// earlier poll returned must not count its notes twice.
+	var before map[string]int
+	finish := func(done bool) (bool, error) {
+		for k, v := range r.Notes() {
+			if n := v - before[k]; n > 0 {
+				b.Notes[k] += n
+			}
+		}
+		part.Items = items
+		return done, nil
+	}
+	for {
+		if before == nil && items == part.Items {
+			before = maps.Clone(r.Notes())
+		}
+		if records >= d.cfg.MaxRecords {
+			return finish(false)
+		}
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return finish(true)
+		}
+		var le *collector.LineError
+		if err != nil && !errors.As(err, &le) {
+			return false, fmt.Errorf("read %s: %w", part.Path, err)
+		}
+		items++
+		if items <= part.Items {
+			continue // returned by an earlier poll
+		}
+		if le != nil {
+			b.skip(le.Reason, le.Error(), d.cfg.MaxErrors)
+			continue
+		}
+		records++
+		if rec.State == job.StatePending {
+			b.Notes["pending_skipped"]++
+			continue
+		}
+		b.Records = append(b.Records, rec)
+	}
+}
+
+func (v dumpVersion) same(o dumpVersion) bool {
+	return v.Size == o.Size && v.MTime.Equal(o.MTime) && v.SHA256 == o.SHA256
+}
+
+func (c *dumpCursor) done(path string) *dumpFile {
+	for _, f := range c.Done {
+		if f.Path == path {
+			return f
+		}
+	}
+	return nil
+}
+
+func (c *dumpCursor) sameContent(sum string) *dumpFile {
+	for _, f := range c.Done {
+		if f.SHA256 == sum {
+			return f
+		}
+	}
+	return nil
+}
+
+// hashFile returns the hex SHA-256 of a file's bytes as stored.
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hash %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
