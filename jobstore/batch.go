@@ -1,0 +1,114 @@
+package jobstore
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/scmon/scmon/classify"
+	"github.com/scmon/scmon/job"
+)
+
+// redecide applies classifyFn to a stored record and returns the new class
+// and document when the decision differs from the stored one d.
+func redecide(r *job.Record, d classify.Decision, classifyFn func(*job.Record) classify.Decision) (string, []byte, bool, error) {
+	nd := classifyFn(r)
+	if nd.Class == d.Class && slices.Equal(nd.Rules, d.Rules) {
+		return "", nil, false, nil
+	}
+	if _, ok := classCode[nd.Class]; !ok {
+		return "", nil, false, fmt.Errorf("record %s: decision has unknown class %s", r.Key(), nd.Class)
+	}
+	// The times came from the store: they convert without error.
+	submit, _ := unixSeconds(r.Submit, "submit")
+	start, _ := unixSeconds(r.Start, "start")
+	end, _ := unixSeconds(r.End, "end")
+	return nd.Class.String(), appendDoc(nil, r, nd, submit, start, end), true, nil
+}
+
+// preparedBatch is a batch checked and encoded before any transaction
+// starts, so that a record the store cannot keep fails the batch without
+// touching the database.
+type preparedBatch struct {
+	// rows holds one row per run, in the order each run first appears in
+	// the batch, with the content of its last record.
+	rows   []row
+	merged int
+	cursor []byte
+	// maxDuration is the longest end - start of the batch's ended runs.
+	maxDuration int64
+}
+
+// prepareBatch validates and encodes b.
+func prepareBatch(b Batch) (*preparedBatch, error) {
+	if len(b.Decisions) != len(b.Records) {
+		return nil, fmt.Errorf("batch has %d records but %d decisions", len(b.Records), len(b.Decisions))
+	}
+	if b.Source == "" && b.Cursor != nil {
+		return nil, errors.New("batch has a cursor but no source name")
+	}
+	p := &preparedBatch{rows: make([]row, 0, len(b.Records)), cursor: b.Cursor}
+	if p.cursor == nil {
+		p.cursor = []byte{}
+	}
+	index := make(map[runKey]int, len(b.Records))
+	var buf []byte
+	for i, r := range b.Records {
+		if r == nil {
+			return nil, fmt.Errorf("record %d is nil", i)
+		}
+		w, nb, err := encodeRow(r, b.Decisions[i], buf)
+		if err != nil {
+			return nil, fmt.Errorf("record %d (%s): %w", i, r.Key(), err)
+		}
+		buf = nb
+		if at, ok := index[w.key()]; ok {
+			p.rows[at] = w
+			p.merged++
+			continue
+		}
+		index[w.key()] = len(p.rows)
+		p.rows = append(p.rows, w)
+	}
+	for i := range p.rows {
+		if w := &p.rows[i]; w.start > 0 && w.end > 0 {
+			p.maxDuration = max(p.maxDuration, w.end-w.start)
+		}
+	}
+	return p, nil
+}
+
+// nullable maps the 0 of an unset time to SQL NULL.
+func nullable(v int64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+// maxDurationName is the meta row holding the longest duration stored.
+const maxDurationName = "max_duration"
+
+// durationBound remembers a value the stored max_duration is known to have
+// reached, so that Apply writes the meta row only when a batch holds a
+// longer run. The stored value only grows, so the knowledge stays true
+// whatever other instances write.
+type durationBound struct {
+	mu    sync.Mutex
+	known int64
+}
+
+// needs reports whether d must be written.
+func (b *durationBound) needs(d int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return d > b.known
+}
+
+// reached records that the stored value is at least d (after a commit).
+func (b *durationBound) reached(d int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.known = max(b.known, d)
+}

@@ -1,0 +1,201 @@
+package jobstore
+
+import (
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scmon/scmon/classify"
+	"github.com/scmon/scmon/job"
+)
+
+// decodeOnly decodes a document into a fresh record and decision.
+func decodeOnly(doc []byte) (job.Record, classify.Decision, error) {
+	var r job.Record
+	var d classify.Decision
+	err := newDecoder().decode(nil, 0, doc, &r, &d)
+	return r, d, err
+}
+
+func TestDocRoundTrip(t *testing.T) {
+	recs, decs := sampleRecords()
+	tests := []struct {
+		name string
+		rec  *job.Record
+		dec  classify.Decision
+	}{
+		{"empty", &job.Record{}, classify.Decision{}},
+		{"billing integral", &job.Record{Billing: 1 << 52}, classify.Decision{}},
+		{"billing huge", &job.Record{Billing: 1e300}, classify.Decision{}},
+		{"billing negative", &job.Record{Billing: -7}, classify.Decision{}},
+		{"billing NaN-free fraction", &job.Record{Billing: math.SmallestNonzeroFloat64}, classify.Decision{}},
+		{"timelimit sub-second", &job.Record{Timelimit: time.Nanosecond}, classify.Decision{}},
+		{"timelimit negative", &job.Record{Timelimit: -time.Minute}, classify.Decision{}},
+		{"timelimit max", &job.Record{Timelimit: math.MaxInt64}, classify.Decision{}},
+		{"accel counts", &job.Record{Accels: []job.Accel{{Name: "gpu", Count: -1}, {Name: "gpu", Type: "a100", Count: math.MaxInt64}}}, classify.Decision{}},
+	}
+	for i, r := range recs {
+		tests = append(tests, struct {
+			name string
+			rec  *job.Record
+			dec  classify.Decision
+		}{"sample " + r.JobID, r, decs[i]})
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, _, err := encodeRow(tc.rec, tc.dec, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, d, err := decodeOnly(w.doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Everything but where the record was read travels in the document.
+			want := expected(tc.rec)
+			want.Source, want.Line = "", 0
+			if dd := diff(got, want); dd != "" {
+				t.Errorf("round trip:%s", dd)
+			}
+			if !reflect.DeepEqual(d, tc.dec) {
+				t.Errorf("decision = %+v, want %+v", d, tc.dec)
+			}
+			if math.Signbit(got.Billing) != math.Signbit(tc.rec.Billing) {
+				t.Errorf("billing sign lost: %v", got.Billing)
+			}
+		})
+	}
+}
+
+// TestCodes checks that every state and class has a storage code, so that
+// a state added to package job fails here rather than in a daemon.
+func TestCodes(t *testing.T) {
+	for s := range job.State(255) {
+		if s.String() != "OTHER" || s == job.StateOther {
+			if _, ok := stateCode[s]; !ok {
+				t.Errorf("state %s has no code in stateCodes", s)
+			}
+		}
+	}
+	for _, c := range classify.Classes {
+		if _, ok := classCode[c]; !ok {
+			t.Errorf("class %s has no code in classCodes", c)
+		}
+	}
+}
+
+// TestDocSize pins the size of a typical document, so that a change of
+// encoding that makes every stored record bigger is noticed.
+func TestDocSize(t *testing.T) {
+	recs, decs := synthBatch(0, 1000)
+	total := 0
+	for i, r := range recs {
+		w, _, err := encodeRow(r, decs[i], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(w.doc)
+	}
+	if avg := total / len(recs); avg > 300 {
+		t.Errorf("average document of a synthetic record is %d bytes, want at most 300", avg)
+	} else {
+		t.Logf("average document: %d bytes", avg)
+	}
+}
+
+func TestDocCorrupt(t *testing.T) {
+	w, _, err := encodeRow(fullRecord(), classify.Decision{Rules: []string{"a", "b"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := w.doc
+	tests := []struct {
+		name    string
+		doc     []byte
+		wantErr string
+	}{
+		{"empty", nil, "empty"},
+		{"newer version", []byte{2, 0}, "version 2"},
+		{"truncated", good[:len(good)-3], "truncated"},
+		{"trailing", append(append([]byte{}, good...), 0), "trailing"},
+		{"huge list", []byte{1, 0x80, 0x80, 0x80, 0x80, 0x04, 0xff, 0xff, 0x03}, "truncated list"},
+		{"huge string", []byte{1, 0x01, 0xff, 0xff, 0x03, 'a'}, "truncated string"},
+		{"bad state", []byte{1, 1 << fState, 99}, "state code 99"},
+		{"bad class", []byte{1, 0x80, 0x01, 4}, "class code 4"},
+		{"unknown field", []byte{1, 0x80, 0x80, 0x80, 0x80, 0x40}, "unknown fields"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := decodeOnly(tc.doc)
+			if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("decode error = %v, want errCorrupt containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// FuzzDecodeDoc checks that no document, however corrupt, makes the
+// decoder panic or loop, and that whatever decodes re-encodes identically.
+func FuzzDecodeDoc(f *testing.F) {
+	recs, decs := sampleRecords()
+	for i, r := range recs {
+		w, _, err := encodeRow(r, decs[i], nil)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(w.doc)
+	}
+	f.Add([]byte{1, 0})
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		r, d, err := decodeOnly(doc)
+		if err != nil {
+			return
+		}
+		// A hand-made document may spell zero values as present; its
+		// canonical encoding must decode and encode to itself.
+		canon := docOf(t, &r, d)
+		r2, d2, err := decodeOnly(canon)
+		if err != nil {
+			t.Fatalf("canonical encoding does not decode: %v", err)
+		}
+		if again := docOf(t, &r2, d2); string(again) != string(canon) {
+			t.Fatalf("canonical encoding is not stable:\n%x\n%x", canon, again)
+		}
+	})
+}
+
+// docOf encodes a decoded record again. Decoded records hold only what the
+// store can keep, except odd times a hand-made document may spell, which
+// are skipped.
+func docOf(t *testing.T, r *job.Record, d classify.Decision) []byte {
+	w, _, err := encodeRow(r, d, nil)
+	if err != nil {
+		t.Skip(err)
+	}
+	return w.doc
+}
+
+func TestEncodeRowErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		rec     job.Record
+		dec     classify.Decision
+		wantErr string
+	}{
+		{"start before 1970", job.Record{Start: time.Unix(-1, 0)}, classify.Decision{}, "start time"},
+		{"end at epoch", job.Record{End: time.Unix(0, 0)}, classify.Decision{}, "end time"},
+		{"submit before 1970", job.Record{Submit: time.Date(1969, 1, 1, 0, 0, 0, 0, time.UTC)}, classify.Decision{}, "submit time"},
+		{"unknown class", job.Record{}, classify.Decision{Class: 200}, "unknown class"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := encodeRow(&tc.rec, tc.dec, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("encodeRow error = %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}

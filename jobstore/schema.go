@@ -1,0 +1,138 @@
+package jobstore
+
+import "fmt"
+
+// migration is one step of the schema, written once per backend. Steps are
+// applied in order, each in the transaction that records it in
+// schema_migrations, and are never edited once released: a change is a new
+// step.
+type migration struct {
+	sqlite, postgres string
+}
+
+// migrations lists the schema's steps; step i brings the schema to version
+// i+1.
+//
+// Version 1, the same on both backends:
+//
+//	jobs: one row per run (allocation run), unique on
+//	      (cluster, job_id, raw_id, start_time), the key of job.Record.Key.
+//	  id              surrogate key: the order runs were first stored in
+//	  cluster, job_id, raw_id
+//	  start_time      Unix seconds; 0 for a run that never started
+//	  end_time        Unix seconds; NULL while running (or never started)
+//	  submit_time     Unix seconds; NULL when unknown
+//	  partition_name, account, user_name
+//	  class           classify.Class name (ai_training, ai_inference, other, unknown)
+//	  state           job.State name (COMPLETED, RUNNING, ...)
+//	  cores, nodes    as recorded, never negative
+//	  accelerators    all generic resources held, summed over names and types
+//	  source, line    where the stored version was read
+//	  doc             the record (all fields but source and line) and its
+//	                  decision, which the other columns project (codec.go)
+//	  indexes: (start_time, end_time) and end_time, for the time ranges of Jobs
+//	cursors: source (primary key), cursor (opaque bytes), updated_at (Unix seconds).
+//	meta: name (primary key), value (integer). "max_duration" is the longest
+//	      end_time - start_time stored, which bounds the start times a time
+//	      range query has to look at.
+//	schema_migrations: version (primary key), applied_at (Unix seconds).
+//
+// Column names avoid SQL keywords (end, user, partition) so that ad hoc
+// queries need no quoting.
+var migrations = []migration{
+	{
+		sqlite: `
+CREATE TABLE jobs (
+	id             INTEGER PRIMARY KEY,
+	cluster        TEXT    NOT NULL,
+	job_id         TEXT    NOT NULL,
+	raw_id         TEXT    NOT NULL,
+	start_time     INTEGER NOT NULL CHECK (start_time >= 0),
+	end_time       INTEGER,
+	submit_time    INTEGER,
+	partition_name TEXT    NOT NULL,
+	account        TEXT    NOT NULL,
+	user_name      TEXT    NOT NULL,
+	class          TEXT    NOT NULL,
+	state          TEXT    NOT NULL,
+	cores          INTEGER NOT NULL CHECK (cores >= 0),
+	nodes          INTEGER NOT NULL CHECK (nodes >= 0),
+	accelerators   INTEGER NOT NULL CHECK (accelerators >= 0),
+	source         TEXT    NOT NULL,
+	line           INTEGER NOT NULL,
+	doc            BLOB    NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX jobs_run ON jobs (cluster, job_id, raw_id, start_time);
+CREATE INDEX jobs_start ON jobs (start_time, end_time);
+CREATE INDEX jobs_end ON jobs (end_time);
+CREATE TABLE cursors (
+	source     TEXT    PRIMARY KEY,
+	cursor     BLOB    NOT NULL,
+	updated_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE meta (
+	name  TEXT    PRIMARY KEY,
+	value INTEGER NOT NULL
+) STRICT;
+`,
+		postgres: `
+CREATE TABLE jobs (
+	id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	cluster        text   NOT NULL,
+	job_id         text   NOT NULL,
+	raw_id         text   NOT NULL,
+	start_time     bigint NOT NULL CHECK (start_time >= 0),
+	end_time       bigint,
+	submit_time    bigint,
+	partition_name text   NOT NULL,
+	account        text   NOT NULL,
+	user_name      text   NOT NULL,
+	class          text   NOT NULL,
+	state          text   NOT NULL,
+	cores          bigint NOT NULL CHECK (cores >= 0),
+	nodes          bigint NOT NULL CHECK (nodes >= 0),
+	accelerators   bigint NOT NULL CHECK (accelerators >= 0),
+	source         text   NOT NULL,
+	line           bigint NOT NULL,
+	doc            bytea  NOT NULL,
+	CONSTRAINT jobs_run UNIQUE (cluster, job_id, raw_id, start_time)
+);
+CREATE INDEX jobs_start ON jobs (start_time, end_time);
+CREATE INDEX jobs_end ON jobs (end_time);
+CREATE TABLE cursors (
+	source     text   PRIMARY KEY,
+	cursor     bytea  NOT NULL,
+	updated_at bigint NOT NULL
+);
+CREATE TABLE meta (
+	name  text   PRIMARY KEY,
+	value bigint NOT NULL
+);
+`,
+	},
+}
+
+// schemaVersion is the version this build writes and reads.
+var schemaVersion = len(migrations)
+
+// The migrations table, the same on both backends.
+const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	applied_at BIGINT  NOT NULL
+)`
+
+// checkVersion refuses a database migrated by a newer build.
+func checkVersion(have int) error {
+	if have > schemaVersion {
+		return fmt.Errorf("%w: the database is at schema version %d, this scmon knows versions up to %d; upgrade scmon or point it at another database", ErrSchemaTooNew, have, schemaVersion)
+	}
+	return nil
+}
+
+// readColumns are the columns Scan, Jobs and Reclassify read: the
+// document holds everything else.
+const readColumns = `source, line, doc`
+
+// writeColumns are the columns Apply writes, in row order (see columnArgs).
+const writeColumns = `cluster, job_id, raw_id, start_time, end_time, submit_time,
+	partition_name, account, user_name, class, state, cores, nodes, accelerators, source, line, doc`
