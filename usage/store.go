@@ -327,3 +327,16 @@ func (s *Store) Seal() {
 	s.dedup = nil
 	s.sealed = true
 }
+
+// Running calls fn for every allocation that has started and not ended,
+// with the devices it holds.
+func (s *Store) Running(fn func(j *Job, devs []DeviceCount)) {
+	for i := range s.jobs {
+		if s.jobs[i].Start != 0 && s.jobs[i].End == openEnd {
+			fn(&s.jobs[i], s.JobDevices(i))
+		}
+	}
+}
+
+// Device returns the device table entry i.
+func (s *Store) Device(i uint16) Device { return s.devs[i] }
