@@ -16,8 +16,12 @@ build:
 sample:
 	$(GO) run ./cmd/scmon report
 
-## test: everything CI runs: formatting, vet, staticcheck, the race-enabled tests
-test: check unit
+## test: everything CI runs: installs and starts real Slurm and PostgreSQL
+## (root, Debian 12), then formatting, vet, staticcheck and every test
+test:
+	bash scripts/test.sh
+
+## unit: the tests that need no service (components missing are skipped)
 
 check: fmt vet lint
 

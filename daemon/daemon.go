@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,8 +15,8 @@ import (
 	"github.com/scmon/scmon/accel"
 	"github.com/scmon/scmon/capacity"
 	"github.com/scmon/scmon/classify"
-	"github.com/scmon/scmon/jobstore"
 	"github.com/scmon/scmon/job"
+	"github.com/scmon/scmon/jobstore"
 	"github.com/scmon/scmon/snapshot"
 	"github.com/scmon/scmon/source"
 	"github.com/scmon/scmon/usage"
@@ -238,20 +240,13 @@ func (d *Daemon) reload(ctx context.Context) error {
 	return err
 }
 
+// redact drops the credentials of a database URL for messages.
 func redact(dsn string) string {
-	if i := indexAt(dsn); i >= 0 {
-		return "postgres://…" + dsn[i:]
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		u.User = url.User(u.User.Username())
+		return u.String()
 	}
 	return dsn
-}
-
-func indexAt(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '@' {
-			return i
-		}
-	}
-	return -1
 }
 
 func (d *Daemon) openStore(ctx context.Context, dsn string) error {
@@ -277,20 +272,13 @@ func (d *Daemon) openStore(ctx context.Context, dsn string) error {
 }
 
 func isPostgres(dsn string) bool {
-	return len(dsn) > 11 && (dsn[:11] == "postgres://" || (len(dsn) > 13 && dsn[:13] == "postgresql://"))
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// trimSQLite returns the file of a SQLite data source name.
 func trimSQLite(dsn string) string {
-	const p = "sqlite://"
-	if len(dsn) > len(p) && dsn[:len(p)] == p {
-		dsn = dsn[len(p):]
-	}
-	for i := 0; i < len(dsn); i++ {
-		if dsn[i] == '?' {
-			return dsn[:i]
-		}
-	}
-	return dsn
+	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "sqlite://"), "?")
+	return path
 }
 
 func (d *Daemon) closeStore() {
