@@ -11,6 +11,7 @@ package capacity
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -365,4 +366,35 @@ func (inv *Inventory) Devices() []accel.Device {
 		return strings.Compare(out[i].Model, out[j].Model) < 0
 	})
 	return out
+}
+
+// ResolveDevice resolves an untyped request ("--gres=gpu:2", a device with
+// a kind but no model) to the one model of that kind the partition has, as
+// the scheduler will allocate it. A typed device, an unknown partition, or
+// one with several or no models of the kind, keeps d. A nil inventory
+// resolves nothing.
+func (inv *Inventory) ResolveDevice(cluster, partition string, d accel.Device) accel.Device {
+	if d.Model != "" || inv == nil {
+		return d
+	}
+	c := inv.Cluster(cluster)
+	if c == nil {
+		return d
+	}
+	p := c.Partition(partition)
+	if p == nil {
+		return d
+	}
+	var found []accel.Device
+	for _, g := range p.NodeGroups {
+		for _, a := range g.Accels {
+			if a.Device.Kind == d.Kind && !slices.Contains(found, a.Device) {
+				found = append(found, a.Device)
+			}
+		}
+	}
+	if len(found) == 1 {
+		return found[0]
+	}
+	return d
 }

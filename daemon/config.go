@@ -152,6 +152,7 @@ func LoadConfig(path string, env []string) (*Config, []byte, error) {
 	var c Config
 	err := v.UnmarshalExact(&c, func(dc *mapstructure.DecoderConfig) {
 		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
+			yamlTimeToString,
 			mapstructure.StringToTimeDurationHookFunc(),
 			mapstructure.StringToSliceHookFunc(","),
 		)
@@ -172,6 +173,17 @@ func LoadConfig(path string, env []string) (*Config, []byte, error) {
 		return nil, nil, fmt.Errorf("config %s: %w", where, err)
 	}
 	return &c, raw, nil
+}
+
+// yamlTimeToString turns a timestamp that the YAML decoder recognised (an
+// unquoted `start: 2026-01-01T00:00:00Z`) back into RFC 3339 text when the
+// key is a string, so that it is read and validated like the quoted form
+// instead of failing with a type error that does not say why.
+func yamlTimeToString(_, to reflect.Type, data any) (any, error) {
+	if t, ok := data.(time.Time); ok && to.Kind() == reflect.String {
+		return t.Format(time.RFC3339Nano), nil
+	}
+	return data, nil
 }
 
 // Hash identifies a configuration's content (for the reload metric).

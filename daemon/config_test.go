@@ -100,3 +100,35 @@ func TestShippedExample(t *testing.T) {
 		t.Errorf("example config %+v", c)
 	}
 }
+
+// TestConfigUnquotedTime: YAML reads an unquoted RFC 3339 time as a
+// timestamp, not a string; start must accept it as written, and still
+// refuse what is not a time.
+func TestConfigUnquotedTime(t *testing.T) {
+	dir := t.TempDir()
+	load := func(start string) (*Config, error) {
+		path := filepath.Join(dir, "c.yaml")
+		if err := os.WriteFile(path, []byte("sources:\n  sacct:\n    - start: "+start+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, _, err := LoadConfig(path, []string{})
+		return c, err
+	}
+	for in, want := range map[string]string{
+		"2026-11-28T17:30:00Z":      "2026-11-28T17:30:00Z",
+		`"2026-11-28T17:30:00Z"`:    "2026-11-28T17:30:00Z",
+		"2026-11-28T18:30:00+01:00": "2026-11-28T18:30:00+01:00",
+	} {
+		c, err := load(in)
+		if err != nil {
+			t.Errorf("start: %s: %v", in, err)
+			continue
+		}
+		if got := c.Sources.Sacct[0].Start; got != want {
+			t.Errorf("start: %s read as %q, want %q", in, got, want)
+		}
+	}
+	if _, err := load("last week"); err == nil || !strings.Contains(err.Error(), "sources.sacct[0].start") {
+		t.Errorf("start: last week: error %v, want one naming sources.sacct[0].start", err)
+	}
+}

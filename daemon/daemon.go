@@ -548,7 +548,8 @@ func (d *Daemon) runNodeSource(ctx context.Context, s source.NodeSource, every t
 			_ = d.fail(name, err, took)
 		} else {
 			d.mu.Lock()
-			d.nodes.observe(d.clusterOf(name), snap)
+			cl := d.clusterOf(name)
+			d.nodes.observe(cl, snap, d.weightsOf(cl))
 			h := d.health[name]
 			h.up, h.lastSuccess, h.lastError = true, d.now(), ""
 			h.polls++
@@ -574,6 +575,20 @@ func (d *Daemon) clusterOf(nodeSource string) string {
 		return rt.Inventory.Clusters[0].Name
 	}
 	return rt.Config.Cluster
+}
+
+// weightsOf returns the billing weights of a cluster's partitions, from
+// the inventory in force; nil when it has none.
+func (d *Daemon) weightsOf(cluster string) func(string) capacity.Weights {
+	rt := d.rt.Load()
+	if rt.Inventory == nil {
+		return nil
+	}
+	c := rt.Inventory.Cluster(cluster)
+	if c == nil {
+		return nil
+	}
+	return c.WeightsFor
 }
 
 func intervalOf(c *Config, name string) time.Duration {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/scmon/scmon/accel"
+	"github.com/scmon/scmon/capacity"
 	"github.com/scmon/scmon/collector"
 	"github.com/scmon/scmon/snapshot"
 	"github.com/scmon/scmon/source"
@@ -24,8 +25,9 @@ type capKey struct {
 }
 
 type capSum struct {
-	coreSeconds float64
-	accel       map[accel.Device]float64
+	coreSeconds    float64
+	billingSeconds float64
+	accel          map[accel.Device]float64
 }
 
 func newNodeLedger(table *accel.Table) *nodeLedger {
@@ -37,7 +39,10 @@ func newNodeLedger(table *accel.Table) *nodeLedger {
 // guessed at.
 const maxGap = 15 * time.Minute
 
-func (l *nodeLedger) observe(cluster string, s *source.NodeSnapshot) {
+// observe attributes the interval since the cluster's previous poll to the
+// states that poll saw. weights gives a partition's billing weights (nil:
+// no billing capacity).
+func (l *nodeLedger) observe(cluster string, s *source.NodeSnapshot, weights func(partition string) capacity.Weights) {
 	prev := l.last[cluster]
 	l.last[cluster] = s
 	if prev == nil {
@@ -53,8 +58,12 @@ func (l *nodeLedger) observe(cluster string, s *source.NodeSnapshot) {
 			part = n.Partitions[0]
 		}
 		alloc, rest := nodeSplit(n)
-		l.add(capKey{cluster, part, snapshot.StateAllocated}, float64(n.CoresAllocated)*dt)
-		l.add(capKey{cluster, part, rest}, float64(n.Cores-n.CoresAllocated)*dt)
+		var w capacity.Weights
+		if weights != nil {
+			w = weights(part)
+		}
+		l.add(capKey{cluster, part, snapshot.StateAllocated}, float64(n.CoresAllocated)*dt, w["cpu"]*float64(n.CoresAllocated)*dt)
+		l.add(capKey{cluster, part, rest}, float64(n.Cores-n.CoresAllocated)*dt, w["cpu"]*float64(n.Cores-n.CoresAllocated)*dt)
 		inUse := map[accel.Device]float64{}
 		for _, a := range n.AccelsInUse {
 			if d, res := l.table.Lookup(a.Name, a.Type); res == accel.Accelerator {
@@ -68,8 +77,9 @@ func (l *nodeLedger) observe(cluster string, s *source.NodeSnapshot) {
 			}
 			used := min(inUse[d], float64(a.Count))
 			inUse[d] -= used
-			l.addAccel(capKey{cluster, part, alloc}, d, used*dt)
-			l.addAccel(capKey{cluster, part, rest}, d, (float64(a.Count)-used)*dt)
+			wa := w.Accel(a.Name, a.Type)
+			l.addAccel(capKey{cluster, part, alloc}, d, used*dt, wa*used*dt)
+			l.addAccel(capKey{cluster, part, rest}, d, (float64(a.Count)-used)*dt, wa*(float64(a.Count)-used)*dt)
 		}
 	}
 }
@@ -83,9 +93,17 @@ func (l *nodeLedger) sum(k capKey) *capSum {
 	return s
 }
 
-func (l *nodeLedger) add(k capKey, v float64) { l.sum(k).coreSeconds += v }
+func (l *nodeLedger) add(k capKey, cores, billing float64) {
+	s := l.sum(k)
+	s.coreSeconds += cores
+	s.billingSeconds += billing
+}
 
-func (l *nodeLedger) addAccel(k capKey, d accel.Device, v float64) { l.sum(k).accel[d] += v }
+func (l *nodeLedger) addAccel(k capKey, d accel.Device, v, billing float64) {
+	s := l.sum(k)
+	s.accel[d] += v
+	s.billingSeconds += billing
+}
 
 // nodeSplit returns the state of a node's allocated resources and of the
 // rest: a down node has nothing allocated; a drained or draining node's

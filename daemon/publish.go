@@ -281,7 +281,7 @@ func (d *Daemon) capacityCounters(rt *Runtime, complete time.Time) []snapshot.Ca
 		})
 		for _, k := range keys {
 			sum := d.nodes.sums[k]
-			c := snapshot.Capacity{Cluster: k.cluster, Partition: k.partition, State: k.state, CoreSeconds: sum.coreSeconds}
+			c := snapshot.Capacity{Cluster: k.cluster, Partition: k.partition, State: k.state, CoreSeconds: sum.coreSeconds, BillingSeconds: sum.billingSeconds}
 			for dv, v := range sum.accel {
 				kind, model := devName(dv)
 				c.Accel = append(c.Accel, snapshot.AccelSeconds{Kind: kind, Model: model, Seconds: v})
@@ -296,15 +296,17 @@ func (d *Daemon) capacityCounters(rt *Runtime, complete time.Time) []snapshot.Ca
 		return nil
 	}
 	// Allocated per (cluster, partition) from the jobs over the same span.
-	res, err := d.mem.Compute(usage.Query{From: d.origin, To: complete, By: []usage.Key{usage.KeyCluster, usage.KeyPartition, usage.KeyKind, usage.KeyModel}})
+	res, err := d.mem.Compute(usage.Query{From: d.origin, To: complete, By: []usage.Key{usage.KeyCluster, usage.KeyPartition, usage.KeyKind, usage.KeyModel}, Inventory: inv})
 	if err != nil {
 		return nil
 	}
 	allocCores := map[[2]string]float64{}
+	allocBilling := map[[2]string]float64{}
 	allocAccel := map[[4]string]float64{}
 	for _, g := range res.Groups {
 		t := g.Allocated.Total()
 		allocCores[[2]string{g.Values[0], g.Values[1]}] += float64(t.CoreSeconds)
+		allocBilling[[2]string{g.Values[0], g.Values[1]}] += t.BillingSeconds
 		allocAccel[[4]string{g.Values[0], g.Values[1], g.Values[2], g.Values[3]}] += float64(t.AccelSeconds)
 	}
 	for _, c := range inv.Clusters {
@@ -317,11 +319,13 @@ func (d *Daemon) capacityCounters(rt *Runtime, complete time.Time) []snapshot.Ca
 			}
 		}
 		totCores := map[string]float64{}
+		totBilling := map[string]float64{}
 		totAccel := map[string]map[accel.Device]float64{}
 		for _, g := range c.NodeGroups {
 			p := owner[g]
 			ns := float64(g.NodeSeconds(d.origin, complete))
 			totCores[p] += ns * float64(g.Cores)
+			totBilling[p] += ns * c.WeightsFor(p).Billing(g.Cores, 1, g.Accels)
 			if totAccel[p] == nil {
 				totAccel[p] = map[accel.Device]float64{}
 			}
@@ -336,6 +340,7 @@ func (d *Daemon) capacityCounters(rt *Runtime, complete time.Time) []snapshot.Ca
 		sort.Strings(pnames)
 		for _, p := range pnames {
 			alloc := min(allocCores[[2]string{c.Name, p}], totCores[p])
+			billing := min(allocBilling[[2]string{c.Name, p}], totBilling[p])
 			var aAlloc, aIdle []snapshot.AccelSeconds
 			for dv, total := range totAccel[p] {
 				kind, model := devName(dv)
@@ -346,8 +351,10 @@ func (d *Daemon) capacityCounters(rt *Runtime, complete time.Time) []snapshot.Ca
 			sortAccel(aAlloc)
 			sortAccel(aIdle)
 			out = append(out,
-				snapshot.Capacity{Cluster: c.Name, Partition: p, State: snapshot.StateAllocated, CoreSeconds: d.monotone("ca|"+c.Name+"|"+p, alloc), Accel: d.monotoneAccel("caa|"+c.Name+"|"+p, aAlloc)},
-				snapshot.Capacity{Cluster: c.Name, Partition: p, State: snapshot.StateIdle, CoreSeconds: d.monotone("ci|"+c.Name+"|"+p, totCores[p]-alloc), Accel: d.monotoneAccel("cia|"+c.Name+"|"+p, aIdle)},
+				snapshot.Capacity{Cluster: c.Name, Partition: p, State: snapshot.StateAllocated, CoreSeconds: d.monotone("ca|"+c.Name+"|"+p, alloc),
+					BillingSeconds: d.monotone("cab|"+c.Name+"|"+p, billing), Accel: d.monotoneAccel("caa|"+c.Name+"|"+p, aAlloc)},
+				snapshot.Capacity{Cluster: c.Name, Partition: p, State: snapshot.StateIdle, CoreSeconds: d.monotone("ci|"+c.Name+"|"+p, totCores[p]-alloc),
+					BillingSeconds: d.monotone("cib|"+c.Name+"|"+p, totBilling[p]-billing), Accel: d.monotoneAccel("cia|"+c.Name+"|"+p, aIdle)},
 			)
 		}
 	}
@@ -421,12 +428,6 @@ func (d *Daemon) pendingDemand(rt *Runtime) []snapshot.Current {
 	m := map[curKey]*snapshot.Current{}
 	for _, list := range d.pending {
 		for _, r := range list {
-			devs := map[accel.Device]float64{}
-			for _, a := range r.Accels {
-				if dv, res := rt.Table.Lookup(a.Name, a.Type); res == accel.Accelerator {
-					devs[dv] += float64(a.Count)
-				}
-			}
 			cl := r.Cluster
 			if cl == "" {
 				cl = rt.Config.Cluster
@@ -434,6 +435,12 @@ func (d *Daemon) pendingDemand(rt *Runtime) []snapshot.Current {
 			part := r.Partition
 			if i := strings.IndexByte(part, ','); i >= 0 {
 				part = part[:i] // a job pending on several partitions counts in the first
+			}
+			devs := map[accel.Device]float64{}
+			for _, a := range r.Accels {
+				if dv, res := rt.Table.Lookup(a.Name, a.Type); res == accel.Accelerator {
+					devs[rt.Inventory.ResolveDevice(cl, part, dv)] += float64(a.Count)
+				}
 			}
 			addCurrent(m, curKey{cl, part, rt.Classer.Classify(r).Class.String()}, float64(r.Cores), devs)
 		}

@@ -180,6 +180,7 @@ func (e *Exporter) index(s *snapshot.Snapshot) *view {
 		v.state(c.State)
 		k := key{cluster: c.Cluster, partition: c.Partition, class: c.State}
 		v.add(mCapCore, k, c.CoreSeconds)
+		v.add(mCapBilling, k, c.BillingSeconds)
 		v.addAccel(mCapAccel, k, c.Accel)
 	}
 	current := func(rows []snapshot.Current, jobs, cores, accel int) {
@@ -261,6 +262,7 @@ func (em emitter) partitions(s *snapshot.Snapshot) {
 		for _, st := range v.states {
 			r := v.get(key{cluster: p.cluster, partition: p.partition, class: st})
 			em.emit(mCapCore, r[mCapCore], p.cluster, p.partition, st)
+			em.emit(mCapBilling, r[mCapBilling], p.cluster, p.partition, st)
 			em.emit(mNodes, r[mNodes], p.cluster, p.partition, st)
 			em.emit(mCores, r[mCores], p.cluster, p.partition, st)
 		}

@@ -95,7 +95,7 @@ func fakeSnapshot() *snapshot.Snapshot {
 	for i, st := range snapshot.States {
 		f := float64(i + 1)
 		s.Capacity = append(s.Capacity, snapshot.Capacity{
-			Cluster: "east", Partition: "gpu", State: st, CoreSeconds: f * 1e6,
+			Cluster: "east", Partition: "gpu", State: st, CoreSeconds: f * 1e6, BillingSeconds: f * 1e6 * 3,
 			Accel: []snapshot.AccelSeconds{acc(gpuA, f*1e4), acc(gpuH, f*2e4)},
 		})
 		s.Nodes = append(s.Nodes, snapshot.NodeState{
@@ -104,8 +104,8 @@ func fakeSnapshot() *snapshot.Snapshot {
 		})
 	}
 	s.Capacity = append(s.Capacity,
-		snapshot.Capacity{Cluster: "east", Partition: "cpu", State: snapshot.StateAllocated, CoreSeconds: 5e6},
-		snapshot.Capacity{Cluster: "east", Partition: "cpu", State: snapshot.StateIdle, CoreSeconds: 1e6},
+		snapshot.Capacity{Cluster: "east", Partition: "cpu", State: snapshot.StateAllocated, CoreSeconds: 5e6, BillingSeconds: 5e6},
+		snapshot.Capacity{Cluster: "east", Partition: "cpu", State: snapshot.StateIdle, CoreSeconds: 1e6, BillingSeconds: 1e6},
 		snapshot.Capacity{Cluster: "west", Partition: "npu", State: snapshot.StateDrained, CoreSeconds: 4e5,
 			Accel: []snapshot.AccelSeconds{acc(npu, 2e4)}},
 	)

@@ -34,6 +34,7 @@ const (
 	mAllocNode
 	mCapCore
 	mCapAccel
+	mCapBilling
 	mUtilization
 	mAIShare
 	mAIShareUpper
@@ -116,6 +117,10 @@ var families = [numFamilies]family{
 	mCapAccel: {
 		name: "scmon_capacity_accelerator_seconds_total", kind: counter, labels: partitionDeviceState,
 		help: "Accelerator-seconds (devices x seconds) of capacity since the start of the job history, by accelerator kind and model and node state; the states sum to the total capacity.",
+	},
+	mCapBilling: {
+		name: "scmon_capacity_billing_seconds_total", kind: counter, labels: partitionState,
+		help: "Billing-seconds (billing units x seconds, with the partition's billing weights) of capacity since the start of the job history, by node state; the states sum to the total, so billing utilization aggregates like the core and accelerator counters.",
 	},
 	mUtilization: {
 		name: "scmon_utilization_ratio", kind: gauge, labels: clusterWindow,

@@ -96,7 +96,10 @@ type AccelSeconds struct {
 type Capacity struct {
 	Cluster, Partition, State string
 	CoreSeconds               float64
-	Accel                     []AccelSeconds
+	// BillingSeconds is the capacity in billing units x seconds, with the
+	// partition's billing weights.
+	BillingSeconds float64
+	Accel          []AccelSeconds
 }
 
 // Window is a utilization and AI-share figure over a trailing window.

@@ -56,7 +56,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return flagError{err} })
-	root.AddCommand(newReportCommand(stdout, stderr), newClassifyCommand(stdout, stderr), newServeCommand(stdout, stderr), newVersionCommand(stdout))
+	root.AddCommand(newReportCommand(stdout, stderr), newClassifyCommand(stdout, stderr), newServeCommand(stdout, stderr), newBackfillCommand(stdout, stderr), newVersionCommand(stdout))
 	return root
 }
 

@@ -13,7 +13,11 @@
 # an empty TSDB). It runs as the "prometheus" user when the package created
 # one. Optional: SCMON_PROM_JOB (job label, default "scmon");
 # SCMON_PROM_BLOCKS_DIR (TSDB blocks, e.g. from `promtool tsdb
-# create-blocks-from openmetrics`, copied into the fresh TSDB before start).
+# create-blocks-from openmetrics`, copied into the fresh TSDB before start);
+# SCMON_PROM_OOO_WINDOW (e.g. "120d": storage.tsdb.out_of_order_time_window,
+# so that remote-written samples older than the head are accepted);
+# SCMON_PROM_RETENTION (e.g. "10y": --storage.tsdb.retention.time, so that
+# backfilled blocks older than the default 15 days are kept).
 # Stop with prometheus-down.sh.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -61,6 +65,11 @@ done
 	echo "  scrape_interval: 1s"
 	echo "  scrape_timeout: 1s"
 	echo "  evaluation_interval: 1s"
+	if [[ -n "${SCMON_PROM_OOO_WINDOW:-}" ]]; then
+		echo "storage:"
+		echo "  tsdb:"
+		echo "    out_of_order_time_window: $SCMON_PROM_OOO_WINDOW"
+	fi
 	if [[ -n "$rule_lines" ]]; then
 		echo "rule_files:"
 		printf '%s' "$rule_lines"
@@ -76,12 +85,16 @@ promtool check config "$dir/prometheus.yml" >"$dir/check.log" 2>&1 ||
 	{ cat "$dir/check.log" >&2; die "promtool check config failed"; }
 
 : >"$dir/prometheus.log"
+extra_args=()
+if [[ -n "${SCMON_PROM_RETENTION:-}" ]]; then
+	extra_args+=(--storage.tsdb.retention.time="$SCMON_PROM_RETENTION")
+fi
 log "starting prometheus as $user on 127.0.0.1:$port scraping $target"
 start_bg "$pidfile" "$dir/prometheus.log" \
 	setpriv --reuid="$user" --regid="$user" --init-groups -- \
 	prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
 	--web.listen-address="127.0.0.1:$port" --web.enable-remote-write-receiver \
-	--web.enable-lifecycle
+	--web.enable-lifecycle "${extra_args[@]}"
 ready() { curl -fsS "http://127.0.0.1:$port/-/ready"; }
 if ! wait_daemon "$pidfile" "$dir/prometheus.yml" 60 prometheus ready; then
 	tail_log "$dir/prometheus.log"

@@ -1,0 +1,127 @@
+package backfill
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// The families a Generator produces, in the order of their names (the
+// order OpenMetrics output lists them in).
+const (
+	AllocatedAccelerator = iota
+	AllocatedBilling
+	AllocatedCore
+	AllocatedNode
+	CapacityAccelerator
+	CapacityBilling
+	CapacityCore
+	numFamilies
+)
+
+// Label names, spelled as the exporter spells them.
+const (
+	labelCluster   = "cluster"
+	labelPartition = "partition"
+	labelAccount   = "account"
+	labelClass     = "class"
+	labelKind      = "kind"
+	labelModel     = "model"
+	labelState     = "state"
+)
+
+// Family is one counter family: its series name, a HELP text and its label
+// names in the order the daemon's exporter declares them.
+type Family struct {
+	// Name is the name of the series, with the counter's _total suffix.
+	Name string
+	// Help describes the family (OpenMetrics HELP).
+	Help string
+	// Labels are the label names of every series of the family, extra
+	// labels (Options.Labels) excluded.
+	Labels []string
+}
+
+// MetricFamily returns the OpenMetrics family name: Name without the
+// _total suffix that OpenMetrics reserves for a counter's samples.
+func (f *Family) MetricFamily() string { return strings.TrimSuffix(f.Name, "_total") }
+
+// families returns the seven counter families, with the account label after
+// partition on the allocated ones when account is set (as the exporter
+// does when metrics.account_label is on).
+func families(account bool) [numFamilies]Family {
+	host := []string{labelCluster, labelPartition, labelClass}
+	dev := []string{labelCluster, labelPartition, labelKind, labelModel, labelClass}
+	if account {
+		host = []string{labelCluster, labelPartition, labelAccount, labelClass}
+		dev = []string{labelCluster, labelPartition, labelAccount, labelKind, labelModel, labelClass}
+	}
+	const note = " Backfilled from the job history by scmon backfill."
+	return [numFamilies]Family{
+		AllocatedAccelerator: {Name: "scmon_allocated_accelerator_seconds_total", Labels: dev,
+			Help: "Accelerator-seconds (devices x seconds) allocated to jobs since the start of the job history, by accelerator kind and model." + note},
+		AllocatedBilling: {Name: "scmon_allocated_billing_seconds_total", Labels: host,
+			Help: "Billing-seconds (the scheduler's billing weight x seconds) allocated to jobs since the start of the job history." + note},
+		AllocatedCore: {Name: "scmon_allocated_core_seconds_total", Labels: host,
+			Help: "Core-seconds (cores x seconds) allocated to jobs since the start of the job history." + note},
+		AllocatedNode: {Name: "scmon_allocated_node_seconds_total", Labels: host,
+			Help: "Node-seconds (nodes x seconds) allocated to jobs since the start of the job history." + note},
+		CapacityAccelerator: {Name: "scmon_capacity_accelerator_seconds_total", Labels: []string{labelCluster, labelPartition, labelKind, labelModel, labelState},
+			Help: "Accelerator-seconds (devices x seconds) of capacity since the start of the job history, by accelerator kind and model and node state; the states sum to the total capacity." + note},
+		CapacityBilling: {Name: "scmon_capacity_billing_seconds_total", Labels: []string{labelCluster, labelPartition, labelState},
+			Help: "Billing-seconds (billing units x seconds, with the partition's billing weights) of capacity since the start of the job history, by node state; the states sum to the total." + note},
+		CapacityCore: {Name: "scmon_capacity_core_seconds_total", Labels: []string{labelCluster, labelPartition, labelState},
+			Help: "Core-seconds (cores x seconds) of capacity since the start of the job history, by node state; the states of a partition sum to its total capacity, and a node shared by several partitions counts in its first partition only." + note},
+	}
+}
+
+// Label is a name and a value.
+type Label struct {
+	Name, Value string
+}
+
+// Series is one output series.
+type Series struct {
+	// Family indexes Generator.Families.
+	Family int
+	// Values holds one value per label name of the family, in order.
+	Values []string
+}
+
+var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// checkExtraLabels validates the constant labels added to every series:
+// valid names, not reserved, not one of the families' own labels, no
+// duplicates.
+func checkExtraLabels(extra []Label) error {
+	own := []string{labelCluster, labelPartition, labelAccount, labelClass, labelKind, labelModel, labelState}
+	seen := map[string]bool{}
+	for _, l := range extra {
+		switch {
+		case !labelNameRE.MatchString(l.Name):
+			return fmt.Errorf("label %q: not a valid label name", l.Name)
+		case strings.HasPrefix(l.Name, "__"):
+			return fmt.Errorf("label %q: names starting with __ are reserved", l.Name)
+		case slices.Contains(own, l.Name):
+			return fmt.Errorf("label %q: scmon's series already carry it", l.Name)
+		case seen[l.Name]:
+			return fmt.Errorf("label %q is given twice", l.Name)
+		case !utf8.ValidString(l.Value):
+			return fmt.Errorf("label %q: value is not valid UTF-8", l.Name)
+		}
+		seen[l.Name] = true
+	}
+	return nil
+}
+
+// validUTF8 returns v with invalid UTF-8 replaced, as the exporter repairs
+// label values (a mangled partition name in a scheduler's output), so that
+// backfilled and scraped series carry the same values.
+func validUTF8(v string) string {
+	if utf8.ValidString(v) {
+		return v
+	}
+	return strings.ToValidUTF8(v, "\uFFFD")
+}
