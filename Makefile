@@ -42,7 +42,7 @@ unit:
 
 ## bench: the Go benchmarks of the readers, the classifier and the engine
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./collector ./classify ./usage ./exporter ./jobstore | tee bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./collector ./classify ./usage ./exporter ./jobstore ./backfill ./web | tee bench.txt
 
 ## seeds: regenerate the sample center's job log
 seeds:
