@@ -13,6 +13,7 @@ const (
 	mAllocBilling  = "scmon_allocated_billing_seconds_total"
 	mCapCore       = "scmon_capacity_core_seconds_total"
 	mCapAccel      = "scmon_capacity_accelerator_seconds_total"
+	mCapBilling    = "scmon_capacity_billing_seconds_total"
 	mUtilization   = "scmon_utilization_ratio"
 	mAIShare       = "scmon_ai_share_ratio"
 	mAIShareUpper  = "scmon_ai_share_upper_ratio"
@@ -123,7 +124,7 @@ type resource struct {
 var resources = []resource{
 	{name: "cpu", alloc: mAllocCore, capacity: mCapCore, unit: "core-seconds"},
 	{name: "accelerator", alloc: mAllocAccel, capacity: mCapAccel, unit: "accelerator-seconds"},
-	{name: "billing", alloc: mAllocBilling, unit: "billing-seconds"},
+	{name: "billing", alloc: mAllocBilling, capacity: mCapBilling, unit: "billing-seconds"},
 }
 
 // withCapacity returns the resources that have a capacity counter.
