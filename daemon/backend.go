@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/scmon/scmon/jobstore"
 	"github.com/scmon/scmon/report"
@@ -41,6 +42,15 @@ func (b Backend) Figures(ctx context.Context, q web.FiguresQuery) (*report.Repor
 	if loc == nil {
 		loc = rt.Location
 	}
+	// Capacity in the future would count as idle: cut the range at now.
+	now := d.now()
+	cut := false
+	if q.To.After(now) {
+		if !q.From.Before(now) {
+			return nil, fmt.Errorf("%w: the range starts at or after now (%s)", web.ErrInvalidQuery, now.UTC().Format(time.RFC3339))
+		}
+		q.To, cut = now.Truncate(time.Second), true
+	}
 	d.mu.RLock()
 	res, err := d.mem.Compute(usage.Query{From: q.From, To: q.To, By: q.By, Every: q.Every, Location: loc, Inventory: rt.Inventory})
 	stats := d.mem.Stats()
@@ -52,7 +62,11 @@ func (b Backend) Figures(ctx context.Context, q web.FiguresQuery) (*report.Repor
 	if rt.Inventory != nil {
 		meta.Primary = rt.Inventory.Primary()
 	}
-	return report.Build(res, meta), nil
+	r := report.Build(res, meta)
+	if cut {
+		r.Warnings = append(r.Warnings, "the range was cut at now ("+q.To.UTC().Format(time.RFC3339)+"): the future has no allocation to compare capacity with")
+	}
+	return r, nil
 }
 
 // Jobs answers job-level queries from the durable store.

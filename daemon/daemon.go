@@ -163,6 +163,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.log.Info("job store loaded", "records", n, "seconds", d.now().Sub(start).Seconds())
+	if rt.Config.Sample {
+		// The sample is read in memory: serve it from the first answer on.
+		d.notReady.Store("loading the built-in sample")
+		for _, s := range mustSources(BuildSources(rt.Config, rt)) {
+			if _, err := d.pollOnce(ctx, s); err != nil {
+				return fmt.Errorf("built-in sample: %w", err)
+			}
+		}
+	}
 	d.publish()
 	d.ready.Store(true)
 
@@ -347,14 +356,10 @@ func (d *Daemon) startSources(ctx context.Context, rt *Runtime) error {
 	}
 	d.mu.Lock()
 	for _, s := range jobs {
-		if d.health[s.Name()] == nil {
-			d.health[s.Name()] = &sourceHealth{kind: kindOf(s), records: map[string]float64{}}
-		}
+		d.healthOf(s.Name(), kindOf(s))
 	}
 	for _, s := range nodes {
-		if d.health[s.Name()] == nil {
-			d.health[s.Name()] = &sourceHealth{kind: "nodes", records: map[string]float64{}}
-		}
+		d.healthOf(s.Name(), "nodes")
 	}
 	if len(nodes) > 0 && d.nodes == nil {
 		d.nodes = newNodeLedger(rt.Table)
@@ -375,6 +380,13 @@ func (d *Daemon) startSources(ctx context.Context, rt *Runtime) error {
 		}()
 	}
 	return nil
+}
+
+func mustSources(jobs []source.JobSource, _ []source.NodeSource, err error) []source.JobSource {
+	if err != nil {
+		return nil
+	}
+	return jobs
 }
 
 func (d *Daemon) stopSources() {
@@ -501,7 +513,7 @@ func (d *Daemon) pollOnce(ctx context.Context, s source.JobSource) (more bool, e
 		d.pending[name] = b.Pending
 	}
 	d.complete[name] = complete
-	h := d.health[name]
+	h := d.healthOf(name, kindOf(s))
 	h.up, h.lastSuccess, h.lastError = true, d.now(), ""
 	h.polls++
 	h.pollSeconds += took
@@ -521,9 +533,20 @@ func (d *Daemon) pollOnce(ctx context.Context, s source.JobSource) (more bool, e
 	return b.More, nil
 }
 
+// healthOf returns a source's health record, made on first use. d.mu must
+// be held.
+func (d *Daemon) healthOf(name, kind string) *sourceHealth {
+	h := d.health[name]
+	if h == nil {
+		h = &sourceHealth{kind: kind, records: map[string]float64{}}
+		d.health[name] = h
+	}
+	return h
+}
+
 func (d *Daemon) fail(name string, err error, took float64) error {
 	d.mu.Lock()
-	h := d.health[name]
+	h := d.healthOf(name, "jobs")
 	h.up = false
 	h.failures++
 	h.polls++
@@ -550,7 +573,7 @@ func (d *Daemon) runNodeSource(ctx context.Context, s source.NodeSource, every t
 			d.mu.Lock()
 			cl := d.clusterOf(name)
 			d.nodes.observe(cl, snap, d.weightsOf(cl))
-			h := d.health[name]
+			h := d.healthOf(name, "nodes")
 			h.up, h.lastSuccess, h.lastError = true, d.now(), ""
 			h.polls++
 			h.pollSeconds += took
