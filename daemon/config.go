@@ -71,6 +71,9 @@ type SacctConfig struct {
 	// Env adds KEY=VALUE entries to sacct's environment (SLURM_CONF is
 	// passed through from scmon's own; TZ and SLURM_TIME_FORMAT are forced).
 	Env []string `mapstructure:"env"`
+	// Settle keeps each poll this far behind now, for a slurmdbd that
+	// records job ends late; zero by default.
+	Settle time.Duration `mapstructure:"settle"`
 }
 
 // NodesConfig configures one scontrol node poller.
@@ -263,6 +266,9 @@ func (c *Config) validate() error {
 		positive(key+".overlap", &s.Overlap, 10*time.Minute)
 		positive(key+".chunk", &s.Chunk, 24*time.Hour)
 		positive(key+".timeout", &s.Timeout, DefaultTimeout)
+		if s.Settle < 0 {
+			fail(key+".settle", "must not be negative, got %s", s.Settle)
+		}
 		if s.Start != "" {
 			if _, err := time.Parse(time.RFC3339, s.Start); err != nil {
 				fail(key+".start", "%q is not an RFC 3339 time", s.Start)

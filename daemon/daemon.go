@@ -77,6 +77,7 @@ type Daemon struct {
 	mem      *usage.Store
 	pending  map[string][]*job.Record
 	complete map[string]time.Time
+	done     map[string]bool // sources that will deliver nothing more
 	origin   time.Time
 	nodes    *nodeLedger
 	health   map[string]*sourceHealth
@@ -118,7 +119,7 @@ func New(cfg *Config, raw []byte, opts Options) (*Daemon, error) {
 	}
 	d := &Daemon{
 		opts: opts, log: opts.Logger, now: opts.Now,
-		pending: map[string][]*job.Record{}, complete: map[string]time.Time{},
+		pending: map[string][]*job.Record{}, complete: map[string]time.Time{}, done: map[string]bool{},
 		health: map[string]*sourceHealth{}, lastRule: map[string]string{},
 		published: map[string]float64{}, rebuild: make(chan struct{}, 1),
 		reloadReq: make(chan chan error),
@@ -355,6 +356,7 @@ func (d *Daemon) startSources(ctx context.Context, rt *Runtime) error {
 		return err
 	}
 	d.mu.Lock()
+	d.forgetRemoved(jobs, nodes)
 	for _, s := range jobs {
 		d.healthOf(s.Name(), kindOf(s))
 	}
@@ -387,6 +389,29 @@ func mustSources(jobs []source.JobSource, _ []source.NodeSource, err error) []so
 		return nil
 	}
 	return jobs
+}
+
+// forgetRemoved drops the state of sources that a reload removed: their
+// complete time would otherwise hold every counter back at the moment of
+// the reload (completeTime is the minimum over the sources), their pending
+// jobs would stay demand, and their health would be reported for good.
+// Their records stay in the store and are still counted. d.mu is held.
+func (d *Daemon) forgetRemoved(jobs []source.JobSource, nodes []source.NodeSource) {
+	keep := map[string]bool{}
+	for _, s := range jobs {
+		keep[s.Name()] = true
+	}
+	for _, s := range nodes {
+		keep[s.Name()] = true
+	}
+	for name := range d.health {
+		if !keep[name] {
+			delete(d.health, name)
+			delete(d.complete, name)
+			delete(d.pending, name)
+			delete(d.done, name)
+		}
+	}
 }
 
 func (d *Daemon) stopSources() {
@@ -466,17 +491,17 @@ func (d *Daemon) pollOnce(ctx context.Context, s source.JobSource) (more bool, e
 	rt := d.rt.Load()
 	raw, _, err := d.store.Cursor(ctx, name)
 	if err != nil {
-		return false, d.fail(name, fmt.Errorf("read cursor: %w", err), 0)
+		return false, d.fail(ctx, name, fmt.Errorf("read cursor: %w", err), 0)
 	}
 	env, err := decodeEnvelope(raw)
 	if err != nil {
-		return false, d.fail(name, err, 0)
+		return false, d.fail(ctx, name, err, 0)
 	}
 	start := time.Now()
 	b, err := s.Poll(ctx, env.Cursor)
 	took := time.Since(start).Seconds()
 	if err != nil {
-		return false, d.fail(name, err, took)
+		return false, d.fail(ctx, name, err, took)
 	}
 	decs := make([]classify.Decision, len(b.Records))
 	for i, r := range b.Records {
@@ -488,11 +513,11 @@ func (d *Daemon) pollOnce(ctx context.Context, s source.JobSource) (more bool, e
 	}
 	cur, err := encodeEnvelope(envelope{Complete: complete, Cursor: b.Cursor})
 	if err != nil {
-		return false, d.fail(name, err, took)
+		return false, d.fail(ctx, name, err, took)
 	}
 	res, err := d.store.Apply(ctx, jobstore.Batch{Source: name, Cursor: cur, Records: b.Records, Decisions: decs})
 	if err != nil {
-		return false, d.fail(name, fmt.Errorf("commit: %w", err), took)
+		return false, d.fail(ctx, name, fmt.Errorf("commit: %w", err), took)
 	}
 	var newest time.Time
 	d.mu.Lock()
@@ -513,6 +538,7 @@ func (d *Daemon) pollOnce(ctx context.Context, s source.JobSource) (more bool, e
 		d.pending[name] = b.Pending
 	}
 	d.complete[name] = complete
+	d.done[name] = b.Done
 	h := d.healthOf(name, kindOf(s))
 	h.up, h.lastSuccess, h.lastError = true, d.now(), ""
 	h.polls++
@@ -544,7 +570,12 @@ func (d *Daemon) healthOf(name, kind string) *sourceHealth {
 	return h
 }
 
-func (d *Daemon) fail(name string, err error, took float64) error {
+// fail records a failed poll. A poll stopped because its context ended (a
+// reload, a shutdown) is not a failure of the source and is not recorded.
+func (d *Daemon) fail(ctx context.Context, name string, err error, took float64) error {
+	if ctx.Err() != nil {
+		return err
+	}
 	d.mu.Lock()
 	h := d.healthOf(name, "jobs")
 	h.up = false
@@ -568,7 +599,7 @@ func (d *Daemon) runNodeSource(ctx context.Context, s source.NodeSource, every t
 		}
 		if err != nil {
 			d.log.Warn("node poll failed", "source", name, "err", err)
-			_ = d.fail(name, err, took)
+			_ = d.fail(ctx, name, err, took)
 		} else {
 			d.mu.Lock()
 			cl := d.clusterOf(name)

@@ -76,8 +76,9 @@ func TestSampleDaemon(t *testing.T) {
 	}
 	rt := d.Runtime()
 	d.mu.RLock()
-	origin, complete := d.origin, d.completeTime()
+	origin := d.origin
 	d.mu.RUnlock()
+	complete := s.Complete // the snapshot's own, not the daemon's later one
 	want := float64(rt.Inventory.Clusters[0].Total(origin, complete).CoreSeconds)
 	if math.Abs(capSum-want) > 1 {
 		t.Errorf("capacity states sum to %.0f core-seconds, inventory says %.0f", capSum, want)

@@ -32,12 +32,32 @@ func (d *Daemon) publish() {
 // its records: running jobs are counted up to it and no further, so that a
 // job seen running is never counted past a time at which it might already
 // have ended (the counters could then go down).
+//
+// A source that has made no claim yet (a dump in the middle of its first
+// file: the rest can hold records of any time) is left out; with no claim
+// at all the time is zero and no counter is published.
+//
+// A source that will deliver nothing more (a finished dump) does not hold
+// the others back; when every source is finished, the latest of their times
+// counts.
 func (d *Daemon) completeTime() time.Time {
-	var t time.Time
-	for _, c := range d.complete {
+	var t, finished time.Time
+	for name, c := range d.complete {
+		if c.IsZero() {
+			continue
+		}
+		if d.done[name] {
+			if c.After(finished) {
+				finished = c
+			}
+			continue
+		}
 		if t.IsZero() || c.Before(t) {
 			t = c
 		}
+	}
+	if t.IsZero() {
+		return finished
 	}
 	return t
 }
@@ -55,8 +75,8 @@ func (d *Daemon) buildSnapshot() (*snapshot.Snapshot, error) {
 	now := d.now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	s := &snapshot.Snapshot{Time: now, RuleHits: rt.Classer.HitCounts(), Config: d.lastReload}
 	complete := d.completeTime()
+	s := &snapshot.Snapshot{Time: now, Complete: complete, RuleHits: rt.Classer.HitCounts(), Config: d.lastReload}
 	inv := rt.Inventory
 	if inv == nil {
 		inv = d.nodeInventory(rt)
@@ -86,7 +106,7 @@ func (d *Daemon) buildSnapshot() (*snapshot.Snapshot, error) {
 		if rt.Config.Metrics.AccountLabel {
 			by = append(by, usage.KeyAccount)
 		}
-		res, err := d.mem.Compute(usage.Query{From: time.Unix(1, 0), To: complete.Add(time.Second), By: by, Inventory: inv})
+		res, err := d.mem.Compute(usage.Query{From: time.Unix(1, 0), To: complete, By: by, Inventory: inv})
 		if err != nil {
 			return nil, fmt.Errorf("allocated counters: %w", err)
 		}
@@ -108,7 +128,7 @@ func (d *Daemon) buildSnapshot() (*snapshot.Snapshot, error) {
 			s.Allocated = append(s.Allocated, *a)
 		}
 		// Accelerator-seconds by device, with the same monotone guard.
-		dres, err := d.mem.Compute(usage.Query{From: time.Unix(1, 0), To: complete.Add(time.Second), By: append(slices.Clone(by), usage.KeyKind, usage.KeyModel)})
+		dres, err := d.mem.Compute(usage.Query{From: time.Unix(1, 0), To: complete, By: append(slices.Clone(by), usage.KeyKind, usage.KeyModel)})
 		if err != nil {
 			return nil, fmt.Errorf("accelerator counters: %w", err)
 		}

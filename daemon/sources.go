@@ -18,7 +18,7 @@ func buildConfiguredSources(c *Config, rt *Runtime) ([]source.JobSource, []sourc
 			start, _ = time.Parse(time.RFC3339, s.Start) // validated at load
 		}
 		src, err := source.NewSacct(source.SacctConfig{Name: s.Name, Client: source.SlurmClient{Path: s.Command, Timeout: s.Timeout, Env: s.Env},
-			Clusters: s.Clusters, Overlap: s.Overlap, Chunk: s.Chunk, Start: start, Logger: log, Now: rt.now})
+			Clusters: s.Clusters, Overlap: s.Overlap, Chunk: s.Chunk, Start: start, Settle: s.Settle, Logger: log, Now: rt.now})
 		if err != nil {
 			return nil, nil, fmt.Errorf("sources.sacct[%d]: %w", i, err)
 		}

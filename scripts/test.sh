@@ -21,7 +21,10 @@ export SCMON_TEST_SLURM_ENV="$state/slurm/env.sh"
 export SCMON_TEST_REQUIRE_SLURM=1 SCMON_TEST_REQUIRE_POSTGRES=1 SCMON_TEST_REQUIRE_TOOLS=1
 
 make check
-go test -race -count=1 -timeout 40m ./...
+# The end-to-end tests compare scmon with sacct and sreport over the live
+# cluster: they run alone, after the packages whose tests also submit jobs.
+go test -race -count=1 -timeout 40m $(go list ./... | grep -v /test/e2e)
+go test -race -count=1 -timeout 40m ./test/e2e/...
 for mod in dashboards grafana-datasource; do
 	if [[ -f "$mod/go.mod" ]]; then
 		(cd "$mod" && go vet ./... && go test -race -count=1 -timeout 20m ./...)

@@ -32,6 +32,9 @@ var States = []string{StateAllocated, StateIdle, StateDown, StateDrained, StateP
 type Snapshot struct {
 	// Time is when the snapshot was built.
 	Time time.Time
+	// Complete is the instant up to which every source had delivered its
+	// records: the counters hold the resource-seconds up to it.
+	Complete time.Time
 	// Clusters and Partitions name the closed label sets: every
 	// (cluster, partition) pair the inventory or the records know.
 	Clusters   []string

@@ -65,8 +65,13 @@ type DumpConfig struct {
 // next poll goes on from there (the file is parsed again from its start and
 // the part already returned is dropped). Batch.Complete is the file's
 // modification time: the dump cannot know what happened after it was
-// written, so a job it shows running is running up to then. A batch with no
-// file to import has a zero Complete. Pending jobs in a dump are past
+// written, so a job it shows running is running up to then. Only the batch
+// that finishes a file claims it: a batch that leaves part of the file for
+// the next poll has a zero Complete, since that part can hold records of
+// any time (claiming the time early has the daemon count capacity as idle
+// that the rest of the file then shows allocated, which counters that never
+// go down cannot take back). A batch with no file to import has a zero
+// Complete. Pending jobs in a dump are past
 // demand, not current: they are dropped (Notes "pending_skipped"). Line
 // numbers in errors are those of the file.
 type Dump struct {
@@ -202,17 +207,22 @@ func (d *Dump) poll(ctx context.Context, cur *dumpCursor, b *Batch) error {
 		if err != nil {
 			return err
 		}
-		b.Complete = now.MTime
 		if finished {
+			b.Complete = now.MTime
 			cur.Current = nil
 			cur.Done = append(cur.Done, &dumpFile{Path: path, dumpVersion: now})
 			b.More = slices.ContainsFunc(d.cfg.Paths, func(p string) bool { return cur.done(p) == nil })
+			b.Done = !b.More
 		} else {
+			// The rest of the file can hold records of any time: no claim
+			// until it is read (see Dump).
 			cur.Current = part
 			b.More = true
 		}
 		return nil
 	}
+	// Every file is imported: nothing more will come.
+	b.Done = true
 	return nil
 }
 

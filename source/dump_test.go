@@ -93,6 +93,10 @@ func TestDumpImportsEachFileOnce(t *testing.T) {
 		if got := jobIDs(b.Records); got != w.records || !b.Complete.Equal(w.complete) || b.More != w.more {
 			t.Errorf("poll %d: records %s Complete %v More %v; want %s %v %v", i+1, got, b.Complete, b.More, w.records, w.complete, w.more)
 		}
+		// The batch that imports the last file says nothing more will come.
+		if b.Done != !w.more {
+			t.Errorf("poll %d: Done %v, want %v", i+1, b.Done, !w.more)
+		}
 		if len(b.Notes) != len(w.notes) || b.Notes["pending_skipped"] != w.notes["pending_skipped"] {
 			t.Errorf("poll %d: notes %v, want %v", i+1, b.Notes, w.notes)
 		}
@@ -106,8 +110,8 @@ func TestDumpImportsEachFileOnce(t *testing.T) {
 	}
 	// Run again (a restarted daemon): nothing is imported twice.
 	b := pollDump(t, newDump(t, cfg), cursor)
-	if len(b.Records) != 0 || !b.Complete.IsZero() || b.More {
-		t.Errorf("re-run: records %s Complete %v More %v", jobIDs(b.Records), b.Complete, b.More)
+	if len(b.Records) != 0 || !b.Complete.IsZero() || b.More || !b.Done {
+		t.Errorf("re-run: records %s Complete %v More %v Done %v", jobIDs(b.Records), b.Complete, b.More, b.Done)
 	}
 }
 
@@ -165,6 +169,11 @@ func TestDumpInParts(t *testing.T) {
 		b := pollDump(t, d, cursor)
 		if len(b.Records) > 4 {
 			t.Errorf("poll %d: %d records", i+1, len(b.Records))
+		}
+		// Only the part that finishes the file claims its time: the rest
+		// of a file can hold records of any time.
+		if b.More && !b.Complete.IsZero() || !b.More && !b.Complete.Equal(whole.Complete) {
+			t.Errorf("poll %d: Complete %v with More %v; want zero before the last part, %v with it", i+1, b.Complete, b.More, whole.Complete)
 		}
 		got = append(got, keys(b.Records)...)
 		cursor = b.Cursor

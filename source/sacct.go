@@ -186,6 +186,11 @@ func (s *Sacct) window(cur sacctCursor, first bool) (from, to time.Time, reaches
 	if first {
 		from = cur.Watermark
 	}
+	// The overlap never reaches back before a configured start: jobs that
+	// ended before it are not the operator's to count.
+	if start := s.cfg.Start.UTC().Truncate(time.Second); !s.cfg.Start.IsZero() && from.Before(start) {
+		from = start
+	}
 	to = cur.Watermark.Add(s.cfg.Chunk)
 	if !to.Before(now) {
 		to = now

@@ -153,6 +153,8 @@ func TestSacctWindow(t *testing.T) {
 			cursor("2026-11-28T07:00:00Z"), "2026-11-28T05:00:00Z", "2026-11-28T08:00:00Z", false},
 		{"clock went back: the watermark never moves back", SacctConfig{}, cursor("2026-11-28T13:00:00Z"), "2026-11-28T12:50:00Z", "2026-11-28T13:00:00Z", true},
 		{"settle keeps the end behind the clock", SacctConfig{Settle: 30 * time.Second}, cursor("2026-11-28T11:59:00Z"), "2026-11-28T11:49:00Z", "2026-11-28T11:59:30Z", true},
+		{"the overlap never reaches back before a configured start", SacctConfig{Start: ts("2026-11-28T11:55:00Z")},
+			cursor("2026-11-28T11:59:00Z"), "2026-11-28T11:55:00Z", "2026-11-28T12:00:00Z", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,6 +42,10 @@ type Batch struct {
 	// More reports that the source has more to deliver right away (a
 	// catch-up in chunks): the daemon polls again without waiting.
 	More bool
+	// Done reports that the source will deliver nothing more (every dump
+	// file imported): it no longer holds back the time up to which the
+	// daemon counts running jobs of the other sources.
+	Done bool
 }
 
 // JobSource is a source of job records.
