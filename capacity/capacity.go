@@ -398,3 +398,20 @@ func (inv *Inventory) ResolveDevice(cluster, partition string, d accel.Device) a
 	}
 	return d
 }
+
+// ForcedPartitions names the partitions marked forced_accelerators, where
+// an accelerator is put on every job. A nil inventory has none.
+func (inv *Inventory) ForcedPartitions() []string {
+	if inv == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range inv.Clusters {
+		for _, p := range c.Partitions {
+			if p.ForcedAccelerators && !slices.Contains(out, p.Name) {
+				out = append(out, p.Name)
+			}
+		}
+	}
+	return out
+}

@@ -16,3 +16,12 @@ func (rs *RuleSet) WithForced(extra []ForcedAccelerators) *RuleSet {
 	}
 	return &cp
 }
+
+// ForcedOnPartitions declares forced accelerators on the named partitions.
+func ForcedOnPartitions(names ...string) []ForcedAccelerators {
+	out := make([]ForcedAccelerators, len(names))
+	for i, n := range names {
+		out[i] = ForcedAccelerators{Partition: n}
+	}
+	return out
+}

@@ -118,18 +118,7 @@ func sameForced(a, b *Runtime) bool {
 }
 
 func forced(inv *capacity.Inventory) []classify.ForcedAccelerators {
-	if inv == nil {
-		return nil
-	}
-	var out []classify.ForcedAccelerators
-	for _, c := range inv.Clusters {
-		for _, p := range c.Partitions {
-			if p.ForcedAccelerators {
-				out = append(out, classify.ForcedAccelerators{Partition: p.Name})
-			}
-		}
-	}
-	return out
+	return classify.ForcedOnPartitions(inv.ForcedPartitions()...)
 }
 
 func shiftInventory(inv *capacity.Inventory, by time.Duration) {

@@ -121,7 +121,7 @@ func load(f sourceFlags, logger *slog.Logger) (*loaded, error) {
 		}
 		l.rules = rs
 	}
-	l.rules = l.rules.WithForced(forcedFromInventory(l.inventory))
+	l.rules = l.rules.WithForced(classify.ForcedOnPartitions(l.inventory.ForcedPartitions()...))
 	l.classer = classify.New(l.rules, classify.Options{Accel: table})
 
 	var clusters []string
@@ -170,23 +170,6 @@ func loadSample(store *usage.Store, opts ingest.Options) (*ingest.Stats, error) 
 	name := "built-in sample log (seeds/sample.sacct.gz)"
 	r := collector.NewSacctReader(zr, collector.Options{Name: name, Location: opts.Location, Cluster: seeds.ClusterName})
 	return ingest.LoadReader(store, r, ingest.Input{Format: "slurm-sacct", Path: name}, opts)
-}
-
-// forcedFromInventory turns the inventory's forced-accelerator partitions
-// into classifier declarations.
-func forcedFromInventory(inv *capacity.Inventory) []classify.ForcedAccelerators {
-	if inv == nil {
-		return nil
-	}
-	var out []classify.ForcedAccelerators
-	for _, c := range inv.Clusters {
-		for _, p := range c.Partitions {
-			if p.ForcedAccelerators {
-				out = append(out, classify.ForcedAccelerators{Partition: p.Name})
-			}
-		}
-	}
-	return out
 }
 
 // hintInventory builds a capacity from the inputs' own hints (the SWF
