@@ -22,8 +22,8 @@ import (
 // the sample, scrapes its exporter, and requires the backfill of the same
 // history to produce exactly the same counter series, label names and
 // values included, without and with the account label. The daemon counts
-// allocations up to one second past the time its sources are complete and
-// capacity up to that time, so the backfill is read at those two instants.
+// allocations and capacity up to the time its sources are complete (the
+// sample's end), so the backfill is read at that instant.
 func TestSameSeriesAsDaemon(t *testing.T) {
 	for _, account := range []bool{false, true} {
 		t.Run(fmt.Sprintf("account=%v", account), func(t *testing.T) {
@@ -42,10 +42,7 @@ func TestSameSeriesAsDaemon(t *testing.T) {
 			ours := map[string]float64{}
 			for s, sr := range g.Series() {
 				fam := g.Families()[sr.Family]
-				at := 4 // end + 1 s
-				if strings.HasPrefix(fam.Name, "scmon_capacity_") {
-					at = 3 // end
-				}
+				const at = 3 // the sample's end
 				ours[seriesKeyOf(fam.Name, fam.Labels, sr.Values)] = c.Series(s)[at]
 			}
 			var missing, extra []string
