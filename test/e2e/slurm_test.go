@@ -207,6 +207,14 @@ func TestSlurmPrometheusEndToEnd(t *testing.T) {
 	requireTools(t, "prometheus", "promtool")
 	t.Parallel() // mostly waiting for the timed-out job: let the CPU-bound tests run meanwhile
 	cluster := env["SCMON_TEST_SLURM_CLUSTER"]
+	// sreport's hourly rollup and scmon agree exactly within an hour; a
+	// rollup forced across an hour boundary while the earlier hour was
+	// already rolled up with jobs running can differ by a few seconds. The
+	// test's jobs last about 90 s: start them in an hour they fit in.
+	if left := time.Until(time.Now().Truncate(time.Hour).Add(time.Hour)); left < 3*time.Minute {
+		t.Logf("waiting %s for the next hour, so that the jobs run within one hour", (left + 5*time.Second).Round(time.Second))
+		time.Sleep(left + 5*time.Second)
+	}
 	testStart := time.Now().UTC()
 	// scmon reads from a minute before the test; overlap 30 s keeps every
 	// later window inside [start, now), so that the jobs scmon reads are
