@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/scmon/scmon/job"
 )
@@ -98,21 +96,19 @@ func jobcompKeyIndex(b []byte) int {
 // what sacct reports for the same jobs. Cluster is the line's own, or
 // Options.Cluster when the line has none or says "unknown".
 type JobcompReader struct {
+	readerBase
 	lines *lineReader
-	opts  Options
-	notes map[string]int
 	vals  [jcNumKeys][]byte
 }
 
 // NewJobcompReader returns a reader over one jobcomp/filetxt log.
 func NewJobcompReader(r io.Reader, opts Options) *JobcompReader {
-	return &JobcompReader{lines: newLineReader(r), opts: opts.withDefaults(), notes: map[string]int{}}
+	return &JobcompReader{readerBase: newReaderBase(opts), lines: newLineReader(r)}
 }
 
-// Notes returns what the reader resolved without skipping a record:
-// "dst_fold" (a wall time in a daylight-saving fold read so that start
-// stays before end), "invalid_utf8" (text repaired).
-func (j *JobcompReader) Notes() map[string]int { return j.notes }
+// A JobcompReader's notes are "dst_fold" (a wall time in a
+// daylight-saving fold read so that start stays before end) and
+// "invalid_utf8" (text repaired).
 
 // Next returns the next job, a *LineError for a malformed line, or io.EOF.
 func (j *JobcompReader) Next() (*job.Record, error) {
@@ -127,29 +123,6 @@ func (j *JobcompReader) Next() (*job.Record, error) {
 		}
 		return j.parse(line, j.lines.line)
 	}
-}
-
-// label interns a value that repeats (user, partition, state); text copies
-// free text (job names, directories), which would only grow the pool. Both
-// repair invalid UTF-8 so that later stages never see broken strings.
-func (j *JobcompReader) label(b []byte) string {
-	if !utf8.Valid(b) {
-		j.notes["invalid_utf8"]++
-		return j.opts.Strings.String(strings.ToValidUTF8(string(b), "\uFFFD"))
-	}
-	return j.opts.Strings.Bytes(b)
-}
-
-func (j *JobcompReader) text(b []byte) string {
-	if !utf8.Valid(b) {
-		j.notes["invalid_utf8"]++
-		return strings.ToValidUTF8(string(b), "\uFFFD")
-	}
-	return string(b)
-}
-
-func (j *JobcompReader) lineErr(line int, field, reason string, err error) *LineError {
-	return &LineError{File: j.opts.Name, Line: line, Field: field, Reason: reason, Err: err}
 }
 
 // split cuts a line into the values of its keys (see JobcompReader for the

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/scmon/scmon/job"
 )
@@ -52,10 +50,9 @@ func init() {
 // without error, since their subjobs ("123[4]") carry the usage. A record
 // whose start is missing or 0 never ran and gets a zero Start and End.
 type PBSReader struct {
+	readerBase
 	lines   *lineReader
-	opts    Options
 	deleted map[string]struct{}
-	notes   map[string]int
 	hosts   [][]byte // exec_host names of the current line, reused
 	scratch []byte
 }
@@ -63,19 +60,16 @@ type PBSReader struct {
 // NewPBSReader returns a reader over one PBS accounting file.
 func NewPBSReader(r io.Reader, opts Options) *PBSReader {
 	return &PBSReader{
-		lines:   newLineReader(r),
-		opts:    opts.withDefaults(),
-		deleted: map[string]struct{}{},
-		notes:   map[string]int{},
+		readerBase: newReaderBase(opts),
+		lines:      newLineReader(r),
+		deleted:    map[string]struct{}{},
 	}
 }
 
-// Notes returns what the reader skipped or completed without reporting an
-// error: "array_parent" (array parent records skipped), "end_from_walltime"
-// and "end_from_timestamp" (a record without end= whose end was taken from
-// resources_used.walltime or from the record's own timestamp),
-// "invalid_utf8" (text repaired).
-func (p *PBSReader) Notes() map[string]int { return p.notes }
+// A PBSReader's notes are "array_parent" (array parent records skipped),
+// "end_from_walltime" and "end_from_timestamp" (a record without end=
+// whose end was taken from resources_used.walltime or from the record's
+// own timestamp) and "invalid_utf8" (text repaired).
 
 // Next returns the next allocation, a *LineError for a malformed line, or
 // io.EOF.
@@ -90,29 +84,6 @@ func (p *PBSReader) Next() (*job.Record, error) {
 			return rec, err
 		}
 	}
-}
-
-// label interns a value that repeats (user, queue, host); text copies free
-// text (job names), which would only grow the pool. Both repair invalid
-// UTF-8 so that later stages never see broken strings.
-func (p *PBSReader) label(b []byte) string {
-	if !utf8.Valid(b) {
-		p.notes["invalid_utf8"]++
-		return p.opts.Strings.String(strings.ToValidUTF8(string(b), "\uFFFD"))
-	}
-	return p.opts.Strings.Bytes(b)
-}
-
-func (p *PBSReader) text(b []byte) string {
-	if !utf8.Valid(b) {
-		p.notes["invalid_utf8"]++
-		return strings.ToValidUTF8(string(b), "\uFFFD")
-	}
-	return string(b)
-}
-
-func (p *PBSReader) lineErr(line int, field, reason string, err error) *LineError {
-	return &LineError{File: p.opts.Name, Line: line, Field: field, Reason: reason, Err: err}
 }
 
 // pbsRecord collects the attributes of one E or R record before the

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/scmon/scmon/job"
 )
@@ -91,8 +90,8 @@ func newSacctColumns(fields []string) sacctColumns {
 // inside a free-text field is joined back; a '|' inside the only (or last)
 // free-text field is kept in that field.
 type SacctReader struct {
+	readerBase
 	lines *lineReader
-	opts  Options
 
 	started  bool
 	delim    []byte
@@ -105,21 +104,18 @@ type SacctReader struct {
 	carryNo  int
 	unread   []byte // a line to read again
 	unreadNo int
-	notes    map[string]int
 	err      error
 }
 
 // NewSacctReader returns a reader over r.
 func NewSacctReader(r io.Reader, opts Options) *SacctReader {
-	return &SacctReader{lines: newLineReader(r), opts: opts.withDefaults(), delim: []byte{'|'}, notes: map[string]int{}}
+	return &SacctReader{readerBase: newReaderBase(opts), lines: newLineReader(r), delim: []byte{'|'}}
 }
 
-// Notes returns what the reader fixed or ignored without skipping a
-// record: "orphan_steps" (a step line with no allocation before it),
-// "invalid_utf8" (text fields repaired), "dst_fold" (a wall time in a
-// daylight-saving fold resolved to keep start before end), "multiline"
-// (a record joined back from several lines).
-func (s *SacctReader) Notes() map[string]int { return s.notes }
+// A SacctReader's notes are "orphan_steps" (a step line with no
+// allocation before it), "invalid_utf8" (text fields repaired), "dst_fold"
+// (a wall time in a daylight-saving fold resolved to keep start before
+// end) and "multiline" (a record joined back from several lines).
 
 // Next returns the next allocation.
 func (s *SacctReader) Next() (*job.Record, error) {
@@ -309,10 +305,6 @@ func (s *SacctReader) split(line []byte) [][]byte {
 	return out
 }
 
-func (s *SacctReader) lineErr(line int, field, reason string, err error) *LineError {
-	return &LineError{File: s.opts.Name, Line: line, Field: field, Reason: reason, Err: err}
-}
-
 // stepParent returns the allocation id of a step id ("123_4.batch" -> "123_4").
 func stepParent(id string) string {
 	if i := strings.IndexByte(id, '.'); i >= 0 {
@@ -332,22 +324,8 @@ func (s *SacctReader) parse(cells [][]byte, lineNo int) (rec *job.Record, isStep
 		}
 		return cells[i]
 	}
-	text := func(i int) string {
-		b := get(i)
-		if !utf8.Valid(b) {
-			s.notes["invalid_utf8"]++
-			return strings.ToValidUTF8(string(b), "\uFFFD")
-		}
-		return string(b)
-	}
-	label := func(i int) string {
-		b := get(i)
-		if !utf8.Valid(b) {
-			s.notes["invalid_utf8"]++
-			return pool.String(strings.ToValidUTF8(string(b), "\uFFFD"))
-		}
-		return pool.Bytes(b)
-	}
+	text := func(i int) string { return s.text(get(i)) }
+	label := func(i int) string { return s.label(get(i)) }
 	fail := func(field, reason string, err error) (*job.Record, bool, error) {
 		return nil, false, s.lineErr(lineNo, field, reason, err)
 	}

@@ -71,9 +71,8 @@ const (
 //
 // The header's MaxProcs and MaxNodes are offered through Capacity.
 type SWFReader struct {
+	readerBase
 	lines *lineReader
-	opts  Options
-	notes map[string]int
 
 	headerDone bool
 	pending    []byte // the first data line, read with the header
@@ -95,12 +94,11 @@ type SWFReader struct {
 
 // NewSWFReader returns a reader over one SWF log.
 func NewSWFReader(r io.Reader, opts Options) *SWFReader {
-	return &SWFReader{lines: newLineReader(r), opts: opts.withDefaults(), notes: map[string]int{}}
+	return &SWFReader{readerBase: newReaderBase(opts), lines: newLineReader(r)}
 }
 
-// Notes returns what the reader ignored without skipping a record:
+// An SWFReader keeps one note, for what it ignored without skipping a record:
 // "unknown_time_zone" (a TimeZoneString this system has no zone data for).
-func (s *SWFReader) Notes() map[string]int { return s.notes }
 
 // Capacity returns what the header says about the machine: Cores from
 // MaxProcs (MaxNodes when MaxProcs is missing, as in logs older than SWF
@@ -140,10 +138,6 @@ func (s *SWFReader) Next() (*job.Record, error) {
 		}
 		return s.parse(line, s.lines.line)
 	}
-}
-
-func (s *SWFReader) lineErr(line int, field, reason string, err error) *LineError {
-	return &LineError{File: s.opts.Name, Line: line, Field: field, Reason: reason, Err: err}
 }
 
 // readHeader reads the comment lines before the first job once, keeping
@@ -359,11 +353,11 @@ func (s *SWFReader) parse(line []byte, no int) (*job.Record, error) {
 	rec := &job.Record{
 		Source: s.opts.Name, Line: no, Cluster: s.opts.Cluster,
 		JobID:     string(s.fields[swfJob]),
-		User:      s.label("u", swfUser),
-		Group:     s.label("g", swfGroup),
-		Name:      s.label("app", swfApp),
-		QOS:       s.label("q", swfQueue),
-		Partition: s.label("p", swfPartName),
+		User:      s.idLabel("u", swfUser),
+		Group:     s.idLabel("g", swfGroup),
+		Name:      s.idLabel("app", swfApp),
+		QOS:       s.idLabel("q", swfQueue),
+		Partition: s.idLabel("p", swfPartName),
 		StateRaw:  pool.Bytes(s.fields[swfStatus]),
 	}
 	switch st := v[swfStatus]; {
@@ -405,7 +399,7 @@ func (s *SWFReader) parse(line []byte, no int) (*job.Record, error) {
 
 // label turns a numeric SWF identifier into an interned name with a
 // prefix, or "" when it is unknown (negative).
-func (s *SWFReader) label(prefix string, field int) string {
+func (s *SWFReader) idLabel(prefix string, field int) string {
 	f := s.fields[field]
 	if len(f) == 0 || f[0] == '-' {
 		return ""
