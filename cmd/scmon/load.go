@@ -12,6 +12,7 @@ import (
 	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/collector"
 	"github.com/scmon/scmon/ingest"
+	"github.com/scmon/scmon/internal/setup"
 	"github.com/scmon/scmon/seeds"
 	"github.com/scmon/scmon/usage"
 )
@@ -64,64 +65,39 @@ func load(f sourceFlags, logger *slog.Logger) (*loaded, error) {
 		inputs = append(inputs, in)
 	}
 
+	var tzLoc *time.Location
 	if f.timezone != "" {
 		loc, err := time.LoadLocation(f.timezone)
 		if err != nil {
 			return nil, usagef("--timezone: %v", err)
 		}
-		l.location = loc
+		tzLoc = loc
 	}
 
 	// Capacity first: its zone and accelerator rules apply to the records.
+	var err error
 	switch {
 	case f.capacity != "":
-		format, path, ok := strings.Cut(f.capacity, ":")
-		if !ok || format == "" || path == "" {
+		if format, path, ok := strings.Cut(f.capacity, ":"); !ok || format == "" || path == "" {
 			return nil, usagef("--capacity %q: want FORMAT:PATH with FORMAT one of %s", f.capacity, strings.Join(collector.CapacityFormatNames(), ", "))
 		}
-		inv, err := collector.LoadCapacity(format, path, collector.CapacityOptions{Location: l.location, Cluster: f.cluster})
-		if err != nil {
-			return nil, err
-		}
-		l.inventory = inv
+		l.inventory, err = setup.Capacity(f.capacity, tzLoc, f.cluster)
 	case l.sample:
-		inv, err := collector.ParseInventory(strings.NewReader(string(seeds.Inventory())), "built-in sample inventory", collector.CapacityOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("built-in sample: %w", err)
-		}
-		inv.Source = "built-in sample inventory (seeds/inventory.yaml)"
-		l.inventory = inv
+		l.inventory, err = setup.SampleInventory()
 	}
-	if l.location == nil {
-		l.location = time.UTC
-		if l.inventory != nil && len(l.inventory.Clusters) == 1 {
-			l.location = l.inventory.Clusters[0].Location
-		}
-	}
-	var rules []accel.Rule
-	if l.inventory != nil {
-		rules = l.inventory.AccelRules
-	}
-	table, err := accel.NewTable(rules)
 	if err != nil {
 		return nil, err
 	}
-	l.table = table
-
-	if f.rules != "" {
-		rs, err := classify.LoadRules(f.rules)
-		if err != nil {
-			return nil, err
-		}
-		l.rules = rs
-	} else {
-		rs, err := classify.DefaultRules()
-		if err != nil {
-			return nil, err
-		}
-		l.rules = rs
+	if l.location, err = setup.Location(f.timezone, l.inventory); err != nil {
+		return nil, err
 	}
-	l.rules = l.rules.WithForced(classify.ForcedOnPartitions(l.inventory.ForcedPartitions()...))
+	if l.table, err = setup.Table(l.inventory); err != nil {
+		return nil, err
+	}
+	if l.rules, err = setup.Rules(f.rules, l.inventory); err != nil {
+		return nil, err
+	}
+	table := l.table
 	l.classer = classify.New(l.rules, classify.Options{Accel: table})
 
 	var clusters []string
