@@ -22,12 +22,24 @@ func readAll(t *testing.T, format, path string, opts Options) ([]*job.Record, []
 		t.Fatalf("Open(%s, %s): %v", format, path, err)
 	}
 	defer c.Close()
+	recs, bad := drain(t, r)
+	var notes map[string]int
+	if n, ok := r.(interface{ Notes() map[string]int }); ok {
+		notes = n.Notes()
+	}
+	return recs, bad, notes
+}
+
+// drain reads r to the end, keeping records and skipped lines apart; any
+// other error fails the test.
+func drain(t testing.TB, r Reader) ([]*job.Record, []*LineError) {
+	t.Helper()
 	var recs []*job.Record
 	var bad []*LineError
 	for {
 		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return recs, bad
 		}
 		var le *LineError
 		if errors.As(err, &le) {
@@ -39,11 +51,6 @@ func readAll(t *testing.T, format, path string, opts Options) ([]*job.Record, []
 		}
 		recs = append(recs, rec)
 	}
-	var notes map[string]int
-	if n, ok := r.(interface{ Notes() map[string]int }); ok {
-		notes = n.Notes()
-	}
-	return recs, bad, notes
 }
 
 func TestOpenErrors(t *testing.T) {

@@ -58,29 +58,7 @@ func jobcompOpen(t *testing.T, path string, loc *time.Location) ([]*job.Record, 
 		t.Fatal(err)
 	}
 	defer c.Close()
-	return jobcompDrain(t, r)
-}
-
-// jobcompDrain reads r to the end, keeping records and skipped lines apart.
-func jobcompDrain(t testing.TB, r Reader) ([]*job.Record, []*LineError) {
-	t.Helper()
-	var recs []*job.Record
-	var bad []*LineError
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return recs, bad
-		}
-		var le *LineError
-		if errors.As(err, &le) {
-			bad = append(bad, le)
-			continue
-		}
-		if err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		recs = append(recs, rec)
-	}
+	return drain(t, r)
 }
 
 func TestJobcompFormatRegistered(t *testing.T) {
@@ -235,7 +213,7 @@ func TestJobcompReaderCounts(t *testing.T) {
 				t.Fatal(err)
 			}
 			j := NewJobcompReader(bytes.NewReader(data), Options{Location: berlin})
-			recs, bad := jobcompDrain(t, j)
+			recs, bad := drain(t, j)
 			if len(recs) != tt.records || len(bad) != tt.skipped || j.Notes()["dst_fold"] != tt.folds {
 				t.Errorf("got %d records, %d skipped, notes %v; want %d, %d, dst_fold=%d", len(recs), len(bad), j.Notes(), tt.records, tt.skipped, tt.folds)
 			}
@@ -280,7 +258,7 @@ func TestJobcompReaderLineErrors(t *testing.T) {
 func TestJobcompReaderInvalidUTF8(t *testing.T) {
 	line := "JobId=1 UserId=al\xffice(1) Name=caf\xe9 JobState=COMPLETED StartTime=2024-03-10T10:00:00 EndTime=2024-03-10T10:01:00 NodeList=n1 NodeCnt=1 ProcCnt=1"
 	j := NewJobcompReader(strings.NewReader(line), Options{})
-	recs, bad := jobcompDrain(t, j)
+	recs, bad := drain(t, j)
 	if len(recs) != 1 || len(bad) != 0 {
 		t.Fatalf("got %d records, %v", len(recs), bad)
 	}

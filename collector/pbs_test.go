@@ -44,29 +44,6 @@ func pbsViewOf(r *job.Record) pbsView {
 	}
 }
 
-// pbsDrain reads r to the end, keeping records and skipped lines apart; any
-// other error fails the test.
-func pbsDrain(t testing.TB, r Reader) ([]*job.Record, []*LineError) {
-	t.Helper()
-	var recs []*job.Record
-	var bad []*LineError
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return recs, bad
-		}
-		var le *LineError
-		if errors.As(err, &le) {
-			bad = append(bad, le)
-			continue
-		}
-		if err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		recs = append(recs, rec)
-	}
-}
-
 func pbsBerlin(t testing.TB) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation("Europe/Berlin")
@@ -84,7 +61,7 @@ func pbsOpen(t *testing.T, path string) ([]*job.Record, []*LineError) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	return pbsDrain(t, r)
+	return drain(t, r)
 }
 
 func TestPBSFormatRegistered(t *testing.T) {
@@ -258,7 +235,7 @@ func TestPBSReaderCounts(t *testing.T) {
 			}
 			defer f.Close()
 			p := NewPBSReader(f, Options{Name: tt.file, Location: pbsBerlin(t)})
-			recs, bad := pbsDrain(t, p)
+			recs, bad := drain(t, p)
 			if len(recs) != tt.records || len(bad) != tt.skipped {
 				t.Errorf("got %d records and %d skipped lines, want %d and %d", len(recs), len(bad), tt.records, tt.skipped)
 			}
@@ -344,7 +321,7 @@ func TestPBSReaderMalformedInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			input := tt.line + "\n03/10/2024 10:00:01;E;2.pbs;start=100 end=200 Exit_status=0\n"
-			recs, bad := pbsDrain(t, NewPBSReader(strings.NewReader(input), Options{Name: "mem"}))
+			recs, bad := drain(t, NewPBSReader(strings.NewReader(input), Options{Name: "mem"}))
 			if len(bad) != 1 {
 				t.Fatalf("got line errors %v, want one", bad)
 			}
@@ -372,7 +349,7 @@ func TestPBSReaderSkipsOtherRecords(t *testing.T) {
 		"03/10/2024 10:00:08;E;2[].pbs;start=1710061201 end=1710061300 Exit_status=0",
 	}, "\n")
 	p := NewPBSReader(strings.NewReader(input), Options{})
-	recs, bad := pbsDrain(t, p)
+	recs, bad := drain(t, p)
 	if len(recs) != 0 || len(bad) != 0 {
 		t.Fatalf("got %d records and %v, want nothing", len(recs), bad)
 	}
@@ -394,7 +371,7 @@ func TestPBSReaderEndFallbacks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := NewPBSReader(strings.NewReader(tt.line), Options{Location: loc})
-			recs, bad := pbsDrain(t, p)
+			recs, bad := drain(t, p)
 			if len(recs) != 1 || len(bad) != 0 {
 				t.Fatalf("got %d records, %v", len(recs), bad)
 			}
@@ -411,7 +388,7 @@ func TestPBSReaderEndFallbacks(t *testing.T) {
 func TestPBSReaderInvalidUTF8(t *testing.T) {
 	line := "03/10/2024 12:00:00;E;1.pbs;user=al\xffice jobname=caf\xe9 start=1710064800 end=1710068400 Exit_status=0"
 	p := NewPBSReader(strings.NewReader(line), Options{})
-	recs, bad := pbsDrain(t, p)
+	recs, bad := drain(t, p)
 	if len(recs) != 1 || len(bad) != 0 {
 		t.Fatalf("got %d records, %v", len(recs), bad)
 	}

@@ -50,7 +50,7 @@ func swfOpen(t *testing.T, path string) ([]*job.Record, []*LineError, *CapacityH
 		t.Fatal(err)
 	}
 	defer c.Close()
-	recs, bad := swfDrain(t, r)
+	recs, bad := drain(t, r)
 	h, ok := r.(capacityHinter)
 	if !ok {
 		t.Fatalf("the reader Open returns for swf does not pass on a capacity hint")
@@ -252,7 +252,7 @@ func TestSWFHeader(t *testing.T) {
 
 func TestSWFHeaderErrors(t *testing.T) {
 	input := "; MaxProcs: many\n; UnixStartTime: soon\n; MaxNodes: 4\n" + "1 0 0 10 1 -1 -1 1 -1 -1 1 -1 -1 -1 -1 -1 -1 -1\n"
-	recs, bad := swfDrain(t, NewSWFReader(strings.NewReader(input), Options{Name: "mem"}))
+	recs, bad := drain(t, NewSWFReader(strings.NewReader(input), Options{Name: "mem"}))
 	want := []struct {
 		line          int
 		field, reason string
@@ -316,28 +316,6 @@ func TestSWFNumber(t *testing.T) {
 		if _, ok := swfNumber([]byte(bad)); ok {
 			t.Errorf("swfNumber(%q) accepted", bad)
 		}
-	}
-}
-
-// swfDrain reads r to the end, keeping records and skipped lines apart.
-func swfDrain(t testing.TB, r Reader) ([]*job.Record, []*LineError) {
-	t.Helper()
-	var recs []*job.Record
-	var bad []*LineError
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return recs, bad
-		}
-		var le *LineError
-		if errors.As(err, &le) {
-			bad = append(bad, le)
-			continue
-		}
-		if err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		recs = append(recs, rec)
 	}
 }
 
