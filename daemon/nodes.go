@@ -53,35 +53,60 @@ func (l *nodeLedger) observe(cluster string, s *source.NodeSnapshot, weights fun
 		return
 	}
 	for _, n := range prev.Nodes {
-		part := ""
-		if len(n.Partitions) > 0 {
-			part = n.Partitions[0]
-		}
-		alloc, rest := nodeSplit(n)
+		sh := shareOf(n, l.table)
 		var w capacity.Weights
 		if weights != nil {
-			w = weights(part)
+			w = weights(sh.partition)
 		}
-		l.add(capKey{cluster, part, snapshot.StateAllocated}, float64(n.CoresAllocated)*dt, w["cpu"]*float64(n.CoresAllocated)*dt)
-		l.add(capKey{cluster, part, rest}, float64(n.Cores-n.CoresAllocated)*dt, w["cpu"]*float64(n.Cores-n.CoresAllocated)*dt)
-		inUse := map[accel.Device]float64{}
-		for _, a := range n.AccelsInUse {
-			if d, res := l.table.Lookup(a.Name, a.Type); res == accel.Accelerator {
-				inUse[d] += float64(a.Count)
-			}
-		}
-		for _, a := range n.Accels {
-			d, res := l.table.Lookup(a.Name, a.Type)
-			if res != accel.Accelerator {
-				continue
-			}
-			used := min(inUse[d], float64(a.Count))
-			inUse[d] -= used
-			wa := w.Accel(a.Name, a.Type)
-			l.addAccel(capKey{cluster, part, alloc}, d, used*dt, wa*used*dt)
-			l.addAccel(capKey{cluster, part, rest}, d, (float64(a.Count)-used)*dt, wa*(float64(a.Count)-used)*dt)
+		allocKey := capKey{cluster, sh.partition, snapshot.StateAllocated}
+		restKey := capKey{cluster, sh.partition, sh.rest}
+		l.add(allocKey, sh.coresAlloc*dt, w["cpu"]*sh.coresAlloc*dt)
+		l.add(restKey, sh.coresRest*dt, w["cpu"]*sh.coresRest*dt)
+		for _, a := range sh.accels {
+			wa := w.Accel(a.gresName, a.gresType)
+			l.addAccel(allocKey, a.dev, a.used*dt, wa*a.used*dt)
+			l.addAccel(restKey, a.dev, a.free*dt, wa*a.free*dt)
 		}
 	}
+}
+
+// nodeShare is one node's resources split into what jobs hold and the
+// rest, which is in the state of the node (idle, down, drained, planned).
+// The node counts under its first partition.
+type nodeShare struct {
+	partition, rest       string
+	coresAlloc, coresRest float64
+	accels                []accelShare
+}
+
+// accelShare is one accelerator line of a node: how many are in use.
+type accelShare struct {
+	dev                accel.Device
+	gresName, gresType string
+	used, free         float64
+}
+
+func shareOf(n collector.SlurmNode, table *accel.Table) nodeShare {
+	sh := nodeShare{rest: restState(n), coresAlloc: float64(n.CoresAllocated), coresRest: float64(n.Cores - n.CoresAllocated)}
+	if len(n.Partitions) > 0 {
+		sh.partition = n.Partitions[0]
+	}
+	inUse := map[accel.Device]float64{}
+	for _, a := range n.AccelsInUse {
+		if d, res := table.Lookup(a.Name, a.Type); res == accel.Accelerator {
+			inUse[d] += float64(a.Count)
+		}
+	}
+	for _, a := range n.Accels {
+		d, res := table.Lookup(a.Name, a.Type)
+		if res != accel.Accelerator {
+			continue
+		}
+		used := min(inUse[d], float64(a.Count))
+		inUse[d] -= used
+		sh.accels = append(sh.accels, accelShare{dev: d, gresName: a.Name, gresType: a.Type, used: used, free: float64(a.Count) - used})
+	}
+	return sh
 }
 
 func (l *nodeLedger) sum(k capKey) *capSum {
@@ -105,11 +130,12 @@ func (l *nodeLedger) addAccel(k capKey, d accel.Device, v, billing float64) {
 	s.billingSeconds += billing
 }
 
-// nodeSplit returns the state of a node's allocated resources and of the
-// rest: a down node has nothing allocated; a drained or draining node's
-// free resources are drained; maintenance and reservations are planned.
-func nodeSplit(n collector.SlurmNode) (alloc, rest string) {
-	alloc, rest = snapshot.StateAllocated, snapshot.StateIdle
+// restState returns the state of the resources of a node that no job
+// holds (what jobs hold is allocated): a down node has nothing allocated; a
+// drained or draining node's free resources are drained; maintenance and
+// reservations are planned.
+func restState(n collector.SlurmNode) (rest string) {
+	rest = snapshot.StateIdle
 	switch n.State {
 	case "down", "fail", "failing", "unknown", "future", "power_down", "powered_down", "powering_down":
 		rest = snapshot.StateDown
@@ -132,5 +158,5 @@ func nodeSplit(n collector.SlurmNode) (alloc, rest string) {
 			rest = snapshot.StateDown
 		}
 	}
-	return alloc, rest
+	return rest
 }

@@ -495,33 +495,19 @@ func (d *Daemon) nodeStates(rt *Runtime, running []snapshot.Current) []snapshot.
 	if d.nodes != nil && len(d.nodes.last) > 0 {
 		for cl, snap := range d.nodes.last {
 			for _, nd := range snap.Nodes {
-				part := ""
-				if len(nd.Partitions) > 0 {
-					part = nd.Partitions[0]
+				sh := shareOf(nd, rt.Table)
+				alloc := get(key{cl, sh.partition, snapshot.StateAllocated})
+				rest := get(key{cl, sh.partition, sh.rest})
+				if sh.coresAlloc > 0 {
+					alloc.Nodes++
+				} else {
+					rest.Nodes++
 				}
-				alloc, rest := nodeSplit(nd)
-				state := rest
-				if nd.CoresAllocated > 0 {
-					state = alloc
-				}
-				get(key{cl, part, state}).Nodes++
-				get(key{cl, part, alloc}).Cores += float64(nd.CoresAllocated)
-				get(key{cl, part, rest}).Cores += float64(nd.Cores - nd.CoresAllocated)
-				used := map[accel.Device]float64{}
-				for _, a := range nd.AccelsInUse {
-					if dv, res := rt.Table.Lookup(a.Name, a.Type); res == accel.Accelerator {
-						used[dv] += float64(a.Count)
-					}
-				}
-				for _, a := range nd.Accels {
-					dv, res := rt.Table.Lookup(a.Name, a.Type)
-					if res != accel.Accelerator {
-						continue
-					}
-					u := min(used[dv], float64(a.Count))
-					used[dv] -= u
-					addAccel(get(key{cl, part, alloc}), dv, u)
-					addAccel(get(key{cl, part, rest}), dv, float64(a.Count)-u)
+				alloc.Cores += sh.coresAlloc
+				rest.Cores += sh.coresRest
+				for _, a := range sh.accels {
+					addAccel(alloc, a.dev, a.used)
+					addAccel(rest, a.dev, a.free)
 				}
 			}
 		}
