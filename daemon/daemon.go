@@ -67,6 +67,7 @@ type Daemon struct {
 
 	store    jobstore.Store
 	tempDir  string
+	lock     *dirLock
 	rt       atomic.Pointer[Runtime]
 	snap     atomic.Pointer[snapshot.Snapshot]
 	ready    atomic.Bool
@@ -154,6 +155,9 @@ func (d *Daemon) Ready() (bool, string) {
 func (d *Daemon) Run(ctx context.Context) error {
 	rt := d.rt.Load()
 	if err := d.openStore(ctx, rt.Config.Store); err != nil {
+		if d.tempDir != "" {
+			os.RemoveAll(d.tempDir)
+		}
 		return err
 	}
 	defer d.closeStore()
@@ -261,20 +265,32 @@ func redact(dsn string) string {
 
 func (d *Daemon) openStore(ctx context.Context, dsn string) error {
 	if dsn == "memory" {
-		dir, err := os.MkdirTemp("", "scmon-memory-")
+		removeStaleMemoryStores(os.TempDir(), d.log)
+		dir, err := os.MkdirTemp("", memoryPrefix)
 		if err != nil {
 			return fmt.Errorf("memory store: %w", err)
 		}
 		d.tempDir = dir
+		if d.lock, err = lockDir(dir); err != nil {
+			return fmt.Errorf("memory store: %w", err)
+		}
 		dsn = "sqlite://" + filepath.Join(dir, "scmon.db")
 	} else if !isPostgres(dsn) {
 		path := filepath.Dir(trimSQLite(dsn))
 		if err := os.MkdirAll(path, 0o750); err != nil {
 			return fmt.Errorf("data directory: %w", err)
 		}
+		// One daemon per data directory: a second one would poll the same
+		// sources into the same store.
+		l, err := lockDir(path)
+		if err != nil {
+			return err
+		}
+		d.lock = l
 	}
 	st, err := jobstore.Open(ctx, dsn)
 	if err != nil {
+		d.releaseLock()
 		return err
 	}
 	d.store = st
@@ -300,6 +316,12 @@ func (d *Daemon) closeStore() {
 	if d.tempDir != "" {
 		os.RemoveAll(d.tempDir)
 	}
+	d.releaseLock()
+}
+
+func (d *Daemon) releaseLock() {
+	d.lock.release()
+	d.lock = nil
 }
 
 // rebuildMemory loads every stored record into a new in-memory engine,

@@ -42,6 +42,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -139,6 +140,8 @@ type Server struct {
 	handler http.Handler
 	page    *template.Template
 	queries chan struct{}
+	// origins refuses cross-site requests to /-/reload.
+	origins *http.CrossOriginProtection
 
 	// chart caches the status page's chart per snapshot and day range, so
 	// that page views between two polls do not recompute 30 days.
@@ -185,6 +188,7 @@ func New(b Backend, opts Options) *Server {
 		log:     opts.Logger,
 		page:    pageTemplate,
 		queries: make(chan struct{}, opts.MaxQueries),
+		origins: http.NewCrossOriginProtection(),
 	}
 	s.handler = s.routes()
 	return s
@@ -351,11 +355,20 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 
 // reload asks the daemon to reload its configuration. Only POST and PUT
 // are accepted, so that a crawler or a prefetching browser cannot trigger
-// it.
+// it, and only from the same origin: a page on another site that a
+// browser with access to scmon opens must not be able to reload it with a
+// form or a fetch. Browsers say where a request comes from (Sec-Fetch-Site,
+// Origin) and a page cannot forge either; curl, Prometheus and scripts
+// send neither and are accepted.
 func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost && r.Method != http.MethodPut {
 		w.Header().Set("Allow", "POST, PUT")
 		plain(w, http.StatusMethodNotAllowed, "use POST or PUT to reload the configuration\n")
+		return
+	}
+	if err := s.origins.Check(r); err != nil {
+		s.log.Warn("cross-origin reload refused", "origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"), "remote", r.RemoteAddr)
+		plain(w, http.StatusForbidden, "reload refused: a request from another site (Origin "+strconv.Quote(r.Header.Get("Origin"))+") cannot reload scmon; POST without an Origin header, e.g. curl -X POST\n")
 		return
 	}
 	if err := s.b.Reload(r.Context()); err != nil {

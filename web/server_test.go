@@ -474,3 +474,59 @@ func TestRequestLog(t *testing.T) {
 		t.Errorf("log\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestReloadCrossOrigin: over a real connection, a reload a page of another
+// site makes a browser send (its Origin, or Sec-Fetch-Site: cross-site) is
+// refused with 403 and nothing reloaded; same-origin browsers and clients
+// that send neither header (curl, scripts) reload.
+func TestReloadCrossOrigin(t *testing.T) {
+	f := newFake()
+	s := newTestServer(t, f, Options{})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	for _, tc := range []struct {
+		name    string
+		method  string
+		headers map[string]string
+		code    int
+	}{
+		{"no origin (curl)", "POST", nil, 200},
+		{"cross-site form", "POST", map[string]string{"Origin": "https://evil.example", "Content-Type": "application/x-www-form-urlencoded"}, 403},
+		{"cross-site fetch", "POST", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, 403},
+		{"same-site other origin", "POST", map[string]string{"Sec-Fetch-Site": "same-site", "Origin": "http://other." + host}, 403},
+		{"cross-site PUT", "PUT", map[string]string{"Origin": "null"}, 403},
+		{"same origin", "POST", map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": "http://" + host}, 200},
+		{"origin of this host, old browser", "POST", map[string]string{"Origin": "http://" + host}, 200},
+		{"typed by the user", "POST", map[string]string{"Sec-Fetch-Site": "none"}, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := f.reloads
+			req, err := http.NewRequest(tc.method, srv.URL+"/-/reload", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != tc.code {
+				t.Errorf("status %d, want %d: %s", res.StatusCode, tc.code, body)
+			}
+			f.mu.Lock()
+			reloaded := f.reloads - before
+			f.mu.Unlock()
+			if want := map[bool]int{true: 1, false: 0}[tc.code == 200]; reloaded != want {
+				t.Errorf("%d reloads, want %d", reloaded, want)
+			}
+			if tc.code == 403 && !strings.Contains(string(body), "another site") {
+				t.Errorf("refusal does not say why: %s", body)
+			}
+		})
+	}
+}

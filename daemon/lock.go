@@ -1,0 +1,105 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// lockName is the lock file a daemon holds in its data directory.
+const lockName = "scmon.lock"
+
+// memoryPrefix names the temporary directories of "memory" stores.
+const memoryPrefix = "scmon-memory-"
+
+// errLocked marks a directory another process holds.
+var errLocked = errors.New("in use by another scmon")
+
+// dirLock is an exclusive advisory lock (flock) on a directory's lock file.
+// The kernel releases it when the process ends in any way, SIGKILL
+// included, so a crash never leaves a directory locked.
+type dirLock struct{ f *os.File }
+
+// lockDir takes the lock of dir without waiting. When another process
+// holds it, the error wraps errLocked and names the holder's pid.
+func lockDir(dir string) (*dirLock, error) {
+	path := filepath.Join(dir, lockName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := os.ReadFile(path)
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			who := strings.TrimSpace(string(holder))
+			if who == "" {
+				who = "unknown"
+			}
+			return nil, fmt.Errorf("data directory %s is %w (pid %s holds %s): two daemons on one store would import and count every source twice; stop the other one or give this one its own data_dir", dir, errLocked, who, path)
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	// The pid is for the message above only; the lock is the flock.
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return &dirLock{f: f}, nil
+}
+
+// release drops the lock.
+func (l *dirLock) release() {
+	if l != nil && l.f != nil {
+		_ = syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+		l.f.Close()
+		l.f = nil
+	}
+}
+
+// staleAge is how old a memory store directory without a lock file must be
+// before it is taken for the leftover of a process that died while
+// creating it (a younger one may be another daemon that is starting).
+const staleAge = time.Minute
+
+// removeStaleMemoryStores deletes the memory store directories under tmp
+// whose daemon is gone: killed (SIGKILL, out of memory) it could not remove
+// its own. A directory whose lock is held belongs to a running daemon and
+// is left alone. It returns the directories removed.
+func removeStaleMemoryStores(tmp string, log *slog.Logger) []string {
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return nil
+	}
+	var removed []string
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), memoryPrefix) {
+			continue
+		}
+		dir := filepath.Join(tmp, e.Name())
+		if _, err := os.Stat(filepath.Join(dir, lockName)); err != nil {
+			info, err := e.Info()
+			if err != nil || time.Since(info.ModTime()) < staleAge {
+				continue
+			}
+		} else {
+			l, err := lockDir(dir)
+			if err != nil {
+				continue // a running daemon's, or not ours to judge
+			}
+			l.release()
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			log.Warn("stale memory store not removed", "dir", dir, "err", err)
+			continue
+		}
+		log.Info("stale memory store removed", "dir", dir)
+		removed = append(removed, dir)
+	}
+	return removed
+}
