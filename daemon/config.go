@@ -103,6 +103,9 @@ type DumpConfig struct {
 	Paths []string `mapstructure:"paths"`
 	// Fields is the field list of dumps without a header line.
 	Fields []string `mapstructure:"fields"`
+	// Interval is how often the files are checked for new ones to import
+	// (a file appended to Paths by a reload) or changed ones to report.
+	Interval time.Duration `mapstructure:"interval"`
 }
 
 // MetricsConfig configures what is exported.
@@ -119,6 +122,7 @@ const (
 	DefaultSacctInterval = time.Minute
 	DefaultNodesInterval = 30 * time.Second
 	DefaultTailInterval  = 10 * time.Second
+	DefaultDumpInterval  = 5 * time.Minute
 	DefaultTimeout       = 2 * time.Minute
 )
 
@@ -303,6 +307,7 @@ func (c *Config) validate() error {
 		if len(s.Paths) == 0 {
 			fail(key+".paths", "required")
 		}
+		positive(key+".interval", &s.Interval, DefaultDumpInterval)
 	}
 	if len(c.Metrics.Windows) == 0 {
 		c.Metrics.Windows = DefaultWindows

@@ -178,13 +178,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	d.publish()
-	d.ready.Store(true)
 
 	srcCtx, cancel := context.WithCancel(ctx)
 	d.cancelSrc = cancel
 	if err := d.startSources(srcCtx, rt); err != nil {
 		cancel()
 		return err
+	}
+	if w := d.waitingFor(); !d.ready.Load() && w != "" {
+		d.notReady.Store(w)
 	}
 	for {
 		select {
@@ -475,7 +477,7 @@ func sleepCtx(ctx context.Context, dt time.Duration) bool {
 // records and cursor together, then follow in memory.
 func (d *Daemon) runJobSource(ctx context.Context, s source.JobSource, every time.Duration) {
 	name := s.Name()
-	backoff := every
+	failures := 0
 	for {
 		more, err := d.pollOnce(ctx, s)
 		if ctx.Err() != nil {
@@ -484,21 +486,37 @@ func (d *Daemon) runJobSource(ctx context.Context, s source.JobSource, every tim
 		wait := every
 		switch {
 		case err != nil:
-			d.log.Warn("poll failed", "source", name, "err", err)
-			wait = backoff
-			if backoff < 10*every {
-				backoff *= 2
-			}
+			failures++
+			wait = retryWait(failures, every)
+			d.log.Warn("poll failed", "source", name, "err", err, "retry_in", wait.String())
 		case more:
 			wait = 0
-			backoff = every
+			failures = 0
 		default:
-			backoff = every
+			failures = 0
 		}
 		if wait > 0 && !sleepCtx(ctx, wait) {
 			return
 		}
 	}
+}
+
+// Retries of a failed poll start after RetryBase and double up to
+// RetryMax, never waiting longer than the source's own interval: a full
+// disk or a slurmdbd restart is usually over in minutes, and a source must
+// not stay behind for hours after it is.
+const (
+	RetryBase = time.Second
+	RetryMax  = time.Minute
+)
+
+// retryWait is the wait before retrying after the n-th failure in a row.
+func retryWait(n int, every time.Duration) time.Duration {
+	w := RetryBase
+	for i := 1; i < n && w < RetryMax; i++ {
+		w *= 2
+	}
+	return min(w, RetryMax, every)
 }
 
 // envelope wraps a source's cursor with the time up to which the source
@@ -683,8 +701,13 @@ func intervalOf(c *Config, name string) time.Duration {
 			return s.Interval
 		}
 	}
+	for _, s := range c.Sources.Dumps {
+		if s.Name == name {
+			return s.Interval
+		}
+	}
 	if c.Sample {
 		return sampleInterval
 	}
-	return time.Hour // dumps: imported once, checked again hourly
+	return DefaultDumpInterval
 }

@@ -17,8 +17,14 @@ import (
 )
 
 // publish builds a new snapshot from the engine and swaps it in.
+//
+// The daemon is ready once it publishes a snapshot built after every
+// source's first successful poll: before that, the figures lack whole
+// sources (an empty store seconds after a first start would read as an
+// idle center).
 func (d *Daemon) publish() {
 	start := time.Now()
+	waiting := d.waitingFor()
 	s, err := d.buildSnapshot()
 	if err != nil {
 		d.log.Error("figures not published", "err", err)
@@ -26,6 +32,40 @@ func (d *Daemon) publish() {
 	}
 	d.snap.Store(s)
 	d.log.Debug("figures published", "seconds", time.Since(start).Seconds())
+	if d.ready.Load() {
+		return
+	}
+	if waiting == "" {
+		d.ready.Store(true)
+		d.log.Info("ready: every source has delivered its first poll")
+		return
+	}
+	d.notReady.Store(waiting)
+}
+
+// waitingFor says which sources have not yet had a successful poll, with
+// their last error; "" when none (and at least one source is known).
+func (d *Daemon) waitingFor() string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if len(d.health) == 0 {
+		return "waiting for the sources to start"
+	}
+	var names []string
+	for n, h := range d.health {
+		if h.lastSuccess.IsZero() {
+			w := n
+			if h.lastError != "" {
+				w += " (last error: " + h.lastError + ")"
+			}
+			names = append(names, w)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	sort.Strings(names)
+	return "waiting for the first successful poll of " + strings.Join(names, ", ")
 }
 
 // completeTime is the instant up to which every job source has delivered
