@@ -217,8 +217,8 @@ func (d *Daemon) buildSnapshot() (*snapshot.Snapshot, error) {
 				seen[cl] = true
 				s.Windows = append(s.Windows, windowFigures(cl, label, &g.Figures)...)
 				if b, ok := basis[cl]; ok {
-					h := headlineOf(b, &g.Figures)
-					s.Headline = append(s.Headline, snapshot.Headline{Cluster: cl, Window: label, Basis: string(b), Utilization: h[0], AIShare: h[1]})
+					h := report.HeadlineFor(b, &g.Figures)
+					s.Headline = append(s.Headline, snapshot.Headline{Cluster: cl, Window: label, Basis: string(h.Basis), Utilization: h.Utilization, AIShare: h.AIShare})
 				}
 			}
 			for _, c := range inv.Clusters {
@@ -314,16 +314,6 @@ func windowFigures(cluster, window string, f *report.Figures) []snapshot.Window 
 		w(snapshot.ResourceAccelerator, f.Accelerator.Resource, f.AIShare.Accelerator, f.AIShare.AcceleratorUpper),
 		w(snapshot.ResourceBilling, f.Billing, f.AIShare.Billing, f.AIShare.BillingUpper),
 	}
-}
-
-func headlineOf(b capacity.Basis, f *report.Figures) [2]float64 {
-	switch b {
-	case capacity.BasisBilling:
-		return [2]float64{f.Billing.Utilization, f.AIShare.Billing}
-	case capacity.BasisAccelerator:
-		return [2]float64{f.Accelerator.Utilization, f.AIShare.Accelerator}
-	}
-	return [2]float64{f.CPU.Utilization, f.AIShare.CPU}
 }
 
 // capacityCounters returns the capacity-seconds by state: from node polls

@@ -173,7 +173,7 @@ func WriteTable(w io.Writer, r *Report) error {
 		basis := string(r.Headline.Basis)
 		tw.add("From", "To", "Utilization ("+basis+")", "AI share ("+basis+")", "AI upper", "CPU util", "Accel util")
 		for _, s := range r.Series {
-			h := headline(r.Headline.Basis, &s.Figures)
+			h := HeadlineFor(r.Headline.Basis, &s.Figures)
 			tw.add(s.From.Format(stamp), s.To.Format(stamp), pct(h.Utilization), pct(h.AIShare), pct(h.AIShareUp), pct(s.CPU.Utilization), pct(s.Accelerator.Utilization))
 		}
 		if err := tw.write(ew); err != nil {

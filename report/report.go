@@ -210,11 +210,7 @@ func Build(res *usage.Result, m Meta) *Report {
 		r.NoCapacity = &c
 		r.Warnings = append(r.Warnings, fmt.Sprintf("clusters %v are not in the inventory: their %.1f core-hours are counted as allocated nowhere", res.NoCapacityClusters, c.CPUHours))
 	}
-	basis := m.Primary
-	if basis == "" {
-		basis = capacity.BasisCores
-	}
-	r.Headline = headline(basis, &r.Figures)
+	r.Headline = HeadlineFor(m.Primary, &r.Figures)
 	return r
 }
 
@@ -226,7 +222,17 @@ func unmappedNames(u []Unmapped) []string {
 	return out
 }
 
-func headline(basis capacity.Basis, f *Figures) Headline {
+// HeadlineFor picks the headline pair (utilization, AI share and its upper
+// bound) of f on basis; an empty basis means cores. It is the only place
+// that decides which figure a basis shows: the report, the daemon's
+// snapshot (and so /metrics, /api/v1/summary and the status page's table)
+// and the status page's chart all call it, so that they cannot disagree.
+// The nodes basis shows node utilization with the AI share of cores, since
+// node-hours are not split by class.
+func HeadlineFor(basis capacity.Basis, f *Figures) Headline {
+	if basis == "" {
+		basis = capacity.BasisCores
+	}
 	h := Headline{Basis: basis}
 	switch basis {
 	case capacity.BasisBilling:

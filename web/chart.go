@@ -96,27 +96,9 @@ func basisName(b string) string {
 	return b
 }
 
-// basisFigures picks utilization and AI share (and its upper bound) of one
-// period on the report's headline basis, as report.Build does for the
-// whole window.
-func basisFigures(basis capacity.Basis, f *report.Figures) (util, share, upper float64) {
-	switch basis {
-	case capacity.BasisBilling:
-		return f.Billing.Utilization, f.AIShare.Billing, f.AIShare.BillingUpper
-	case capacity.BasisAccelerator:
-		return f.Accelerator.Utilization, f.AIShare.Accelerator, f.AIShare.AcceleratorUpper
-	case capacity.BasisNodes:
-		return f.Nodes.Utilization, f.AIShare.CPU, f.AIShare.CPUUpper
-	}
-	return f.CPU.Utilization, f.AIShare.CPU, f.AIShare.CPUUpper
-}
-
 // buildChart lays out the daily series of rep.
 func buildChart(rep *report.Report, loc *time.Location) *chartView {
-	basis := rep.Headline.Basis
-	if basis == "" {
-		basis = capacity.BasisCores
-	}
+	basis := report.HeadlineFor(rep.Headline.Basis, &rep.Figures).Basis
 	c := &chartView{
 		Width: chartWidth, Height: chartHeight,
 		Left: chartLeft, Right: chartWidth - chartRight, Top: chartTop, Base: chartHeight - chartBottom,
@@ -156,7 +138,8 @@ func buildChart(rep *report.Report, loc *time.Location) *chartView {
 	}
 	for i, p := range rep.Series {
 		day := p.From.In(loc).Format("2006-01-02")
-		u, a, up := basisFigures(basis, &p.Figures)
+		h := report.HeadlineFor(basis, &p.Figures)
+		u, a, up := h.Utilization, h.AIShare, h.AIShareUp
 		x := c.x(i, n)
 		row := dayRow{Day: day + " " + p.From.In(loc).Format("Mon"), Values: []string{"–", pct(a), pct(up)}}
 		if p.HasCapacity {
