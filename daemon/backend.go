@@ -52,10 +52,13 @@ func (b Backend) Figures(ctx context.Context, q web.FiguresQuery) (*report.Repor
 		q.To, cut = now.Truncate(time.Second), true
 	}
 	d.mu.RLock()
-	res, err := d.mem.Compute(usage.Query{From: q.From, To: q.To, By: q.By, Every: q.Every, Location: loc, Inventory: rt.Inventory})
+	res, err := d.mem.ComputeContext(ctx, usage.Query{From: q.From, To: q.To, By: q.By, Every: q.Every, Location: loc, Inventory: rt.Inventory, MaxCells: web.MaxCells})
 	stats := d.mem.Stats()
 	d.mu.RUnlock()
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("figures: %w", ctx.Err())
+		}
 		return nil, fmt.Errorf("%w: %v", web.ErrInvalidQuery, err)
 	}
 	meta := report.Meta{Rule: "given", Location: loc, Inventory: rt.Inventory, Stats: stats, By: q.By, Every: q.Every}

@@ -97,3 +97,24 @@ func advance(b time.Time, every Period) time.Time {
 		return time.Date(b.Year(), b.Month()+1, 1, 0, 0, 0, 0, b.Location())
 	}
 }
+
+// shortest is a lower bound of a period's length in seconds: a local hour
+// can be 30 minutes where a zone moves its clock by half an hour, a day 23
+// hours, a week and a month an hour less than their calendar length.
+var shortest = map[Period]int64{Hour: 1800, Day: 23 * 3600, Week: 7*86400 - 3600, Month: 28*86400 - 3600}
+
+// MaxBuckets returns an upper bound of the number of buckets Buckets gives
+// for [from, to), without computing them: a caller bounds the size of an
+// answer before asking for it. It works on whole seconds, since a
+// time.Duration saturates at 292 years and a range from year 1 to 9999
+// would pass for a short one.
+func MaxBuckets(from, to time.Time, every Period) int64 {
+	if every == None || !to.After(from) {
+		return 0
+	}
+	n, ok := shortest[every]
+	if !ok {
+		return 0
+	}
+	return (to.Unix()-from.Unix())/n + 2
+}

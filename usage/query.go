@@ -1,6 +1,8 @@
 package usage
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -63,7 +65,15 @@ type Query struct {
 	// Inventory gives capacity and billing weights; nil gives allocated
 	// figures only.
 	Inventory *capacity.Inventory
+	// MaxCells, when positive, bounds the groups times the periods of the
+	// answer (each group holds one figure per period): a query that would
+	// pass it stops as soon as it does, with an error wrapping
+	// ErrTooLarge, before its memory grows with the answer.
+	MaxCells int
 }
+
+// ErrTooLarge marks a query whose answer would pass Query.MaxCells.
+var ErrTooLarge = errors.New("answer too large")
 
 // Amount is what a set of allocations held inside a window.
 type Amount struct {
@@ -164,6 +174,16 @@ type billingRates struct {
 // times its overlap with the window (and with each bucket); allocations
 // still running count up to the window's end.
 func (s *Store) Compute(q Query) (*Result, error) {
+	return s.ComputeContext(context.Background(), q)
+}
+
+// cancelEvery is how many allocations ComputeContext attributes between
+// two looks at its context.
+const cancelEvery = 1 << 14
+
+// ComputeContext is Compute that stops, with ctx's error, when ctx ends (a
+// client that went away, a timeout).
+func (s *Store) ComputeContext(ctx context.Context, q Query) (*Result, error) {
 	if !q.To.After(q.From) {
 		return nil, fmt.Errorf("window %s to %s is empty", q.From.Format(time.RFC3339), q.To.Format(time.RFC3339))
 	}
@@ -171,9 +191,16 @@ func (s *Store) Compute(q Query) (*Result, error) {
 		q.Location = time.UTC
 	}
 	from, to := q.From.Unix(), q.To.Unix()
+	if n := MaxBuckets(q.From, q.To, q.Every); q.MaxCells > 0 && n > int64(q.MaxCells)+2 {
+		return nil, fmt.Errorf("%w: up to %d %s periods, more than %d", ErrTooLarge, n, q.Every, q.MaxCells)
+	}
 	buckets, err := Buckets(q.From, q.To, q.Every, q.Location)
 	if err != nil {
 		return nil, err
+	}
+	periods := max(len(buckets), 1)
+	if q.MaxCells > 0 && periods > q.MaxCells {
+		return nil, fmt.Errorf("%w: %d periods, more than %d", ErrTooLarge, periods, q.MaxCells)
 	}
 	bstart := make([]int64, len(buckets))
 	for i, b := range buckets {
@@ -227,6 +254,15 @@ func (s *Store) Compute(q Query) (*Result, error) {
 	}
 
 	groupIdx := map[string]int{}
+	// Past MaxCells, groups go to scratch and the query stops at the next
+	// allocation.
+	var scratch Group
+	scratch.Allocated = newUsage()
+	scratch.Series = make([]Bucket, len(buckets))
+	for i := range scratch.Series {
+		scratch.Series[i].Allocated = newUsage()
+	}
+	tooLarge := false
 	var vals []string
 	var keyBuf []byte
 	groupFor := func(j *Job, dev uint16) *Group {
@@ -240,6 +276,10 @@ func (s *Store) Compute(q Query) (*Result, error) {
 		}
 		gi, ok := groupIdx[string(keyBuf)] // no allocation for the lookup
 		if !ok {
+			if q.MaxCells > 0 && (len(res.Groups)+1)*periods > q.MaxCells {
+				tooLarge = true
+				return &scratch
+			}
 			gi = len(res.Groups)
 			groupIdx[string(keyBuf)] = gi
 			g := Group{Values: slices.Clone(vals), Figures: Figures{Allocated: newUsage()}}
@@ -257,6 +297,14 @@ func (s *Store) Compute(q Query) (*Result, error) {
 	var one [1]DeviceCount
 	noCapClusters := map[uint16]bool{}
 	for i := range s.jobs {
+		if i%cancelEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if tooLarge {
+			return nil, fmt.Errorf("%w: more than %d groups x %d periods, the most one answer holds is %d", ErrTooLarge, len(res.Groups), periods, q.MaxCells)
+		}
 		j := &s.jobs[i]
 		if j.Start == 0 {
 			continue
@@ -358,6 +406,9 @@ func (s *Store) Compute(q Query) (*Result, error) {
 				}
 			}
 		}
+	}
+	if tooLarge {
+		return nil, fmt.Errorf("%w: more than %d groups x %d periods, the most one answer holds is %d", ErrTooLarge, len(res.Groups), periods, q.MaxCells)
 	}
 	for c := range noCapClusters {
 		res.NoCapacityClusters = append(res.NoCapacityClusters, s.strs[c])

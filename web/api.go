@@ -25,6 +25,18 @@ import (
 // for an answer larger than any chart can show.
 const MaxPoints = 10_000
 
+// MaxCells bounds the groups times the periods of one figures answer (a
+// daily series by partition over 50 years, or by user over a month for 600
+// users): each cell is a full set of figures, 1.3 KB of JSON, so the
+// largest answer stays near 30 MB. A backend stops a query as soon as its
+// groups pass the bound, and the API answers 400.
+const MaxCells = 20_000
+
+// MaxFilterValues bounds the values of all list filters of one jobs query
+// together: each becomes a parameter of the store's query, and stores
+// refuse more than a few tens of thousands of them.
+const MaxFilterValues = 1_000
+
 // Summary is the answer of /api/v1/summary: the present, from the
 // snapshot the daemon published last.
 type Summary struct {
@@ -194,16 +206,18 @@ func (s *Server) backendError(w http.ResponseWriter, r *http.Request, what strin
 	}
 }
 
-// query runs f with the query timeout once a query slot is free.
-func (s *Server) query(ctx context.Context, f func(ctx context.Context) error) error {
+// query runs f with the query timeout once a slot of lane is free. The
+// API's queries and the status page's chart have lanes of their own, so
+// that API queries, however heavy, never keep the page waiting.
+func (s *Server) query(ctx context.Context, lane chan struct{}, f func(ctx context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.QueryTimeout)
 	defer cancel()
 	select {
-	case s.queries <- struct{}{}:
+	case lane <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	defer func() { <-s.queries }()
+	defer func() { <-lane }()
 	return f(ctx)
 }
 
@@ -432,15 +446,6 @@ func (p params) location(name string) (*time.Location, error) {
 	return loc, nil
 }
 
-// approxPeriod is a lower bound of a period's length, to bound the number
-// of buckets before asking the backend.
-var approxPeriod = map[usage.Period]time.Duration{
-	usage.Hour:  time.Hour - 30*time.Minute, // sub-hour zones and DST
-	usage.Day:   23 * time.Hour,
-	usage.Week:  7*24*time.Hour - time.Hour,
-	usage.Month: 28 * 24 * time.Hour,
-}
-
 // parseFigures validates a figures request.
 func parseFigures(r *http.Request) (FiguresQuery, error) {
 	var q FiguresQuery
@@ -464,10 +469,8 @@ func parseFigures(r *http.Request) (FiguresQuery, error) {
 	if q.Every, err = usage.ParsePeriod(strings.ToLower(every)); err != nil {
 		return q, paramErrorf("every", "%q is not a period (want hour, day, week or month)", every)
 	}
-	if q.Every != usage.None {
-		if n := q.To.Sub(q.From) / approxPeriod[q.Every]; n > MaxPoints {
-			return q, paramErrorf("every", "%s over %s gives more than %d periods: choose a longer period or a shorter range", q.Every, q.To.Sub(q.From), MaxPoints)
-		}
+	if n := usage.MaxBuckets(q.From, q.To, q.Every); n > MaxPoints {
+		return q, paramErrorf("every", "%s from %s to %s gives more than %d periods: choose a longer period or a shorter range", q.Every, q.From.Format(time.RFC3339), q.To.Format(time.RFC3339), MaxPoints)
 	}
 	if q.By, err = usage.ParseKeys(strings.Join(p.list("by"), ",")); err != nil {
 		return q, paramErrorf("by", "%v", err)
@@ -485,7 +488,7 @@ func (s *Server) figures(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var res any
-	err = s.query(r.Context(), func(ctx context.Context) error {
+	err = s.query(r.Context(), s.queries, func(ctx context.Context) error {
 		rep, err := s.b.Figures(ctx, q)
 		res = rep
 		if err == nil && rep == nil {
@@ -529,6 +532,9 @@ func parseJobs(r *http.Request) (JobsQuery, error) {
 	q.Partitions = p.list("partition")
 	q.Accounts = p.list("account")
 	q.Users = p.list("user")
+	if n := len(q.Clusters) + len(q.Partitions) + len(q.Accounts) + len(q.Users) + len(p.list("class")) + len(p.list("state")); n > MaxFilterValues {
+		return q, paramErrorf("query", "%d filter values, more than %d: ask for fewer clusters, partitions, accounts or users at once", n, MaxFilterValues)
+	}
 	for _, c := range p.list("class") {
 		cls, err := classify.ParseClass(strings.ToLower(c))
 		if err != nil {
@@ -568,7 +574,7 @@ func (s *Server) jobs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var page JobsPage
-	err = s.query(r.Context(), func(ctx context.Context) error {
+	err = s.query(r.Context(), s.queries, func(ctx context.Context) error {
 		var err error
 		page, err = s.b.Jobs(ctx, q)
 		return err

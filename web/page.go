@@ -183,7 +183,7 @@ func (s *Server) dailyChart(ctx context.Context, snap *snapshot.Snapshot, now ti
 		return c.chart, ""
 	}
 	var rep *report.Report
-	err := s.query(ctx, func(ctx context.Context) error {
+	err := s.query(ctx, s.pageQueries, func(ctx context.Context) error {
 		var err error
 		rep, err = s.b.Figures(ctx, FiguresQuery{From: from, To: to, Every: usage.Day, Location: loc})
 		return err

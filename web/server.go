@@ -42,6 +42,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,9 +119,11 @@ type Options struct {
 	// QueryTimeout bounds one Figures or Jobs call; zero means
 	// DefaultQueryTimeout.
 	QueryTimeout time.Duration
-	// MaxQueries bounds the Figures and Jobs calls running at once (they
-	// can be CPU-heavy); requests beyond it wait. Zero means
-	// DefaultMaxQueries.
+	// MaxQueries bounds the API's Figures and Jobs calls running at once
+	// (they can be CPU-heavy); requests beyond it wait. Zero means half the
+	// CPUs Go may use, at least 1 and at most DefaultMaxQueries, so that
+	// the rest stay free for /metrics, the status page and the daemon's
+	// polls. The status page's chart has a lane of its own.
 	MaxQueries int
 	// ShutdownTimeout bounds the graceful shutdown when the context of
 	// ListenAndServe or Serve ends; zero means DefaultShutdownTimeout.
@@ -140,6 +143,9 @@ type Server struct {
 	handler http.Handler
 	page    *template.Template
 	queries chan struct{}
+	// pageQueries is the status page's own lane (one chart at a time; it
+	// is cached per snapshot).
+	pageQueries chan struct{}
 	// origins refuses cross-site requests to /-/reload.
 	origins *http.CrossOriginProtection
 
@@ -174,7 +180,7 @@ func New(b Backend, opts Options) *Server {
 	setDefault(&opts.QueryTimeout, DefaultQueryTimeout)
 	setDefault(&opts.ShutdownTimeout, DefaultShutdownTimeout)
 	if opts.MaxQueries <= 0 {
-		opts.MaxQueries = DefaultMaxQueries
+		opts.MaxQueries = min(DefaultMaxQueries, max(1, runtime.GOMAXPROCS(0)/2))
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -183,12 +189,13 @@ func New(b Backend, opts Options) *Server {
 		opts.Gatherer = prometheus.NewRegistry()
 	}
 	s := &Server{
-		b:       b,
-		opts:    opts,
-		log:     opts.Logger,
-		page:    pageTemplate,
-		queries: make(chan struct{}, opts.MaxQueries),
-		origins: http.NewCrossOriginProtection(),
+		b:           b,
+		opts:        opts,
+		log:         opts.Logger,
+		page:        pageTemplate,
+		queries:     make(chan struct{}, opts.MaxQueries),
+		pageQueries: make(chan struct{}, 1),
+		origins:     http.NewCrossOriginProtection(),
 	}
 	s.handler = s.routes()
 	return s
