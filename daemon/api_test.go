@@ -66,7 +66,9 @@ func TestHostileQueries(t *testing.T) {
 				t.Fatalf("status %d, want %d: %.300s", res.StatusCode, tc.code, body)
 			}
 			if strings.HasPrefix(tc.target, "/api/v1/figures") && res.StatusCode == 200 {
-				var r struct{ Groups []struct{ Series []json.RawMessage } }
+				var r struct {
+					Groups []struct{ Series []json.RawMessage }
+				}
 				if err := json.Unmarshal(body, &r); err != nil || len(r.Groups) == 0 {
 					t.Fatalf("figures answer without groups: %v", err)
 				}
