@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -477,6 +478,10 @@ func sleepCtx(ctx context.Context, dt time.Duration) bool {
 // records and cursor together, then follow in memory.
 func (d *Daemon) runJobSource(ctx context.Context, s source.JobSource, every time.Duration) {
 	name := s.Name()
+	if c, ok := s.(io.Closer); ok {
+		// A dump keeps the file it imports open between polls.
+		defer c.Close()
+	}
 	failures := 0
 	for {
 		more, err := d.pollOnce(ctx, s)

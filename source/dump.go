@@ -62,21 +62,47 @@ type DumpConfig struct {
 //
 // Each batch holds records of one file only, and at most MaxRecords of
 // them; the cursor then says how far into the file the import got, and the
-// next poll goes on from there (the file is parsed again from its start and
-// the part already returned is dropped). Batch.Complete is the file's
-// modification time: the dump cannot know what happened after it was
-// written, so a job it shows running is running up to then. Only the batch
-// that finishes a file claims it: a batch that leaves part of the file for
-// the next poll has a zero Complete, since that part can hold records of
-// any time (claiming the time early has the daemon count capacity as idle
-// that the rest of the file then shows allocated, which counters that never
-// go down cannot take back). A batch with no file to import has a zero
-// Complete. Pending jobs in a dump are past
-// demand, not current: they are dropped (Notes "pending_skipped"). Line
-// numbers in errors are those of the file.
+// next poll goes on from there: the importer keeps the file open and its
+// reader where the last batch stopped, so a file is read once however many
+// batches it takes (after a restart, or when the daemon could not commit a
+// batch, the part already returned is parsed again once and dropped).
+//
+// Batch.Complete is the latest instant any record of the file names (a
+// submission, a start or an end): the dump was written at or after it, so
+// every job the dump shows running was running then, while the file's
+// modification time can be much later than the dump (a copy of an old dump
+// is as new as the copy), and a job it shows running is not known to have
+// run on after the last instant the file names. Only the batch that
+// finishes a file claims it: a batch that leaves part of the file for the
+// next poll has a zero Complete, since that part can hold records of any
+// time (claiming the time early has the daemon count capacity as idle that
+// the rest of the file then shows allocated, which counters that never go
+// down cannot take back). A batch with no file to import has a zero
+// Complete. Pending jobs in a dump are past demand, not current: they are
+// dropped (Notes "pending_skipped"). Line numbers in errors are those of
+// the file.
 type Dump struct {
 	cfg DumpConfig
 	log *slog.Logger
+
+	// open is the file being imported in parts, positioned after the
+	// items the last batch returned; nil between files.
+	open *openDump
+	// opens counts the files opened for reading (tests check that a file
+	// in parts is read once).
+	opens int
+}
+
+// openDump is a dump file kept open between the batches of its import.
+type openDump struct {
+	path string
+	ver  dumpVersion
+	f    io.Closer
+	r    *collector.SacctReader
+	// items are the records and skipped lines read so far; notes the
+	// reader's notes already reported.
+	items int64
+	notes map[string]int
 }
 
 // dumpCursor is the persisted state of a Dump. Encoded as JSON:
@@ -109,6 +135,8 @@ type dumpPart struct {
 	Path string `json:"path"`
 	dumpVersion
 	Items int64 `json:"items"`
+	// Latest is the latest instant the records returned so far name.
+	Latest time.Time `json:"latest,omitzero"`
 }
 
 // NewDump returns a dump importer, or an error naming the invalid setting.
@@ -185,10 +213,14 @@ func (d *Dump) poll(ctx context.Context, cur *dumpCursor, b *Batch) error {
 			}
 			continue
 		}
-		if now.SHA256, err = hashFile(path); err != nil {
+		part := cur.Current
+		if part != nil && part.Path == path && part.Size == now.Size && part.MTime.Equal(now.MTime) {
+			// Hashed when its import began; as for done files, the same
+			// size and time mean the same file.
+			now.SHA256 = part.SHA256
+		} else if now.SHA256, err = hashFile(path); err != nil {
 			return err
 		}
-		part := cur.Current
 		if part != nil && part.Path == path && !part.same(now) {
 			d.log.Warn("dump_changed_during_import", "source", d.cfg.Name, "path", path)
 			b.Notes["dump_restarted"]++
@@ -208,7 +240,7 @@ func (d *Dump) poll(ctx context.Context, cur *dumpCursor, b *Batch) error {
 			return err
 		}
 		if finished {
-			b.Complete = now.MTime
+			b.Complete = part.Latest
 			cur.Current = nil
 			cur.Done = append(cur.Done, &dumpFile{Path: path, dumpVersion: now})
 			b.More = slices.ContainsFunc(d.cfg.Paths, func(p string) bool { return cur.done(p) == nil })
@@ -252,62 +284,109 @@ func (d *Dump) checkDone(done *dumpFile, path string, now dumpVersion, b *Batch)
 	return nil
 }
 
-// read imports the next part of a file: it skips the items already
-// returned and reads up to MaxRecords records. finished reports the end of
-// the file.
+// read imports the next part of a file: it goes on from the open reader
+// when it stopped where part says, else opens the file and skips the items
+// already returned, and reads up to MaxRecords records. finished reports
+// the end of the file, after which the file is closed.
 func (d *Dump) read(part *dumpPart, b *Batch) (finished bool, err error) {
-	rc, err := collector.OpenFile(part.Path)
-	if err != nil {
-		return false, err
+	op := d.open
+	if op == nil || op.path != part.Path || !op.ver.same(part.dumpVersion) || op.items != part.Items {
+		d.Close()
+		if op, err = d.openAt(part); err != nil {
+			return false, err
+		}
+		d.open = op
 	}
-	defer rc.Close()
-	r := collector.NewSacctReader(rc, collector.Options{
-		Name: part.Path, Location: d.cfg.Location, Cluster: d.cfg.Cluster, Fields: d.cfg.Fields,
-	})
-	var items int64
 	records := 0
-	// Notes count from the start of this part: parsing again the part an
-	// earlier poll returned must not count its notes twice.
-	var before map[string]int
 	finish := func(done bool) (bool, error) {
-		for k, v := range r.Notes() {
-			if n := v - before[k]; n > 0 {
+		for k, v := range op.r.Notes() {
+			if n := v - op.notes[k]; n > 0 {
 				b.Notes[k] += n
 			}
 		}
-		part.Items = items
+		op.notes = maps.Clone(op.r.Notes())
+		part.Items = op.items
+		if done {
+			d.Close()
+		}
 		return done, nil
 	}
 	for {
-		if before == nil && items == part.Items {
-			before = maps.Clone(r.Notes())
-		}
 		if records >= d.cfg.MaxRecords {
 			return finish(false)
 		}
-		rec, err := r.Next()
+		rec, err := op.r.Next()
 		if errors.Is(err, io.EOF) {
 			return finish(true)
 		}
 		var le *collector.LineError
 		if err != nil && !errors.As(err, &le) {
+			d.Close()
 			return false, fmt.Errorf("read %s: %w", part.Path, err)
 		}
-		items++
-		if items <= part.Items {
-			continue // returned by an earlier poll
-		}
+		op.items++
 		if le != nil {
 			b.skip(le.Reason, le.Error(), d.cfg.MaxErrors)
 			continue
 		}
 		records++
+		part.Latest = latest(part.Latest, rec)
 		if rec.State == job.StatePending {
 			b.Notes["pending_skipped"]++
 			continue
 		}
 		b.Records = append(b.Records, rec)
 	}
+}
+
+// openAt opens part's file and reads past the items an earlier batch
+// returned, without returning them again.
+func (d *Dump) openAt(part *dumpPart) (*openDump, error) {
+	f, err := collector.OpenFile(part.Path)
+	if err != nil {
+		return nil, err
+	}
+	d.opens++
+	op := &openDump{path: part.Path, ver: part.dumpVersion, f: f, r: collector.NewSacctReader(f, collector.Options{
+		Name: part.Path, Location: d.cfg.Location, Cluster: d.cfg.Cluster, Fields: d.cfg.Fields,
+	})}
+	for op.items < part.Items {
+		_, err := op.r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var le *collector.LineError
+		if err != nil && !errors.As(err, &le) {
+			f.Close()
+			return nil, fmt.Errorf("read %s: %w", part.Path, err)
+		}
+		op.items++
+	}
+	// Notes count from here: those of the part already returned were
+	// reported with it.
+	op.notes = maps.Clone(op.r.Notes())
+	return op, nil
+}
+
+// Close closes the file being imported, if any. The next poll opens it
+// again where its cursor says.
+func (d *Dump) Close() error {
+	if d.open == nil {
+		return nil
+	}
+	err := d.open.f.Close()
+	d.open = nil
+	return err
+}
+
+// latest returns the later of t and the latest instant r names.
+func latest(t time.Time, r *job.Record) time.Time {
+	for _, x := range []time.Time{r.Submit, r.Start, r.End} {
+		if x.After(t) {
+			t = x
+		}
+	}
+	return t
 }
 
 func (v dumpVersion) same(o dumpVersion) bool {

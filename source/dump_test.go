@@ -83,9 +83,11 @@ func TestDumpImportsEachFileOnce(t *testing.T) {
 		more     bool
 		notes    map[string]int
 	}{
-		{"7,8,9,10,11,12,13_1,13_2,13_3", time.Date(2026, 11, 28, 19, 0, 0, 0, time.UTC), true, map[string]int{}},
-		{"101,102,103,104,107,107,105", time.Date(2026, 11, 28, 19, 1, 0, 0, time.UTC), true, map[string]int{"pending_skipped": 1}},
-		{"7,8,10,11,12", time.Date(2026, 11, 28, 19, 2, 0, 0, time.UTC), false, map[string]int{"pending_skipped": 2}},
+		// Complete is the latest time a record of the file names (the
+		// files' modification times, 19:00 to 19:02, are later).
+		{"7,8,9,10,11,12,13_1,13_2,13_3", time.Date(2026, 11, 28, 18, 3, 48, 0, time.UTC), true, map[string]int{}},
+		{"101,102,103,104,107,107,105", time.Date(2026, 11, 3, 11, 0, 0, 0, time.UTC), true, map[string]int{"pending_skipped": 1}},
+		{"7,8,10,11,12", time.Date(2026, 11, 28, 18, 3, 22, 0, time.UTC), false, map[string]int{"pending_skipped": 2}},
 	}
 	var cursor []byte
 	for i, w := range want {
