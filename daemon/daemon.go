@@ -81,9 +81,13 @@ type Daemon struct {
 	complete map[string]time.Time
 	done     map[string]bool // sources that will deliver nothing more
 	origin   time.Time
-	nodes    *nodeLedger
-	health   map[string]*sourceHealth
-	lastRule map[string]string // source -> rules hash of its classification
+	// countedTo is the time up to which the counters were last published:
+	// it never moves back, whatever a source added by a reload or an older
+	// dump file claims (see publish.go).
+	countedTo time.Time
+	nodes     *nodeLedger
+	health    map[string]*sourceHealth
+	lastRule  map[string]string // source -> rules hash of its classification
 
 	published  map[string]float64 // counters as last published: never lower
 	rebuild    chan struct{}
@@ -564,9 +568,18 @@ func (d *Daemon) pollOnce(ctx context.Context, s source.JobSource) (more bool, e
 	if err != nil {
 		return false, d.fail(ctx, name, fmt.Errorf("commit: %w", err), took)
 	}
+	// The time up to which this batch knows its running jobs ran: its own
+	// claim (a dump file's latest time), else the source's.
+	claim := b.Complete
+	if claim.IsZero() {
+		claim = env.Complete
+	}
 	var newest time.Time
 	d.mu.Lock()
 	for i, r := range b.Records {
+		if c := capRunning(r, claim, d.countedTo); c != nil {
+			r = c
+		}
 		if err := d.mem.Add(r, decs[i]); err != nil {
 			d.log.Warn("record not counted", "source", name, "job", r.JobID, "err", err)
 		}
@@ -602,6 +615,26 @@ func (d *Daemon) pollOnce(ctx context.Context, s source.JobSource) (more bool, e
 	}
 	d.requestRebuild()
 	return b.More, nil
+}
+
+// capRunning returns, for a running record of a batch that knows it ran
+// only up to claim, a copy that ends there, when the counters were already
+// published past claim (a source that a reload added, a dump file older
+// than the files before it); nil otherwise. Counted up to countedTo
+// instead, the job would count time the batch does not know it ran, and
+// when a later record showed it ended earlier the counters would have to go
+// down. Only the in-memory engine gets the copy: the store keeps the
+// record as the source gave it.
+func capRunning(r *job.Record, claim, countedTo time.Time) *job.Record {
+	if r.Start.IsZero() || !r.End.IsZero() || !claim.Before(countedTo) {
+		return nil
+	}
+	c := *r
+	c.End = claim
+	if c.End.Before(c.Start) {
+		c.End = c.Start
+	}
+	return &c
 }
 
 // healthOf returns a source's health record, made on first use. d.mu must

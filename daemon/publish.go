@@ -115,7 +115,16 @@ func (d *Daemon) buildSnapshot() (*snapshot.Snapshot, error) {
 	now := d.now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// The counters hold everything up to complete. It never moves back: a
+	// source that a reload adds, or a dump file older than those before it,
+	// claims an earlier time, and counting up to it would lower the
+	// counters. Their running jobs are cut at their own claim instead
+	// (capRunning), so that nothing counted up to here is taken back.
 	complete := d.completeTime()
+	if complete.Before(d.countedTo) {
+		complete = d.countedTo
+	}
+	d.countedTo = complete
 	s := &snapshot.Snapshot{Time: now, Complete: complete, RuleHits: rt.Classer.HitCounts(), Config: d.lastReload}
 	inv := rt.Inventory
 	if inv == nil {
