@@ -18,7 +18,8 @@
 //	GET  /metrics            Options.Gatherer in the Prometheus exposition format
 //	GET  /-/healthy          200 while the process serves
 //	GET  /-/ready            200 when Backend.Ready, else 503 with the reason
-//	POST /-/reload           Backend.Reload (PUT too): 200, or 500 with the error
+//	POST /-/reload           Backend.Reload (PUT too): 200, or 500 with the error;
+//	                         403 when a browser sends it from another site
 //	GET  /api/v1/summary     Summary: headline, windows, jobs now, source health
 //	GET  /api/v1/figures     report.Report for from, to [, every, by, tz]
 //	GET  /api/v1/jobs        JobsPage for [from, to, cluster, partition, account,
@@ -29,7 +30,8 @@
 // match any of their values. A parameter the endpoint does not know is an
 // error, so that a misspelt filter is never silently ignored. API errors
 // are JSON objects {"error": "..."}: 400 when a parameter does not validate
-// (the message names it), 405 for a method other than GET or HEAD, 503
+// or the answer would pass a limit (MaxPoints, MaxCells, MaxFilterValues;
+// the message names it), 405 for a method other than GET or HEAD, 503
 // when the daemon is not ready or a query outlives Options.QueryTimeout,
 // 500 otherwise.
 package web
