@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,8 +69,8 @@ func imported(t testing.TB, p *scmonProc, started int, timeout time.Duration) ([
 		return f.jobCount() == int64(started), fmt.Sprintf("%d of %d allocations", f.jobCount(), started)
 	})
 	// The counters of a snapshot in which the source has finished the file:
-	// it is then complete up to the file's modification time (a minute
-	// ago), and before that it claims nothing.
+	// it is then complete up to the latest time a record of the file names
+	// (before genTo), and before that it claims nothing (a lag of centuries).
 	var counters map[string]float64
 	eventually(t, 30*time.Second, 50*time.Millisecond, "a snapshot of the whole import", func() (bool, string) {
 		s, err := p.metrics()
@@ -78,7 +79,7 @@ func imported(t testing.TB, p *scmonProc, started int, timeout time.Duration) ([
 		}
 		lag, ok := s.value("scmon_source_lag_seconds", map[string]string{"source": "history"})
 		counters = s.series("scmon_allocated_", "scmon_capacity_")
-		return ok && lag < 3600, fmt.Sprintf("source lag %v s", lag)
+		return ok && lag < time.Since(genFrom).Seconds(), fmt.Sprintf("source lag %v s", lag)
 	})
 	return body, counters
 }
@@ -98,10 +99,9 @@ func TestRestartResumes(t *testing.T) {
 
 	// Uninterrupted.
 	ref := startScmon(t, tmp, dumpConfig(t, tmp, filepath.Join(tmp, "ref"), "", dump), nil)
-	ref.waitReady(30 * time.Second)
-	refStart := time.Now()
+	ref.waitReady(60 * time.Second)
 	wantFigures, wantCounters := imported(t, ref, sum.Started, 5*time.Minute)
-	importTime := time.Since(refStart)
+	importTime := time.Since(ref.start)
 	ref.stop()
 	t.Logf("uninterrupted import of %d allocations: %.1f s", sum.Stored(), importTime.Seconds())
 
@@ -112,18 +112,21 @@ func TestRestartResumes(t *testing.T) {
 	var progress []string
 	midImport := 0 // kills after which the import was not finished
 	for i := 0; i < kills; i++ {
+		// Killed somewhere in what is left of the import, ready or not
+		// (the daemon is ready only once a batch of the import is
+		// committed): its log says how many records its store held.
 		p := startScmon(t, tmp, config, nil)
-		p.waitReady(60 * time.Second)
-		var f figures
-		p.getJSON(genlabFigures, &f)
-		if i > 0 && f.jobCount() < int64(sum.Started) {
+		delay := time.Duration(rng.Float64() * float64(importTime) * 0.4)
+		time.Sleep(time.Until(p.start.Add(delay)))
+		if p.exited() {
+			t.Fatalf("scmon exited: %v", p.err)
+		}
+		p.kill9()
+		loaded := loadedRecords(p.logText())
+		if i > 0 && loaded >= 0 && loaded < sum.Stored() {
 			midImport++
 		}
-		// Somewhere in what is left of the import.
-		delay := time.Duration(rng.Float64() * float64(importTime) * 0.4)
-		time.Sleep(delay)
-		p.kill9()
-		progress = append(progress, fmt.Sprintf("%d stored at restart, killed %.2f s later", f.jobCount(), delay.Seconds()))
+		progress = append(progress, fmt.Sprintf("%d stored at restart, killed %.2f s after the start", loaded, delay.Seconds()))
 	}
 	p := startScmon(t, tmp, config, nil)
 	p.waitReady(60 * time.Second)
@@ -251,6 +254,25 @@ func TestRestartMillion(t *testing.T) {
 	t.Logf("restart with a store of %d jobs (%d MB SQLite): /-/ready after %.2f s, first figures after %.2f s; daemon log: %s",
 		sum.Stored(), st.Size()>>20, ready.Seconds(), firstFigures.Seconds(), loaded)
 	p.stop()
+}
+
+// loadedRecords returns the records a daemon's log says its store held at
+// start ("job store loaded" records=N), -1 when it did not get that far.
+func loadedRecords(log string) int {
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, "job store loaded") {
+			continue
+		}
+		_, rest, ok := strings.Cut(line, "records=")
+		if !ok {
+			continue
+		}
+		v, _, _ := strings.Cut(rest, " ")
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return -1
 }
 
 // jsonDiff describes how two JSON documents differ, field by field.
