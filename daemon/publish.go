@@ -263,7 +263,9 @@ func (d *Daemon) buildSnapshot() (*snapshot.Snapshot, error) {
 		for k, v := range h.records {
 			sh.Records[k] = v
 		}
-		if c, ok := d.complete[n]; ok {
+		// A finished source (every dump file imported) trails nothing: its
+		// claim is the time of its newest file, however old that is.
+		if c, ok := d.complete[n]; ok && !d.done[n] {
 			sh.Lag = now.Sub(c)
 		}
 		s.Sources = append(s.Sources, sh)

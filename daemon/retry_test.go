@@ -76,7 +76,14 @@ func TestDumpRetriedSoon(t *testing.T) {
 	})
 	writeDump(t, dump, dumpJob{"1", "COMPLETED", "2026-01-01T00:00:00", "2026-01-01T01:00:00", 2})
 	wait("the import", func() bool { ok, _ := d.Ready(); return ok })
-	if s := d.Snapshot(); s.Sources[0].Records["stored"] != 1 || !s.Sources[0].Up {
+	wait("a snapshot of the finished import", func() bool { return d.Snapshot().Sources[0].PollCount > d.Snapshot().Sources[0].Failures })
+	s := d.Snapshot()
+	if s.Sources[0].Records["stored"] != 1 || !s.Sources[0].Up {
 		t.Errorf("after the retry: %+v", s.Sources[0])
+	}
+	// The dump is finished: it trails nothing, although its claim (its
+	// record's end) is months old, so no lag alert fires for history.
+	if s.Sources[0].Lag != 0 || !s.Complete.Equal(time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC)) {
+		t.Errorf("finished dump: lag %s, complete %v", s.Sources[0].Lag, s.Complete)
 	}
 }
