@@ -256,12 +256,7 @@ func (s *Store) ComputeContext(ctx context.Context, q Query) (*Result, error) {
 	groupIdx := map[string]int{}
 	// Past MaxCells, groups go to scratch and the query stops at the next
 	// allocation.
-	var scratch Group
-	scratch.Allocated = newUsage()
-	scratch.Series = make([]Bucket, len(buckets))
-	for i := range scratch.Series {
-		scratch.Series[i].Allocated = newUsage()
-	}
+	var scratch *Group
 	tooLarge := false
 	var vals []string
 	var keyBuf []byte
@@ -278,7 +273,13 @@ func (s *Store) ComputeContext(ctx context.Context, q Query) (*Result, error) {
 		if !ok {
 			if q.MaxCells > 0 && (len(res.Groups)+1)*periods > q.MaxCells {
 				tooLarge = true
-				return &scratch
+				if scratch == nil {
+					scratch = &Group{Figures: Figures{Allocated: newUsage()}, Series: make([]Bucket, len(buckets))}
+					for i := range scratch.Series {
+						scratch.Series[i].Allocated = newUsage()
+					}
+				}
+				return scratch
 			}
 			gi = len(res.Groups)
 			groupIdx[string(keyBuf)] = gi
