@@ -106,3 +106,33 @@ func TestComputeCancelled(t *testing.T) {
 		t.Errorf("live query: %v, %v", err, res)
 	}
 }
+
+// BenchmarkHostileQuery: over a million jobs, the queries that once
+// exhausted the daemon's memory are refused at MaxCells 20,000 (the API's
+// bound) after bounded work: by user, daily over the month (3,000 users x
+// 30 days), and by account, hourly.
+func BenchmarkHostileQuery(b *testing.B) {
+	s := NewStore(nil)
+	for i, r := range synthetic(1_000_000) {
+		if err := s.Add(r, decisions[i%4]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s.Seal()
+	from := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	for _, q := range []struct {
+		name  string
+		by    []Key
+		every Period
+	}{{"by-user-daily", []Key{KeyUser}, Day}, {"by-account-hourly", []Key{KeyAccount}, Hour}} {
+		b.Run(q.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, err := s.Compute(Query{From: from, To: from.AddDate(0, 0, 30), By: q.by, Every: q.every, MaxCells: 20_000})
+				if !errors.Is(err, ErrTooLarge) {
+					b.Fatalf("err = %v, want ErrTooLarge", err)
+				}
+			}
+		})
+	}
+}
