@@ -2,8 +2,10 @@ package usage
 
 import (
 	"errors"
+	mathbits "math/bits"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/scmon/scmon/internal/hostlist"
 )
@@ -276,4 +278,38 @@ func (s *Store) RunningNodes(fn func(cluster, partition string), unlisted func(c
 			unlisted(s.strs[j.Cluster], s.strs[j.Partition], j.Nodes)
 		}
 	}
+}
+
+// Occupied returns the occupied node-seconds of [from, to) by cluster, as
+// Compute's OccupiedNodeSeconds, without a pass over every allocation:
+// only the nodes' merged intervals and the allocations without a node list.
+func (s *Store) Occupied(from, to time.Time) map[string]int64 {
+	f, t := from.Unix(), to.Unix()
+	out := map[string]int64{}
+	if t <= f {
+		return out
+	}
+	occ, _ := s.occupiedSpread(f, t, nil, nil)
+	for cl, sec := range occ {
+		out[s.strs[cl]] += sec
+	}
+	for w, bits := range s.occ.unlisted {
+		for bits != 0 {
+			b := bits & -bits
+			bits &^= b
+			i := w*64 + mathbits.TrailingZeros64(b)
+			if i >= len(s.jobs) {
+				break
+			}
+			j := &s.jobs[i]
+			a, e := max(int64(j.Start), f), int64(j.End)
+			if j.End == openEnd || e > t {
+				e = t
+			}
+			if j.Start != 0 && e > a {
+				out[s.strs[j.Cluster]] += int64(j.Nodes) * (e - a)
+			}
+		}
+	}
+	return out
 }

@@ -253,3 +253,21 @@ func TestOccupancyFallbacks(t *testing.T) {
 		t.Errorf("%d nodes interned from a refused list", st.Nodes)
 	}
 }
+
+func TestOccupiedMatchesCompute(t *testing.T) {
+	first, final := sharedCenter(3, 2000)
+	s := NewStore(nil)
+	for _, g := range append(first, final...) {
+		if err := s.Add(g.rec, classify.Decision{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	from, to := time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 9, 0, 0, 0, 0, time.UTC)
+	res := compute(t, s, Query{From: from, To: to, By: []Key{KeyCluster}})
+	got := s.Occupied(from, to)
+	for _, g := range res.Groups {
+		if got[g.Values[0]] != g.OccupiedNodeSeconds || g.OccupiedNodeSeconds == 0 {
+			t.Errorf("%s: Occupied %d, Compute %d", g.Values[0], got[g.Values[0]], g.OccupiedNodeSeconds)
+		}
+	}
+}
