@@ -315,12 +315,24 @@ func (d *Daemon) rebuildMemory(ctx context.Context, rt *Runtime) (int, error) {
 	differ := 0
 	var origin time.Time
 	quarantined := map[string]bool{}
-	err := d.store.Scan(ctx, func(r *job.Record, stored classify.Decision) error {
-		dec := rt.Classer.Classify(r)
-		if dec.Class != stored.Class || !equalRules(dec.Rules, stored.Rules) {
-			differ++
+	// A record the engine refuses is not classified either (classifying
+	// 70,000 generic resources takes minutes).
+	classifyLoadable := func(r *job.Record) classify.Decision {
+		if usage.CheckRecord(r) != nil {
+			return classify.Decision{Class: classify.Unknown}
 		}
-		if err := mem.Add(r, dec); err != nil {
+		return rt.Classer.Classify(r)
+	}
+	err := d.store.Scan(ctx, func(r *job.Record, stored classify.Decision) error {
+		err := usage.CheckRecord(r)
+		if err == nil {
+			dec := rt.Classer.Classify(r)
+			if dec.Class != stored.Class || !equalRules(dec.Rules, stored.Rules) {
+				differ++
+			}
+			err = mem.Add(r, dec)
+		}
+		if err != nil {
 			// A stored record never stops a start: it is quarantined.
 			quarantined[r.Key()] = true
 			d.mu.RLock()
@@ -339,8 +351,11 @@ func (d *Daemon) rebuildMemory(ctx context.Context, rt *Runtime) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("load job store: %w", err)
 	}
+	if len(quarantined) > 0 {
+		d.log.Warn("stored records quarantined", "count", len(quarantined))
+	}
 	if differ > 0 {
-		n, err := d.store.Reclassify(ctx, rt.Classer.Classify)
+		n, err := d.store.Reclassify(ctx, classifyLoadable)
 		if err != nil {
 			return 0, fmt.Errorf("reclassify job store: %w", err)
 		}
