@@ -428,11 +428,18 @@ func (s *Store) Span(fromSubmit bool) (from, to time.Time, ok bool) {
 }
 
 // Seal drops the deduplication index once loading is done, to save memory
-// (about 30 bytes per job). A sealed store refuses further records, since
+// (about 30 bytes per job), and the growth room of the node interval lists. A sealed store refuses further records, since
 // it could no longer recognise duplicates of earlier ones.
 func (s *Store) Seal() {
 	s.dedup = nil
 	s.sealed = true
+	// The nodes' interval lists are final: drop their growth room.
+	for i, l := range s.occ.merged {
+		if cap(l) > len(l) {
+			s.occ.merged[i] = slices.Clip(slices.Clone(l))
+		}
+	}
+	s.occ.ids = nil
 }
 
 // Running calls fn for every allocation that has started and not ended,

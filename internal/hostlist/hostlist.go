@@ -268,6 +268,19 @@ func Expand(s string, max int, fn func(host []byte)) error {
 			fn(buf)
 		})
 	}
+	if !strings.ContainsAny(s, "[],") {
+		// One plain host name, the most common list: no parse needed.
+		h := strings.TrimSpace(s)
+		if h == "" {
+			return errors.New("empty host name")
+		}
+		if max < 1 {
+			return fmt.Errorf("%w: the list names 1 host, more than %d", ErrTooMany, max)
+		}
+		var one [64]byte
+		fn(append(one[:0], h...))
+		return nil
+	}
 	pats, n, err := parseSlurm(s)
 	if err != nil {
 		return err
