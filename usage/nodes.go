@@ -2,6 +2,7 @@ package usage
 
 import (
 	"errors"
+	"fmt"
 	mathbits "math/bits"
 	"slices"
 	"sort"
@@ -27,6 +28,11 @@ import (
 // MaxRecordNodes bounds the hosts one node list may name; a longer list is
 // not expanded and the allocation falls back to NNodes x time.
 const MaxRecordNodes = 1 << 18
+
+// MaxNodes bounds the distinct nodes the store interns over all clusters;
+// node lists that would pass it fall back to NNodes x time, so hostile
+// lists cannot grow the node table without end.
+const MaxNodes = 1 << 22
 
 // span is a half-open interval [a, b) of Unix seconds.
 type span struct{ a, b uint32 }
@@ -92,6 +98,10 @@ func (o *occupancy) expand(cluster uint16, list string) error {
 	if err != nil {
 		o.ids = o.ids[:0]
 		return err
+	}
+	if len(o.merged)+len(names) > MaxNodes {
+		o.ids = o.ids[:0]
+		return fmt.Errorf("the store holds %d nodes: more would pass %d", len(o.merged), MaxNodes)
 	}
 	k := 0
 	for i, id := range o.ids {
