@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -239,6 +240,12 @@ func count(v any, lo, hi int64, required bool) (int64, error) {
 			return 0, fmt.Errorf("%v is not a whole number from %d to %d", x, lo, hi)
 		}
 		n = int64(x)
+	case string: // a quoted number, which the decoder used to accept
+		p, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%.32q is not a whole number from %d to %d", x, lo, hi)
+		}
+		n = p
 	default:
 		return 0, fmt.Errorf("%v is not a whole number", v)
 	}
