@@ -80,6 +80,19 @@ func TestBusyNodesFromNodeLists(t *testing.T) {
 	if len(snap.Occupied) != 1 || snap.Occupied[0].NodeSeconds != 3600+2*1800 {
 		t.Errorf("occupied %+v, want 7200 node-seconds", snap.Occupied)
 	}
+	// The window gauge: 7200 of 4 nodes x 1 h.
+	found := false
+	for _, w := range snap.Windows {
+		if w.Resource == snapshot.ResourceNodes && w.Window == "1h" {
+			found = true
+			if w.Utilization != 0.5 {
+				t.Errorf("node utilization over 1h %v, want 0.5", w.Utilization)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no 1h node utilization gauge in %+v", snap.Windows)
+	}
 	var charged float64
 	for _, a := range snap.Allocated {
 		charged += a.NodeSeconds

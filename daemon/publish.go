@@ -280,6 +280,8 @@ func windowFigures(cluster, window string, f *report.Figures) []snapshot.Window 
 		w(snapshot.ResourceCPU, f.CPU, f.AIShare.CPU, f.AIShare.CPUUpper),
 		w(snapshot.ResourceAccelerator, f.Accelerator.Resource, f.AIShare.Accelerator, f.AIShare.AcceleratorUpper),
 		w(snapshot.ResourceBilling, f.Billing, f.AIShare.Billing, f.AIShare.BillingUpper),
+		// Node occupancy over node capacity; no AI share on nodes.
+		w(snapshot.ResourceNodes, f.Nodes, math.NaN(), math.NaN()),
 	}
 }
 

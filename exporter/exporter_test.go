@@ -291,7 +291,7 @@ func TestClosedSets(t *testing.T) {
 		statesN  = 5
 	)
 	perPartition := pairsN*classesN*7 + pairsN*statesN*4 + devicesN*classesN*3 + devicesN*statesN*2
-	windows := 2 * 3 * 2 * 3 // clusters x resources x windows x families
+	windows := 2 * 4 * 2 * 3 // clusters x resources x windows x families
 	health := 3 * (4 + len(RecordResults()) + 2 + 1)
 	occupied := 2              // one per cluster
 	other := 3 + 2 + 1 + 1 + 1 // rule hits, config, snapshot time, build info, quarantined

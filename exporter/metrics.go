@@ -126,7 +126,7 @@ var families = [numFamilies]family{
 	},
 	mUtilization: {
 		name: "scmon_utilization_ratio", kind: gauge, labels: clusterWindow,
-		help: "Allocated over available resource in the trailing window, a ratio from 0 to 1 (NaN when the figure is undefined); a convenience: the _seconds_total counters are the source of truth.",
+		help: "Allocated over available resource in the trailing window, a ratio from 0 to 1 (NaN when the figure is undefined); for resource nodes, the node-hours held by at least one job over node capacity (a shared node counts once); a convenience: the _seconds_total counters are the source of truth.",
 	},
 	mAIShare: {
 		name: "scmon_ai_share_ratio", kind: gauge, labels: clusterWindow,

@@ -11,10 +11,14 @@ const (
 	ResourceCPU         = "cpu"
 	ResourceAccelerator = "accelerator"
 	ResourceBilling     = "billing"
+	// ResourceNodes is node occupancy: node-hours held by at least one
+	// job over node capacity (a node shared by several jobs counts once).
+	// It has no AI share.
+	ResourceNodes = "nodes"
 )
 
 // Resources lists the window-gauge resources, a closed label set.
-var Resources = []string{ResourceCPU, ResourceAccelerator, ResourceBilling}
+var Resources = []string{ResourceCPU, ResourceAccelerator, ResourceBilling, ResourceNodes}
 
 // Capacity states; they sum to the total capacity.
 const (
