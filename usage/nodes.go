@@ -53,8 +53,10 @@ type occupancy struct {
 	// unlisted marks (a bit per job index) the started allocations whose
 	// node list is missing or unusable: they count NNodes x time.
 	unlisted []uint64
-	// ids is scratch for Add.
-	ids []uint32
+	// ids, names and exp are scratch for Add.
+	ids   []uint32
+	names []string
+	exp   hostlist.Expander
 }
 
 func newOccupancy() occupancy {
@@ -86,8 +88,8 @@ func (o *occupancy) expand(cluster uint16, list string) error {
 	if hostlist.Empty(list) {
 		return errors.New("no node list")
 	}
-	var names []string
-	err := hostlist.Expand(list, MaxRecordNodes, func(h []byte) {
+	names := o.names[:0]
+	err := o.exp.Expand(list, MaxRecordNodes, func(h []byte) {
 		if id, ok := o.idx[nodeKey{cluster, string(h)}]; ok {
 			o.ids = append(o.ids, id)
 			return
@@ -120,6 +122,8 @@ func (o *occupancy) expand(cluster uint16, list string) error {
 		o.merged = append(o.merged, nil)
 		o.ids[i] = nid
 	}
+	clear(names)
+	o.names = names[:0]
 	slices.Sort(o.ids)
 	o.ids = slices.Compact(o.ids)
 	return nil

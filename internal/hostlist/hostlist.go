@@ -44,18 +44,11 @@ type span struct {
 }
 
 // part is one piece of a host pattern: literal text, or a bracket group
-// (literal empty) whose ranges are tried in order.
+// whose ranges, spans[lo:hi] of the parser, are tried in order.
 type part struct {
 	literal string
-	spans   []span
-}
-
-func (p *part) size() uint64 {
-	var n uint64
-	for _, s := range p.spans {
-		n = addSat(n, s.hi-s.lo+1)
-	}
-	return n
+	group   bool
+	lo, hi  int
 }
 
 func addSat(a, b uint64) uint64 {
@@ -72,80 +65,114 @@ func mulSat(a, b uint64) uint64 {
 	return a * b
 }
 
-// pattern is one top-level item of a Slurm hostlist: a host name with zero
-// or more bracket groups, naming the product of its groups.
-type pattern []part
+// parser holds a parsed Slurm hostlist in flat slices, reused from one
+// list to the next: pattern i (one top-level item, a host name with zero
+// or more bracket groups naming the product of its groups) is
+// parts[pats[i]:pats[i+1]].
+type parser struct {
+	pats  []int
+	parts []part
+	spans []span
+}
 
-func (p pattern) count() uint64 {
+func (p *parser) reset() {
+	p.pats, p.parts, p.spans = p.pats[:0], p.parts[:0], p.spans[:0]
+}
+
+// count returns the hosts of pattern i, saturating.
+func (p *parser) count(i int) uint64 {
 	n := uint64(1)
-	for i := range p {
-		if p[i].spans != nil {
-			n = mulSat(n, p[i].size())
+	for _, pt := range p.parts[p.pats[i]:p.pats[i+1]] {
+		if !pt.group {
+			continue
 		}
+		var g uint64
+		for _, sp := range p.spans[pt.lo:pt.hi] {
+			g = addSat(g, sp.hi-sp.lo+1)
+		}
+		n = mulSat(n, g)
 	}
 	return n
 }
 
-// splitTop splits a Slurm hostlist at the commas outside brackets.
-func splitTop(s string) ([]string, error) {
-	var out []string
+// parse reads a Slurm hostlist and counts its hosts (saturating at
+// MaxUint64). Commas outside brackets separate items.
+func (p *parser) parse(s string) (uint64, error) {
+	p.reset()
 	depth, start := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '[':
-			if depth > 0 {
-				return nil, fmt.Errorf("nested '[' at offset %d", i)
-			}
-			depth++
-		case ']':
-			if depth == 0 {
-				return nil, fmt.Errorf("unbalanced ']' at offset %d", i)
-			}
-			depth--
-		case ',':
-			if depth == 0 {
-				out = append(out, s[start:i])
-				start = i + 1
+	var total uint64
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) {
+			switch s[i] {
+			case '[':
+				if depth > 0 {
+					return 0, fmt.Errorf("nested '[' at offset %d", i)
+				}
+				depth++
+				continue
+			case ']':
+				if depth == 0 {
+					return 0, fmt.Errorf("unbalanced ']' at offset %d", i)
+				}
+				depth--
+				continue
+			case ',':
+				if depth > 0 {
+					continue
+				}
+			default:
+				continue
 			}
 		}
+		if depth != 0 {
+			return 0, errors.New("unbalanced '['")
+		}
+		item := s[start:i]
+		if err := p.pattern(item); err != nil {
+			return 0, fmt.Errorf("host %.40q: %w", strings.TrimSpace(item), err)
+		}
+		total = addSat(total, p.count(len(p.pats)-2))
+		start = i + 1
 	}
-	if depth != 0 {
-		return nil, errors.New("unbalanced '['")
-	}
-	return append(out, s[start:]), nil
+	return total, nil
 }
 
-func parsePattern(item string) (pattern, error) {
+// pattern appends one item's parts.
+func (p *parser) pattern(item string) error {
 	item = strings.TrimSpace(item)
 	if item == "" {
-		return nil, errors.New("empty host name")
+		return errors.New("empty host name")
 	}
-	var p pattern
+	if len(p.pats) == 0 {
+		p.pats = append(p.pats, 0)
+	}
 	for item != "" {
 		open := strings.IndexByte(item, '[')
 		if open < 0 {
-			p = append(p, part{literal: item})
+			p.parts = append(p.parts, part{literal: item})
 			break
 		}
 		if open > 0 {
-			p = append(p, part{literal: item[:open]})
+			p.parts = append(p.parts, part{literal: item[:open]})
 		}
 		end := strings.IndexByte(item[open:], ']')
 		if end < 0 {
-			return nil, errors.New("unbalanced '['")
+			return errors.New("unbalanced '['")
 		}
-		g := part{spans: []span{}}
+		g := part{group: true, lo: len(p.spans)}
 		for r := range strings.SplitSeq(item[open+1:open+end], ",") {
 			sp, err := parseSpan(r)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			g.spans = append(g.spans, sp)
+			p.spans = append(p.spans, sp)
 		}
-		p = append(p, g)
+		g.hi = len(p.spans)
+		p.parts = append(p.parts, g)
 		item = item[open+end+1:]
 	}
-	return p, nil
+	p.pats = append(p.pats, len(p.parts))
+	return nil
 }
 
 func parseSpan(r string) (span, error) {
@@ -184,26 +211,6 @@ func number(s string) (uint64, error) {
 	return n, nil
 }
 
-// parseSlurm reads a Slurm hostlist into patterns and counts its hosts
-// (saturating at MaxUint64).
-func parseSlurm(s string) ([]pattern, uint64, error) {
-	items, err := splitTop(s)
-	if err != nil {
-		return nil, 0, err
-	}
-	pats := make([]pattern, 0, len(items))
-	var total uint64
-	for _, it := range items {
-		p, err := parsePattern(it)
-		if err != nil {
-			return nil, 0, fmt.Errorf("host %.40q: %w", strings.TrimSpace(it), err)
-		}
-		pats = append(pats, p)
-		total = addSat(total, p.count())
-	}
-	return pats, total, nil
-}
-
 // Count returns the number of hosts a list names (counting a host named
 // twice twice), without expanding it. The count saturates at MaxUint64.
 func Count(s string) (uint64, error) {
@@ -216,8 +223,8 @@ func Count(s string) (uint64, error) {
 		err := forEachPBS(s, syntaxOf(s) == pbsVnode, func(string) { n++ })
 		return n, err
 	}
-	_, n, err := parseSlurm(s)
-	return n, err
+	var p parser
+	return p.parse(s)
 }
 
 type syntax uint8
@@ -242,12 +249,17 @@ func syntaxOf(s string) syntax {
 	return slurm
 }
 
-// Expand calls fn with each host name of s, in the order written: a Slurm
-// hostlist, a PBS exec_host or a PBS exec_vnode value (told apart by their
-// syntax; see Hosts). A list naming more than max hosts is refused with an
-// error wrapping ErrTooMany before fn is called. The name passed to fn is
-// only valid during the call.
-func Expand(s string, max int, fn func(host []byte)) error {
+// Expander expands host lists, reusing its buffers from one list to the
+// next: a caller expanding millions of lists keeps one. The zero value is
+// ready; an Expander is not safe for concurrent use.
+type Expander struct {
+	p   parser
+	buf []byte
+}
+
+// Expand calls fn with each host name of s (see the package function
+// Expand).
+func (e *Expander) Expand(s string, max int, fn func(host []byte)) error {
 	if Empty(s) {
 		return nil
 	}
@@ -262,10 +274,9 @@ func Expand(s string, max int, fn func(host []byte)) error {
 		if n > uint64(max) {
 			return fmt.Errorf("%w: the list names %d hosts, more than %d", ErrTooMany, n, max)
 		}
-		var buf []byte
 		return forEachPBS(s, st == pbsVnode, func(h string) {
-			buf = append(buf[:0], h...)
-			fn(buf)
+			e.buf = append(e.buf[:0], h...)
+			fn(e.buf)
 		})
 	}
 	if !strings.ContainsAny(s, "[],") {
@@ -277,39 +288,49 @@ func Expand(s string, max int, fn func(host []byte)) error {
 		if max < 1 {
 			return fmt.Errorf("%w: the list names 1 host, more than %d", ErrTooMany, max)
 		}
-		var one [64]byte
-		fn(append(one[:0], h...))
+		e.buf = append(e.buf[:0], h...)
+		fn(e.buf)
 		return nil
 	}
-	pats, n, err := parseSlurm(s)
+	n, err := e.p.parse(s)
 	if err != nil {
 		return err
 	}
 	if n > uint64(max) {
 		return fmt.Errorf("%w: the list names %d hosts, more than %d", ErrTooMany, n, max)
 	}
-	var buf []byte
-	for _, p := range pats {
-		buf = expand(p, 0, buf[:0], fn)
+	for i := 0; i+1 < len(e.p.pats); i++ {
+		e.buf = e.expand(e.p.parts[e.p.pats[i]:e.p.pats[i+1]], e.buf[:0], fn)
 	}
 	return nil
 }
 
-// expand walks the product of p's groups from part i on, appending to
-// prefix; it returns the buffer for reuse.
-func expand(p pattern, i int, prefix []byte, fn func([]byte)) []byte {
-	if i == len(p) {
+// Expand calls fn with each host name of s, in the order written: a Slurm
+// hostlist, a PBS exec_host or a PBS exec_vnode value (told apart by their
+// syntax; see Hosts). A list naming more than max hosts is refused with an
+// error wrapping ErrTooMany before fn is called. The name passed to fn is
+// only valid during the call.
+func Expand(s string, max int, fn func(host []byte)) error {
+	var e Expander
+	return e.Expand(s, max, fn)
+}
+
+// expand walks the product of the groups of parts, appending to prefix;
+// it returns the buffer for reuse.
+func (e *Expander) expand(parts []part, prefix []byte, fn func([]byte)) []byte {
+	if len(parts) == 0 {
 		fn(prefix)
 		return prefix
 	}
-	if p[i].spans == nil {
-		return expand(p, i+1, append(prefix, p[i].literal...), fn)
+	pt := parts[0]
+	if !pt.group {
+		return e.expand(parts[1:], append(prefix, pt.literal...), fn)
 	}
 	n := len(prefix)
-	for _, sp := range p[i].spans {
+	for _, sp := range e.p.spans[pt.lo:pt.hi] {
 		for v := sp.lo; ; v++ {
 			buf := appendPadded(prefix[:n], v, sp.width)
-			prefix = expand(p, i+1, buf, fn)
+			prefix = e.expand(parts[1:], buf, fn)
 			if v == sp.hi {
 				break
 			}
