@@ -136,6 +136,17 @@ func FuzzExpand(f *testing.F) {
 		if uint64(called) != n {
 			t.Fatalf("Expand named %d hosts, Count says %d, for %q", called, n, s)
 		}
+		// An Expander reused after another list names the same hosts.
+		var e Expander
+		var first, again []string
+		_ = e.Expand("a[1-3]b,c", 10, func([]byte) {})
+		if err := e.Expand(s, bound, func(h []byte) { first = append(first, string(h)) }); err != nil {
+			t.Fatalf("reused Expander: %v", err)
+		}
+		_ = e.Expand(s, bound, func(h []byte) { again = append(again, string(h)) })
+		if len(first) != called || !slices.Equal(first, again) {
+			t.Fatalf("reused Expander named %d then %d hosts, Expand %d, for %q", len(first), len(again), called, s)
+		}
 		if called > max(bound, 0) {
 			t.Fatalf("named %d hosts over a bound of %d", called, bound)
 		}
