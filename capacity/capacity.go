@@ -10,7 +10,9 @@
 package capacity
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -29,6 +31,42 @@ const (
 	BasisBilling     Basis = "billing"
 	BasisNodes       Basis = "nodes"
 )
+
+// Bounds of an inventory. They sit far above any machine built, and low
+// enough that a capacity integrated over any window the engine can hold
+// (up to 2^33 seconds) fits in an int64: a cluster's cores or accelerators
+// (at most MaxTotal) times 2^33 seconds stays below 2^63.
+const (
+	// MaxGroupNodes bounds the nodes of one node group.
+	MaxGroupNodes = 1 << 24
+	// MaxNodeCores bounds the cores of one node.
+	MaxNodeCores = 1 << 20
+	// MaxNodeAccels bounds the accelerators of one kind on one node.
+	MaxNodeAccels = 1 << 16
+	// MaxTotal bounds the nodes, the cores and the accelerators of the
+	// whole inventory, each counted at its largest over time.
+	MaxTotal = 1 << 30
+	// MaxWeight bounds a billing weight, so that billing capacities stay
+	// finite numbers.
+	MaxWeight = 1e9
+)
+
+// CheckWeight refuses a billing weight that is not a finite, non-negative
+// number: a NaN weight makes every billing figure NaN, a negative one
+// lets AI jobs exceed all jobs.
+func CheckWeight(w float64) error {
+	switch {
+	case math.IsNaN(w):
+		return errors.New("NaN is not a billing weight")
+	case math.IsInf(w, 0):
+		return fmt.Errorf("%v is not a billing weight", w)
+	case w < 0:
+		return fmt.Errorf("%v is negative", w)
+	case w > MaxWeight:
+		return fmt.Errorf("%v is above the bound of %v", w, float64(MaxWeight))
+	}
+	return nil
+}
 
 // Inventory is the capacity of one or more clusters.
 type Inventory struct {
@@ -287,6 +325,7 @@ func (inv *Inventory) Primary() Basis {
 // are sorted, the primary basis is chosen.
 func (inv *Inventory) Validate() error {
 	seen := map[string]bool{}
+	var totNodes, totCores, totAccels int64
 	for _, c := range inv.Clusters {
 		if c.Name == "" {
 			return fmt.Errorf("a cluster has no name")
@@ -304,14 +343,28 @@ func (inv *Inventory) Validate() error {
 				return fmt.Errorf("cluster %s: node group %q is listed twice", c.Name, g.Name)
 			}
 			groups[g.Name] = true
-			if g.Cores < 0 {
-				return fmt.Errorf("cluster %s: node group %s: cores %d is negative", c.Name, g.Name, g.Cores)
+			if g.Cores < 0 || g.Cores > MaxNodeCores {
+				return fmt.Errorf("cluster %s: node group %s: cores %d is out of range (0 to %d)", c.Name, g.Name, g.Cores, MaxNodeCores)
 			}
 			sort.SliceStable(g.Steps, func(i, j int) bool { return g.Steps[i].From.Before(g.Steps[j].From) })
+			var most int64
 			for _, s := range g.Steps {
-				if s.Nodes < 0 {
-					return fmt.Errorf("cluster %s: node group %s: node count %d is negative", c.Name, g.Name, s.Nodes)
+				if s.Nodes < 0 || s.Nodes > MaxGroupNodes {
+					return fmt.Errorf("cluster %s: node group %s: node count %d is out of range (0 to %d)", c.Name, g.Name, s.Nodes, MaxGroupNodes)
 				}
+				most = max(most, s.Nodes)
+			}
+			// Each factor is bounded, so the products below cannot wrap.
+			totNodes += most
+			totCores += most * g.Cores
+			for _, a := range g.Accels {
+				if a.Count < 0 || a.Count > MaxNodeAccels {
+					return fmt.Errorf("cluster %s: node group %s: %s count %d is out of range (0 to %d)", c.Name, g.Name, a.Device.Kind, a.Count, MaxNodeAccels)
+				}
+				totAccels += most * a.Count
+			}
+			if totNodes > MaxTotal || totCores > MaxTotal || totAccels > MaxTotal {
+				return fmt.Errorf("cluster %s: node group %s: the inventory's nodes, cores or accelerators pass %d", c.Name, g.Name, int64(MaxTotal))
 			}
 		}
 		if len(c.Partitions) == 0 {
@@ -319,12 +372,18 @@ func (inv *Inventory) Validate() error {
 				c.Partitions = append(c.Partitions, &Partition{Name: g.Name, NodeGroups: []*NodeGroup{g}, Weights: c.DefaultWeights})
 			}
 		}
+		if err := checkWeights(c.DefaultWeights); err != nil {
+			return fmt.Errorf("cluster %s: billing weight %w", c.Name, err)
+		}
 		parts := map[string]bool{}
 		for _, p := range c.Partitions {
 			if parts[p.Name] {
 				return fmt.Errorf("cluster %s: partition %q is listed twice", c.Name, p.Name)
 			}
 			parts[p.Name] = true
+			if err := checkWeights(p.Weights); err != nil {
+				return fmt.Errorf("cluster %s: partition %s: billing weight %w", c.Name, p.Name, err)
+			}
 		}
 		if c.Primary == "" {
 			if c.HasWeights() {
@@ -340,6 +399,20 @@ func (inv *Inventory) Validate() error {
 		}
 		if c.Primary == BasisBilling && !c.HasWeights() {
 			return fmt.Errorf("cluster %s: primary basis is billing but no billing weights are given", c.Name)
+		}
+	}
+	return nil
+}
+
+func checkWeights(w Weights) error {
+	names := make([]string, 0, len(w))
+	for k := range w {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if err := CheckWeight(w[k]); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
 		}
 	}
 	return nil

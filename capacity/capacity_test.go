@@ -1,6 +1,7 @@
 package capacity
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -91,7 +92,15 @@ func TestValidateRefuses(t *testing.T) {
 		{&Inventory{Clusters: []*Cluster{{}}}, "a cluster has no name"},
 		{&Inventory{Clusters: []*Cluster{{Name: "c"}, {Name: "c"}}}, `cluster "c" is listed twice`},
 		{&Inventory{Clusters: []*Cluster{{Name: "c", Primary: "gold"}}}, `primary basis "gold"`},
-		{&Inventory{Clusters: []*Cluster{{Name: "c", NodeGroups: []*NodeGroup{{Name: "g", Steps: []Step{{Nodes: -1}}}}}}}, "node count -1 is negative"},
+		{&Inventory{Clusters: []*Cluster{{Name: "c", NodeGroups: []*NodeGroup{{Name: "g", Steps: []Step{{Nodes: -1}}}}}}}, "node count -1 is out of range"},
+		{&Inventory{Clusters: []*Cluster{{Name: "c", NodeGroups: []*NodeGroup{{Name: "g", Cores: MaxNodeCores + 1, Steps: []Step{{Nodes: 1}}}}}}}, "cores 1048577 is out of range"},
+		{&Inventory{Clusters: []*Cluster{{Name: "c", NodeGroups: []*NodeGroup{{Name: "g", Cores: 1, Accels: []Accel{{Device: accel.Device{Kind: "gpu"}, Count: -8}}, Steps: []Step{{Nodes: 1}}}}}}}, "gpu count -8 is out of range"},
+		// 2^24 nodes of 2^20 cores would give 2^44 cores: a capacity that
+		// overflows int64 over a few weeks.
+		{&Inventory{Clusters: []*Cluster{{Name: "c", NodeGroups: []*NodeGroup{{Name: "g", Cores: MaxNodeCores, Steps: []Step{{Nodes: MaxGroupNodes}}}}}}}, "pass 1073741824"},
+		{&Inventory{Clusters: []*Cluster{{Name: "c", DefaultWeights: Weights{"cpu": math.NaN()}}}}, "cluster c: billing weight cpu: NaN is not a billing weight"},
+		{&Inventory{Clusters: []*Cluster{{Name: "c", Partitions: []*Partition{{Name: "p", Weights: Weights{"gres/gpu": math.Inf(1)}}}}}}, "partition p: billing weight gres/gpu: +Inf is not a billing weight"},
+		{&Inventory{Clusters: []*Cluster{{Name: "c", Partitions: []*Partition{{Name: "p", Weights: Weights{"cpu": -1}}}}}}, "billing weight cpu: -1 is negative"},
 	}
 	for _, tt := range tests {
 		err := tt.inv.Validate()

@@ -1,9 +1,13 @@
 package collector
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,24 +48,26 @@ type inventoryCluster struct {
 }
 
 type inventoryNodeGroup struct {
-	Name         string            `mapstructure:"name"`
-	Nodes        int64             `mapstructure:"nodes"`
-	Cores        int64             `mapstructure:"cores"`
+	Name string `mapstructure:"name"`
+	// Counts are decoded as any and checked by count: a YAML decoder
+	// turns 1e20 or .nan into a wrapped int64 without a word.
+	Nodes        any               `mapstructure:"nodes"`
+	Cores        any               `mapstructure:"cores"`
 	Accelerators []inventoryAccel  `mapstructure:"accelerators"`
 	Changes      []inventoryChange `mapstructure:"changes"`
 }
 
 type inventoryAccel struct {
 	GRES   string `mapstructure:"gres"`
-	Count  int64  `mapstructure:"count"`
+	Count  any    `mapstructure:"count"`
 	Kind   string `mapstructure:"kind"`
 	Vendor string `mapstructure:"vendor"`
 	Model  string `mapstructure:"model"`
 }
 
 type inventoryChange struct {
-	At    any   `mapstructure:"at"`
-	Nodes int64 `mapstructure:"nodes"`
+	At    any `mapstructure:"at"`
+	Nodes any `mapstructure:"nodes"`
 }
 
 type inventoryPartition struct {
@@ -96,11 +102,15 @@ func ParseInventory(r io.Reader, name string, opts CapacityOptions) (*capacity.I
 		table = t
 	}
 	inv := &capacity.Inventory{Source: "inventory:" + name, AccelRules: f.Accelerators}
+	var totNodes, totCores, totAccels int64 // each at its largest over time
 	for ci, fc := range f.Clusters {
 		key := fmt.Sprintf("clusters[%d]", ci)
 		c := &capacity.Cluster{Name: fc.Name, Location: time.UTC, Primary: capacity.Basis(fc.Primary), DefaultWeights: weights(fc.BillingWeights)}
 		if fc.Name == "" {
 			return nil, fmt.Errorf("inventory %s: %s.name: required", name, key)
+		}
+		if err := checkWeights(fc.BillingWeights, key+".billing_weights"); err != nil {
+			return nil, fmt.Errorf("inventory %s: %w", name, err)
 		}
 		if fc.Timezone != "" {
 			loc, err := time.LoadLocation(fc.Timezone)
@@ -115,18 +125,24 @@ func ParseInventory(r io.Reader, name string, opts CapacityOptions) (*capacity.I
 			if fg.Name == "" {
 				return nil, fmt.Errorf("inventory %s: %s.name: required", name, gkey)
 			}
-			if fg.Nodes < 0 || fg.Cores < 0 {
-				return nil, fmt.Errorf("inventory %s: %s: nodes and cores must not be negative", name, gkey)
+			nodes, err := count(fg.Nodes, 0, capacity.MaxGroupNodes, false)
+			if err != nil {
+				return nil, fmt.Errorf("inventory %s: %s.nodes: %w", name, gkey, err)
 			}
-			g := &capacity.NodeGroup{Name: fg.Name, Cores: fg.Cores, Steps: []capacity.Step{{Nodes: fg.Nodes}}}
+			cores, err := count(fg.Cores, 0, capacity.MaxNodeCores, false)
+			if err != nil {
+				return nil, fmt.Errorf("inventory %s: %s.cores: %w", name, gkey, err)
+			}
+			g := &capacity.NodeGroup{Name: fg.Name, Cores: cores, Steps: []capacity.Step{{Nodes: nodes}}}
 			for ai, fa := range fg.Accelerators {
 				akey := fmt.Sprintf("%s.accelerators[%d]", gkey, ai)
 				gname, gtype, _ := strings.Cut(fa.GRES, ":")
 				if gname == "" {
 					return nil, fmt.Errorf("inventory %s: %s.gres: required (such as gpu:a100 or npu:910b)", name, akey)
 				}
-				if fa.Count <= 0 {
-					return nil, fmt.Errorf("inventory %s: %s.count: must be positive", name, akey)
+				n, err := count(fa.Count, 1, capacity.MaxNodeAccels, true)
+				if err != nil {
+					return nil, fmt.Errorf("inventory %s: %s.count: %w", name, akey, err)
 				}
 				d, res := table.Lookup(gname, gtype)
 				if fa.Kind != "" {
@@ -136,7 +152,7 @@ func ParseInventory(r io.Reader, name string, opts CapacityOptions) (*capacity.I
 				if res != accel.Accelerator {
 					return nil, fmt.Errorf("inventory %s: %s.gres: %q is not a known accelerator; give kind, vendor and model, or add an accelerators rule", name, akey, fa.GRES)
 				}
-				g.Accels = append(g.Accels, capacity.Accel{Device: d, GRESName: gname, GRESType: gtype, Count: fa.Count})
+				g.Accels = append(g.Accels, capacity.Accel{Device: d, GRESName: gname, GRESType: gtype, Count: n})
 			}
 			for chi, ch := range fg.Changes {
 				chkey := fmt.Sprintf("%s.changes[%d]", gkey, chi)
@@ -144,10 +160,24 @@ func ParseInventory(r io.Reader, name string, opts CapacityOptions) (*capacity.I
 				if err != nil {
 					return nil, fmt.Errorf("inventory %s: %s.at: %w", name, chkey, err)
 				}
-				if ch.Nodes < 0 {
-					return nil, fmt.Errorf("inventory %s: %s.nodes: must not be negative", name, chkey)
+				n, err := count(ch.Nodes, 0, capacity.MaxGroupNodes, false)
+				if err != nil {
+					return nil, fmt.Errorf("inventory %s: %s.nodes: %w", name, chkey, err)
 				}
-				g.Steps = append(g.Steps, capacity.Step{From: at, Nodes: ch.Nodes})
+				g.Steps = append(g.Steps, capacity.Step{From: at, Nodes: n})
+			}
+			// The factors are bounded, so these products cannot wrap.
+			most := int64(0)
+			for _, st := range g.Steps {
+				most = max(most, st.Nodes)
+			}
+			totNodes += most
+			totCores += most * g.Cores
+			for _, a := range g.Accels {
+				totAccels += most * a.Count
+			}
+			if totNodes > capacity.MaxTotal || totCores > capacity.MaxTotal || totAccels > capacity.MaxTotal {
+				return nil, fmt.Errorf("inventory %s: %s: with this group the inventory's nodes, cores or accelerators pass %d", name, gkey, int64(capacity.MaxTotal))
 			}
 			groups[g.Name] = g
 			c.NodeGroups = append(c.NodeGroups, g)
@@ -156,6 +186,9 @@ func ParseInventory(r io.Reader, name string, opts CapacityOptions) (*capacity.I
 			pkey := fmt.Sprintf("%s.partitions[%d]", key, pi)
 			if fp.Name == "" {
 				return nil, fmt.Errorf("inventory %s: %s.name: required", name, pkey)
+			}
+			if err := checkWeights(fp.BillingWeights, pkey+".billing_weights"); err != nil {
+				return nil, fmt.Errorf("inventory %s: %w", name, err)
 			}
 			p := &capacity.Partition{Name: fp.Name, Weights: weights(fp.BillingWeights), ForcedAccelerators: fp.ForcedAccelerators}
 			if p.Weights.Empty() {
@@ -180,6 +213,62 @@ func ParseInventory(r io.Reader, name string, opts CapacityOptions) (*capacity.I
 		return nil, fmt.Errorf("inventory %s: %w", name, err)
 	}
 	return inv, nil
+}
+
+// count reads a count of the file: a whole number in [lo, hi]. An
+// absent value is 0 unless required. YAML decodes 1e20 and .nan as floats;
+// they are refused here rather than wrapped into some int64.
+func count(v any, lo, hi int64, required bool) (int64, error) {
+	var n int64
+	switch x := v.(type) {
+	case nil:
+		if required {
+			return 0, errors.New("required")
+		}
+		return 0, nil
+	case int:
+		n = int64(x)
+	case int64:
+		n = x
+	case uint64:
+		if x > math.MaxInt64 {
+			return 0, fmt.Errorf("%d is out of range (%d to %d)", x, lo, hi)
+		}
+		n = int64(x)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) || x != math.Trunc(x) || x < float64(lo) || x > float64(hi) {
+			return 0, fmt.Errorf("%v is not a whole number from %d to %d", x, lo, hi)
+		}
+		n = int64(x)
+	case string: // a quoted number, which the decoder used to accept
+		p, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%.32q is not a whole number from %d to %d", x, lo, hi)
+		}
+		n = p
+	default:
+		return 0, fmt.Errorf("%v is not a whole number", v)
+	}
+	if n < lo || n > hi {
+		return 0, fmt.Errorf("%d is out of range (%d to %d)", n, lo, hi)
+	}
+	return n, nil
+}
+
+// checkWeights refuses billing weights that are not finite and
+// non-negative: one NaN weight makes every billing figure NaN.
+func checkWeights(m map[string]float64, key string) error {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if err := capacity.CheckWeight(m[k]); err != nil {
+			return fmt.Errorf("%s.%s: %w", key, k, err)
+		}
+	}
+	return nil
 }
 
 // weights copies billing weights, lower-casing the keys as Slurm compares

@@ -36,6 +36,8 @@ func init() {
 
 // SlurmNode is one node of `scontrol show node --oneliner`.
 type SlurmNode struct {
+	// Line is where the node's record starts in its input, for messages.
+	Line       int
 	Name       string
 	Cores      int64
 	Accels     []job.Accel
@@ -60,6 +62,7 @@ func ParseSlurmNodes(r io.Reader, name string) ([]SlurmNode, error) {
 	var nodes []SlurmNode
 	kv := map[string]string{}
 	firstLine := 0
+	seen := map[string]int{} // node name -> line
 	flush := func() error {
 		if len(kv) == 0 {
 			return nil
@@ -69,6 +72,12 @@ func ParseSlurmNodes(r io.Reader, name string) ([]SlurmNode, error) {
 		if err != nil {
 			return &LineError{File: name, Line: firstLine, Field: field, Reason: ReasonRecord, Err: err}
 		}
+		if prev, ok := seen[n.Name]; ok {
+			return &LineError{File: name, Line: firstLine, Field: "NodeName", Reason: ReasonRecord,
+				Err: fmt.Errorf("node %.64q is listed twice (first at line %d): it would be counted twice", n.Name, prev)}
+		}
+		seen[n.Name] = firstLine
+		n.Line = firstLine
 		nodes = append(nodes, n)
 		return nil
 	}
@@ -117,26 +126,41 @@ func ParseSlurmNodes(r io.Reader, name string) ([]SlurmNode, error) {
 
 func slurmNodeFrom(kv map[string]string) (SlurmNode, string, error) {
 	n := SlurmNode{Name: kv["NodeName"]}
+	if n.Name == "" {
+		return n, "NodeName", errors.New("the node has no name")
+	}
 	cfg, err := parseTRES(kv["CfgTRES"], nil)
 	if err != nil {
 		return n, "CfgTRES", err
 	}
 	switch {
 	case cfg.hasCPU:
+		if cfg.cpu > capacity.MaxNodeCores {
+			return n, "CfgTRES", fmt.Errorf("cpu=%d is out of range (0 to %d)", cfg.cpu, capacity.MaxNodeCores)
+		}
 		n.Cores = cfg.cpu
 	case kv["CPUTot"] != "":
 		c, err := strconv.ParseInt(kv["CPUTot"], 10, 64)
-		if err != nil {
-			return n, "CPUTot", fmt.Errorf("%q is not a count", kv["CPUTot"])
+		if err != nil || c < 0 || c > capacity.MaxNodeCores {
+			return n, "CPUTot", fmt.Errorf("%.32q is not a count from 0 to %d", kv["CPUTot"], capacity.MaxNodeCores)
 		}
 		n.Cores = c
 	default:
 		return n, "CPUTot", errors.New("neither CfgTRES cpu= nor CPUTot is given")
 	}
+	field := "CfgTRES"
 	n.Accels = cfg.accels
 	if len(n.Accels) == 0 {
+		field = "Gres"
 		if n.Accels, err = parseGresField(kv["Gres"]); err != nil {
 			return n, "Gres", err
+		}
+	}
+	perDevice := map[[2]string]int64{}
+	for _, a := range n.Accels {
+		perDevice[[2]string{a.Name, a.Type}] += a.Count // each count is bounded: no wrap
+		if a.Count < 0 || perDevice[[2]string{a.Name, a.Type}] > capacity.MaxNodeAccels {
+			return n, field, fmt.Errorf("%.32s count %d is out of range (0 to %d per node)", strings.Trim(a.Name+":"+a.Type, ":"), perDevice[[2]string{a.Name, a.Type}], capacity.MaxNodeAccels)
 		}
 	}
 	if p := kv["Partitions"]; p != "" && p != "(null)" {
@@ -150,7 +174,11 @@ func slurmNodeFrom(kv map[string]string) (SlurmNode, string, error) {
 		n.Flags = strings.Split(flags, "+")
 	}
 	if a := kv["CPUAlloc"]; a != "" {
-		n.CoresAllocated, _ = strconv.ParseInt(a, 10, 64)
+		c, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || c < 0 || c > n.Cores {
+			return n, "CPUAlloc", fmt.Errorf("%.32q is not a count from 0 to the node's %d cores", a, n.Cores)
+		}
+		n.CoresAllocated = c
 	}
 	if used, err := parseTRES(kv["AllocTRES"], nil); err == nil {
 		n.AccelsInUse = used.accels
@@ -180,9 +208,15 @@ func parseGresField(s string) ([]job.Accel, error) {
 			a.Name, a.Type, countStr = parts[0], strings.Join(parts[1:len(parts)-1], ":"), parts[len(parts)-1]
 		}
 		c, err := strconv.ParseInt(countStr, 10, 64)
+		if err != nil && len(countStr) > 0 && countStr[0] >= '0' && countStr[0] <= '9' {
+			return nil, fmt.Errorf("GRES count %.32q is out of range", countStr)
+		}
 		if err != nil {
 			// "gpu:h100" without a count means one.
 			a.Type, c = countStr, 1
+		}
+		if c < 0 || c > capacity.MaxNodeAccels {
+			return nil, fmt.Errorf("GRES %.32s count %d is out of range (0 to %d)", a.Name, c, capacity.MaxNodeAccels)
 		}
 		a.Count = c
 		out = append(out, a)
@@ -198,7 +232,24 @@ func NodesInventory(nodes []SlurmNode, opts CapacityOptions) (*capacity.Inventor
 	c := &capacity.Cluster{Name: opts.Cluster, Location: opts.Location}
 	groups := map[string]*capacity.NodeGroup{}
 	members := map[string][]string{}
+	var totCores, totAccels int64
+	if len(nodes) > capacity.MaxTotal {
+		return nil, fmt.Errorf("%d nodes pass the bound of %d", len(nodes), int64(capacity.MaxTotal))
+	}
 	for _, n := range nodes {
+		if n.Cores < 0 || n.Cores > capacity.MaxNodeCores {
+			return nil, fmt.Errorf("node %.64s (line %d): %d cores is out of range (0 to %d)", n.Name, n.Line, n.Cores, capacity.MaxNodeCores)
+		}
+		totCores += n.Cores
+		for _, a := range n.Accels {
+			if a.Count < 0 || a.Count > capacity.MaxNodeAccels {
+				return nil, fmt.Errorf("node %.64s (line %d): %d accelerators is out of range (0 to %d)", n.Name, n.Line, a.Count, capacity.MaxNodeAccels)
+			}
+			totAccels += a.Count
+		}
+		if totCores > capacity.MaxTotal || totAccels > capacity.MaxTotal {
+			return nil, fmt.Errorf("node %.64s (line %d): the cluster's cores or accelerators pass %d", n.Name, n.Line, int64(capacity.MaxTotal))
+		}
 		var accels []capacity.Accel
 		for _, a := range n.Accels {
 			d, res := opts.Accels.Lookup(a.Name, a.Type)

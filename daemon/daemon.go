@@ -16,6 +16,7 @@ import (
 	"github.com/scmon/scmon/accel"
 	"github.com/scmon/scmon/capacity"
 	"github.com/scmon/scmon/classify"
+	"github.com/scmon/scmon/collector"
 	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/jobstore"
 	"github.com/scmon/scmon/snapshot"
@@ -89,6 +90,10 @@ type Daemon struct {
 	health    map[string]*sourceHealth
 	lastRule  map[string]string // source -> rules hash of its classification
 
+	// quarantined are the stored records the engine could not load, by
+	// key: skipped (the daemon starts anyway), counted and logged once.
+	quarantined map[string]bool
+
 	published  map[string]float64 // counters as last published: never lower
 	rebuild    chan struct{}
 	reloadReq  chan chan error
@@ -126,7 +131,7 @@ func New(cfg *Config, raw []byte, opts Options) (*Daemon, error) {
 	d := &Daemon{
 		opts: opts, log: opts.Logger, now: opts.Now,
 		pending: map[string][]*job.Record{}, complete: map[string]time.Time{}, done: map[string]bool{},
-		health: map[string]*sourceHealth{}, lastRule: map[string]string{},
+		health: map[string]*sourceHealth{}, lastRule: map[string]string{}, quarantined: map[string]bool{},
 		published: map[string]float64{}, rebuild: make(chan struct{}, 1),
 		reloadReq: make(chan chan error),
 	}
@@ -338,21 +343,48 @@ func (d *Daemon) rebuildMemory(ctx context.Context, rt *Runtime) (int, error) {
 	mem := usage.NewStore(rt.Table)
 	differ := 0
 	var origin time.Time
+	quarantined := map[string]bool{}
+	// A record the engine refuses is not classified either (classifying
+	// 70,000 generic resources takes minutes).
+	classifyLoadable := func(r *job.Record) classify.Decision {
+		if usage.CheckRecord(r) != nil {
+			return classify.Decision{Class: classify.Unknown}
+		}
+		return rt.Classer.Classify(r)
+	}
 	err := d.store.Scan(ctx, func(r *job.Record, stored classify.Decision) error {
-		dec := rt.Classer.Classify(r)
-		if dec.Class != stored.Class || !equalRules(dec.Rules, stored.Rules) {
-			differ++
+		err := usage.CheckRecord(r)
+		if err == nil {
+			dec := rt.Classer.Classify(r)
+			if dec.Class != stored.Class || !equalRules(dec.Rules, stored.Rules) {
+				differ++
+			}
+			err = mem.Add(r, dec)
+		}
+		if err != nil {
+			// A stored record never stops a start: it is quarantined.
+			quarantined[r.Key()] = true
+			d.mu.RLock()
+			seen := d.quarantined[r.Key()]
+			d.mu.RUnlock()
+			if !seen {
+				d.log.Error("stored record quarantined: not counted", "job", r.JobID, "key", r.Key(), "err", err)
+			}
+			return nil
 		}
 		if !r.Start.IsZero() && (origin.IsZero() || r.Start.Before(origin)) {
 			origin = r.Start
 		}
-		return mem.Add(r, dec)
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("load job store: %w", err)
 	}
+	if len(quarantined) > 0 {
+		d.log.Warn("stored records quarantined", "count", len(quarantined))
+	}
 	if differ > 0 {
-		n, err := d.store.Reclassify(ctx, rt.Classer.Classify)
+		n, err := d.store.Reclassify(ctx, classifyLoadable)
 		if err != nil {
 			return 0, fmt.Errorf("reclassify job store: %w", err)
 		}
@@ -360,6 +392,7 @@ func (d *Daemon) rebuildMemory(ctx context.Context, rt *Runtime) (int, error) {
 	}
 	d.mu.Lock()
 	d.mem = mem
+	d.quarantined = quarantined
 	if d.origin.IsZero() || (!origin.IsZero() && origin.Before(d.origin)) {
 		d.origin = origin
 	}
@@ -552,6 +585,18 @@ func (d *Daemon) pollOnce(ctx context.Context, s source.JobSource) (more bool, e
 	if err != nil {
 		return false, d.fail(ctx, name, err, took)
 	}
+	// Records the engine must refuse are refused before they are stored.
+	refused := 0
+	kept := b.Records[:0]
+	for _, r := range b.Records {
+		if err := usage.CheckRecord(r); err != nil {
+			d.log.Warn("record refused", "source", name, "job", r.JobID, "err", err)
+			refused++
+			continue
+		}
+		kept = append(kept, r)
+	}
+	b.Records = kept
 	decs := make([]classify.Decision, len(b.Records))
 	for i, r := range b.Records {
 		decs[i] = rt.Classer.Classify(r)
@@ -582,6 +627,7 @@ func (d *Daemon) pollOnce(ctx context.Context, s source.JobSource) (more bool, e
 		}
 		if err := d.mem.Add(r, decs[i]); err != nil {
 			d.log.Warn("record not counted", "source", name, "job", r.JobID, "err", err)
+			d.quarantined[r.Key()] = true
 		}
 		for _, t := range []time.Time{r.Submit, r.Start, r.End} {
 			if t.After(newest) {
@@ -609,6 +655,7 @@ func (d *Daemon) pollOnce(ctx context.Context, s source.JobSource) (more bool, e
 	for reason, n := range b.Skipped {
 		h.records["skipped_"+reason] += float64(n)
 	}
+	h.records["skipped_"+collector.ReasonTRES] += float64(refused)
 	d.mu.Unlock()
 	for _, e := range b.Errors {
 		d.log.Warn("skipped line", "source", name, "err", e)

@@ -202,7 +202,14 @@ func (d *Daemon) buildSnapshot() (*snapshot.Snapshot, error) {
 			a := &s.Allocated[i]
 			a.Accel = accels[a.Cluster+"|"+a.Partition+"|"+a.Account+"|"+a.Class]
 		}
+		// Node occupancy: a node shared by several jobs counts once.
+		for cl, sec := range d.mem.Occupied(time.Unix(1, 0), complete) {
+			clusters[cl] = true
+			s.Occupied = append(s.Occupied, snapshot.Occupied{Cluster: cl, NodeSeconds: d.monotone("o|"+cl, float64(sec))})
+		}
+		sort.Slice(s.Occupied, func(i, j int) bool { return s.Occupied[i].Cluster < s.Occupied[j].Cluster })
 	}
+	s.Quarantined = float64(len(d.quarantined))
 
 	// Capacity counters by state.
 	s.Capacity = d.capacityCounters(rt, complete)
@@ -324,6 +331,8 @@ func windowFigures(cluster, window string, f *report.Figures) []snapshot.Window 
 		w(snapshot.ResourceCPU, f.CPU, f.AIShare.CPU, f.AIShare.CPUUpper),
 		w(snapshot.ResourceAccelerator, f.Accelerator.Resource, f.AIShare.Accelerator, f.AIShare.AcceleratorUpper),
 		w(snapshot.ResourceBilling, f.Billing, f.AIShare.Billing, f.AIShare.BillingUpper),
+		// Node occupancy over node capacity; no AI share on nodes.
+		w(snapshot.ResourceNodes, f.Nodes, math.NaN(), math.NaN()),
 	}
 }
 
@@ -565,6 +574,32 @@ func (d *Daemon) nodeStates(rt *Runtime, running []snapshot.Current) []snapshot.
 				runAccel[[4]string{r.Cluster, r.Partition, a.Kind, a.Model}] += a.Seconds
 			}
 		}
+		// Nodes held now: each node a running job's node list names counts
+		// once (a node shared by several jobs is one busy node), under the
+		// partition that counts the job partition's first node group; jobs
+		// without a node list count their NNodes.
+		owner := map[[2]string]string{}
+		for _, c := range rt.Inventory.Clusters {
+			first := map[*capacity.NodeGroup]string{}
+			for _, p := range c.Partitions {
+				for _, g := range p.NodeGroups {
+					if _, ok := first[g]; !ok {
+						first[g] = p.Name
+					}
+				}
+			}
+			for _, p := range c.Partitions {
+				if len(p.NodeGroups) > 0 {
+					owner[[2]string{c.Name, p.Name}] = first[p.NodeGroups[0]]
+				}
+			}
+		}
+		busyNodes := map[[2]string]float64{}
+		d.mem.RunningNodes(func(cl, part string) {
+			busyNodes[[2]string{cl, owner[[2]string{cl, part}]}]++
+		}, func(cl, part string, n uint32) {
+			busyNodes[[2]string{cl, owner[[2]string{cl, part}]}] += float64(n)
+		})
 		for _, c := range rt.Inventory.Clusters {
 			seen := map[*capacity.NodeGroup]bool{}
 			for _, p := range c.Partitions {
@@ -585,10 +620,7 @@ func (d *Daemon) nodeStates(rt *Runtime, running []snapshot.Current) []snapshot.
 				used := min(runCores[[2]string{c.Name, p.Name}], cores)
 				get(key{c.Name, p.Name, snapshot.StateAllocated}).Cores += used
 				get(key{c.Name, p.Name, snapshot.StateIdle}).Cores += cores - used
-				busy := 0.0
-				if cores > 0 {
-					busy = nodes * used / cores
-				}
+				busy := min(busyNodes[[2]string{c.Name, p.Name}], nodes)
 				get(key{c.Name, p.Name, snapshot.StateAllocated}).Nodes += busy
 				get(key{c.Name, p.Name, snapshot.StateIdle}).Nodes += nodes - busy
 				for dv, total := range accels {

@@ -412,6 +412,30 @@ func (em emitter) rest(s *snapshot.Snapshot) {
 	em.emit(mConfigReloadOK, boolValue(s.Config.LastReloadSuccess))
 	em.emit(mConfigReloadTime, unixSeconds(s.Config.LastReload))
 	em.emit(mSnapshotTime, unixSeconds(s.Time))
+	em.emit(mQuarantined, s.Quarantined)
+}
+
+// occupied emits the occupancy counter of every cluster the snapshot
+// names, zeros included; the first row of a duplicated cluster wins.
+func (em emitter) occupied(s *snapshot.Snapshot) {
+	vals := make(map[string]float64, len(s.Occupied))
+	var clusters []string
+	for _, c := range s.Clusters {
+		clusters = appendNew(clusters, c)
+	}
+	for _, o := range s.Occupied {
+		if _, dup := vals[o.Cluster]; !dup {
+			vals[o.Cluster] = o.NodeSeconds
+		}
+		clusters = appendNew(clusters, o.Cluster)
+	}
+	if len(s.Occupied) == 0 && len(s.Allocated) == 0 {
+		return // no counters yet: nothing complete
+	}
+	slices.Sort(clusters)
+	for _, c := range clusters {
+		em.emit(mOccupiedNode, vals[c], c)
+	}
 }
 
 // boolValue is 1 for true, 0 for false.

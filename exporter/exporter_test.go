@@ -266,6 +266,7 @@ func TestClosedSets(t *testing.T) {
 		}
 	}
 	for _, c := range s.Clusters {
+		want(sid("scmon_occupied_node_seconds_total", "cluster", c))
 		for _, r := range snapshot.Resources {
 			for _, w := range []string{"1h", "24h"} {
 				for _, name := range []string{"scmon_utilization_ratio", "scmon_ai_share_ratio", "scmon_ai_share_upper_ratio"} {
@@ -290,11 +291,12 @@ func TestClosedSets(t *testing.T) {
 		statesN  = 5
 	)
 	perPartition := pairsN*classesN*7 + pairsN*statesN*4 + devicesN*classesN*3 + devicesN*statesN*2
-	windows := 2 * 3 * 2 * 3 // clusters x resources x windows x families
+	windows := 2 * 4 * 2 * 3 // clusters x resources x windows x families
 	health := 3 * (4 + len(RecordResults()) + 2 + 1)
-	other := 3 + 2 + 1 + 1 // rule hits, config, snapshot time, build info
-	if n := len(got); n != perPartition+windows+health+other {
-		t.Errorf("%d series, want %d", n, perPartition+windows+health+other)
+	occupied := 2              // one per cluster
+	other := 3 + 2 + 1 + 1 + 1 // rule hits, config, snapshot time, build info, quarantined
+	if n := len(got); n != perPartition+occupied+windows+health+other {
+		t.Errorf("%d series, want %d", n, perPartition+occupied+windows+health+other)
 	}
 }
 
@@ -459,7 +461,7 @@ func TestNilAndEmpty(t *testing.T) {
 		}
 		slices.Sort(names)
 		want := []string{"scmon_build_info", "scmon_config_last_reload_success_timestamp_seconds",
-			"scmon_config_last_reload_successful", "scmon_snapshot_timestamp_seconds"}
+			"scmon_config_last_reload_successful", "scmon_snapshot_timestamp_seconds", "scmon_store_records_quarantined"}
 		if !slices.Equal(names, want) {
 			t.Errorf("empty snapshot gives %v, want %v", names, want)
 		}

@@ -89,6 +89,10 @@ func fakeSnapshot() *snapshot.Snapshot {
 		},
 		RuleHits: map[string]uint64{"train-torchrun": 40, "serve-vllm": 7, "hpc-names": 0},
 		Config:   snapshot.ConfigState{LastReloadSuccess: true, LastReload: fakeTime.Add(-time.Hour), Hash: "abc"},
+		// Nodes shared by jobs: east's occupancy is below its allocated
+		// 92,700 node-seconds; west is left out and emitted as zero.
+		Occupied:    []snapshot.Occupied{{Cluster: "east", NodeSeconds: 70000}},
+		Quarantined: 1,
 	}
 	// Capacity and node states: every state of east/gpu, some of the
 	// others (the rest must come out as zeros).

@@ -59,6 +59,8 @@ const (
 	mConfigReloadTime
 	mSnapshotTime
 	mBuildInfo
+	mOccupiedNode
+	mQuarantined
 	numFamilies
 )
 
@@ -124,7 +126,7 @@ var families = [numFamilies]family{
 	},
 	mUtilization: {
 		name: "scmon_utilization_ratio", kind: gauge, labels: clusterWindow,
-		help: "Allocated over available resource in the trailing window, a ratio from 0 to 1 (NaN when the figure is undefined); a convenience: the _seconds_total counters are the source of truth.",
+		help: "Allocated over available resource in the trailing window, a ratio from 0 to 1 (NaN when the figure is undefined); for resource nodes, the node-hours held by at least one job over node capacity (a shared node counts once); a convenience: the _seconds_total counters are the source of truth.",
 	},
 	mAIShare: {
 		name: "scmon_ai_share_ratio", kind: gauge, labels: clusterWindow,
@@ -213,6 +215,14 @@ var families = [numFamilies]family{
 	mSnapshotTime: {
 		name: "scmon_snapshot_timestamp_seconds", kind: gauge,
 		help: "Unix time in seconds at which the published figures were built.",
+	},
+	mOccupiedNode: {
+		name: "scmon_occupied_node_seconds_total", kind: counter, labels: []string{labelCluster},
+		help: "Node-seconds during which at least one job held the node, since the start of the job history: per node the union of the jobs' intervals, so a node shared by several jobs counts once (jobs without a node list count nodes x seconds). Over node capacity it is the node utilization; scmon_allocated_node_seconds_total is what jobs were charged.",
+	},
+	mQuarantined: {
+		name: "scmon_store_records_quarantined", kind: gauge,
+		help: "Stored job records the engine could not load and does not count (the daemon starts without them and logs each once with its key).",
 	},
 	mBuildInfo: {
 		name: "scmon_build_info", kind: gauge, labels: []string{labelVersion, labelRevision, labelGoVersion},

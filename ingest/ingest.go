@@ -124,6 +124,18 @@ func LoadReader(store *usage.Store, r collector.Reader, in Input, opts Options) 
 			return st, fmt.Errorf("read %s: %w", in, err)
 		}
 		rename(rec, opts.Clusters, st)
+		// A record the engine refuses (70,000 distinct GRES) is not
+		// classified: that alone would take minutes.
+		if err := usage.CheckRecord(rec); err != nil {
+			if opts.Strict {
+				return st, fmt.Errorf("strict mode: %s:%d: %w", rec.Source, rec.Line, err)
+			}
+			st.Skipped[collector.ReasonTRES]++
+			if len(st.Errors) < MaxLogged {
+				st.Errors = append(st.Errors, fmt.Sprintf("%s:%d: %v", rec.Source, rec.Line, err))
+			}
+			continue
+		}
 		if err := store.Add(rec, opts.Classifier.Classify(rec)); err != nil {
 			if opts.Strict {
 				return st, fmt.Errorf("strict mode: %s:%d: %w", rec.Source, rec.Line, err)

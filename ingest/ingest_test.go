@@ -1,8 +1,11 @@
 package ingest
 
 import (
+	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/collector"
@@ -54,5 +57,42 @@ func TestLoadReaderStrict(t *testing.T) {
 	}
 	if _, err := LoadReader(usage.NewStore(nil), r, Input{}, Options{}); err == nil {
 		t.Error("no classifier accepted")
+	}
+}
+
+// oneRecord is a reader of one record.
+type oneRecord struct{ r *job.Record }
+
+func (o *oneRecord) Next() (*job.Record, error) {
+	if o.r == nil {
+		return nil, io.EOF
+	}
+	r := o.r
+	o.r = nil
+	return r, nil
+}
+
+// refuser fails a test that classifies anything.
+type refuser struct{ t *testing.T }
+
+func (c refuser) Classify(r *job.Record) classify.Decision {
+	c.t.Errorf("record %s classified", r.JobID)
+	return classify.Decision{}
+}
+
+// TestTooManyDevicesSkipped: a record with 70,000 distinct GRES is skipped
+// as bad_tres before it is classified (which alone would take minutes).
+func TestTooManyDevicesSkipped(t *testing.T) {
+	r := &job.Record{Cluster: "c", JobID: "h", Start: time.Unix(1e9, 0), End: time.Unix(1e9+60, 0), Cores: 1}
+	for i := range 70_000 {
+		r.Accels = append(r.Accels, job.Accel{Name: "gpu", Type: fmt.Sprint("t", i), Count: 1})
+	}
+	s := usage.NewStore(nil)
+	st, err := LoadReader(s, &oneRecord{r}, Input{Format: "test", Path: "x"}, Options{Classifier: refuser{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Records != 0 || st.Skipped[collector.ReasonTRES] != 1 || s.Len() != 0 {
+		t.Errorf("records %d, skipped %v, stored %d", st.Records, st.Skipped, s.Len())
 	}
 }

@@ -94,8 +94,12 @@ func WriteTable(w io.Writer, r *Report) error {
 		tw.add(name, hours(res.CapacityHours), hours(res.AllocatedHours), pct(res.Utilization), share, upper)
 	}
 	row("cpu cores", r.CPU, pct(r.AIShare.CPU), pct(r.AIShare.CPUUpper))
-	if r.Nodes.AllocatedHours > 0 {
-		row("nodes", r.Nodes, "", "")
+	if r.Nodes.AllocatedHours > 0 && r.Nodes.OccupiedHours != nil {
+		// Nodes: held by at least one job (occupied), so that a node shared
+		// by several jobs counts once; what jobs were charged is below.
+		occ := r.Nodes
+		occ.AllocatedHours = *r.Nodes.OccupiedHours
+		row("nodes (occupied)", occ, "", "")
 	}
 	row("accelerators", r.Accelerator.Resource, pct(r.AIShare.Accelerator), pct(r.AIShare.AcceleratorUpper))
 	models := make([]string, 0, len(r.Accelerator.ByModel))
@@ -118,6 +122,9 @@ func WriteTable(w io.Writer, r *Report) error {
 	}
 	if err := tw.write(ew); err != nil {
 		return err
+	}
+	if r.Nodes.OccupiedHours != nil && r.Nodes.AllocatedHours > 0 {
+		p("Node-hours charged to jobs (NNodes x time, nodes shared by several jobs counted for each): %s\n", hours(r.Nodes.AllocatedHours))
 	}
 
 	p("\n")

@@ -33,6 +33,13 @@ type Resource struct {
 	// allocation exceeds the capacity (OversubscribedHours says by how much).
 	Utilization         float64 `json:"utilization"`
 	OversubscribedHours float64 `json:"oversubscribed_hours,omitempty"`
+	// OccupiedHours is set for nodes only: the node-hours during which at
+	// least one allocation held the node (a node shared by several jobs
+	// counts once). Node utilization is occupied / capacity, while
+	// AllocatedHours stays the node-hours charged to jobs (NNodes x time,
+	// what Open XDMoD reports as node hours), which sharing can push past
+	// the capacity.
+	OccupiedHours *float64 `json:"occupied_hours,omitempty"`
 }
 
 // Accelerators adds the split by kind and by model.
@@ -210,6 +217,12 @@ func Build(res *usage.Result, m Meta) *Report {
 		r.NoCapacity = &c
 		r.Warnings = append(r.Warnings, fmt.Sprintf("clusters %v are not in the inventory: their %.1f core-hours are counted as allocated nowhere", res.NoCapacityClusters, c.CPUHours))
 	}
+	if m.Stats.NoNodeList > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d allocation(s) have no usable node list: their nodes count as occupied for NNodes x time, as if no other job shared them", m.Stats.NoNodeList))
+	}
+	if m.Stats.OccupancyShrunk > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d finished allocation(s) were replaced by a shorter record: node occupancy still holds the longer interval", m.Stats.OccupancyShrunk))
+	}
 	r.Headline = HeadlineFor(m.Primary, &r.Figures)
 	return r
 }
@@ -272,6 +285,21 @@ func resource(capSec, allocSec float64, hasCap bool, name, where string, warn *[
 	return r
 }
 
+// nodes states node figures: allocated is the sum of NNodes x time charged
+// to jobs, utilization the occupancy (a node held by several jobs at once
+// counts once) over the capacity. Without occupancy (a group by partition,
+// account or class, which own no node) there is no node utilization.
+func nodes(f *usage.Figures, capT *capacity.Totals, allocSec int64, hostCap bool, where string, warn *[]string) Resource {
+	if !f.Occupancy {
+		return Resource{AllocatedHours: float64(allocSec) / hour}
+	}
+	r := resource(float64(capT.NodeSeconds), float64(f.OccupiedNodeSeconds), hostCap, "node occupancy", where, warn)
+	occ := r.AllocatedHours
+	r.OccupiedHours = &occ
+	r.AllocatedHours = float64(allocSec) / hour
+	return r
+}
+
 func class(a *usage.Amount) Class {
 	return Class{Jobs: a.Jobs, CPUHours: float64(a.CoreSeconds) / hour, AcceleratorHours: float64(a.AccelSeconds) / hour,
 		BillingHours: a.BillingSeconds / hour, NodeHours: float64(a.NodeSeconds) / hour}
@@ -288,7 +316,7 @@ func figures(f *usage.Figures, devs []usage.Device, warn *[]string, where string
 		capT = &capacity.Totals{}
 	}
 	out.CPU = resource(float64(capT.CoreSeconds), float64(total.CoreSeconds), hostCap, "cpu", where, warn)
-	out.Nodes = resource(float64(capT.NodeSeconds), float64(total.NodeSeconds), hostCap, "node", where, warn)
+	out.Nodes = nodes(f, capT, total.NodeSeconds, hostCap, where, warn)
 	out.Billing = resource(capT.BillingSeconds, total.BillingSeconds, hostCap && capT.BillingSeconds > 0, "billing", where, warn)
 	out.Accelerator.Resource = resource(float64(capT.AccelSeconds), float64(total.AccelSeconds), f.Capacity != nil, "accelerator", where, warn)
 

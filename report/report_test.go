@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/scmon/scmon/accel"
 	"github.com/scmon/scmon/capacity"
 	"github.com/scmon/scmon/classify"
+	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/usage"
 )
 
@@ -157,5 +159,64 @@ func TestCSVAndTable(t *testing.T) {
 	}
 	if err := Write(&buf, rep, "xml"); err == nil {
 		t.Error("unknown format accepted")
+	}
+}
+
+// TestNodesOccupiedAndCharged: four jobs share one node of a 2-node
+// cluster for 10 h. Charged node-hours are 40 (XDMoD's figure, 200% of the
+// capacity), occupied 10: node utilization is 50%, with no
+// oversubscription warning; the table prints the occupancy.
+func TestNodesOccupiedAndCharged(t *testing.T) {
+	s := usage.NewStore(nil)
+	for i := range 4 {
+		r := &job.Record{Cluster: "c", JobID: fmt.Sprint(i), Partition: "cpu", Start: from, End: to, Cores: 1, Nodes: 1, NodeList: "cn01"}
+		if err := s.Add(r, classify.Decision{Class: classify.Other}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv := &capacity.Inventory{Clusters: []*capacity.Cluster{{Name: "c", NodeGroups: []*capacity.NodeGroup{{Name: "g", Cores: 4, Steps: []capacity.Step{{Nodes: 2}}}}}}}
+	if err := inv.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Compute(usage.Query{From: from, To: to, Inventory: inv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := Build(res, Meta{Stats: s.Stats()})
+	if rep.Nodes.AllocatedHours != 40 || rep.Nodes.OccupiedHours == nil || *rep.Nodes.OccupiedHours != 10 || rep.Nodes.Utilization != 0.5 || rep.Nodes.OversubscribedHours != 0 {
+		t.Errorf("nodes %+v (occupied %v); want 40 charged, 10 occupied, 50%%", rep.Nodes, rep.Nodes.OccupiedHours)
+	}
+	if len(rep.Warnings) != 0 {
+		t.Errorf("warnings %v", rep.Warnings)
+	}
+	var js bytes.Buffer
+	if err := WriteJSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Nodes map[string]float64 `json:"nodes"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Nodes["allocated_hours"] != 40 || back.Nodes["occupied_hours"] != 10 || back.Nodes["utilization"] != 0.5 {
+		t.Errorf("JSON nodes %v", back.Nodes)
+	}
+	var tab bytes.Buffer
+	if err := WriteTable(&tab, rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(tab.String(), "nodes (occupied)          20           10        50.0%") {
+		t.Errorf("table:\n%s", tab.String())
+	}
+	// A node list missing: the job counts NNodes x time, and the report says so.
+	r := &job.Record{Cluster: "c", JobID: "x", Partition: "cpu", Start: from, End: to, Cores: 1, Nodes: 1}
+	if err := s.Add(r, classify.Decision{Class: classify.Other}); err != nil {
+		t.Fatal(err)
+	}
+	res, _ = s.Compute(usage.Query{From: from, To: to, Inventory: inv})
+	rep = Build(res, Meta{Stats: s.Stats()})
+	if *rep.Nodes.OccupiedHours != 20 || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "1 allocation(s) have no usable node list") {
+		t.Errorf("occupied %v, warnings %v", *rep.Nodes.OccupiedHours, rep.Warnings)
 	}
 }

@@ -11,10 +11,14 @@ const (
 	ResourceCPU         = "cpu"
 	ResourceAccelerator = "accelerator"
 	ResourceBilling     = "billing"
+	// ResourceNodes is node occupancy: node-hours held by at least one
+	// job over node capacity (a node shared by several jobs counts once).
+	// It has no AI share.
+	ResourceNodes = "nodes"
 )
 
 // Resources lists the window-gauge resources, a closed label set.
-var Resources = []string{ResourceCPU, ResourceAccelerator, ResourceBilling}
+var Resources = []string{ResourceCPU, ResourceAccelerator, ResourceBilling, ResourceNodes}
 
 // Capacity states; they sum to the total capacity.
 const (
@@ -46,6 +50,10 @@ type Snapshot struct {
 	// Allocated are the cumulative resource-seconds held by jobs, from the
 	// start of history up to each cluster's Complete time: the counters.
 	Allocated []Allocated
+	// Occupied are the cumulative node-seconds during which at least one
+	// job held each node (a node shared by several jobs counts once), per
+	// cluster, over the same span as Allocated: the occupancy counters.
+	Occupied []Occupied
 	// Capacity are cumulative capacity-seconds by state.
 	Capacity []Capacity
 	// Windows are utilization and AI share over trailing windows.
@@ -62,6 +70,9 @@ type Snapshot struct {
 	RuleHits map[string]uint64
 	// Config is the state of the configuration.
 	Config ConfigState
+	// Quarantined counts stored records the engine could not load (the
+	// daemon started without them; each is logged once with its key).
+	Quarantined float64
 	// Headline is what the status page shows first.
 	Headline []Headline
 }
@@ -85,6 +96,13 @@ type Allocated struct {
 	BillingSeconds                     float64
 	// Accel splits accelerator-seconds by device.
 	Accel []AccelSeconds
+}
+
+// Occupied holds the occupied node-seconds of one cluster. A node is not
+// owned by a partition, class or account, so occupancy has no such label.
+type Occupied struct {
+	Cluster     string
+	NodeSeconds float64
 }
 
 // AccelSeconds are accelerator-seconds of one kind and model.

@@ -13,7 +13,12 @@ import (
 
 // synthetic returns n allocations over 30 days from a few thousand users,
 // a few hundred accounts and four partitions, a third with accelerators.
-func synthetic(n int) []*job.Record {
+func synthetic(n int) []*job.Record { return syntheticOn(n, 0) }
+
+// syntheticOn is synthetic with node lists: each job holds its NNodes
+// consecutive nodes of a center of the given size, at random (none: no
+// node list).
+func syntheticOn(n, nodes int) []*job.Record {
 	rng := rand.New(rand.NewPCG(1, 2))
 	parts := []string{"cpu", "gpu", "npu", "dcu"}
 	base := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
@@ -26,6 +31,10 @@ func synthetic(n int) []*job.Record {
 			Account: fmt.Sprintf("acct%03d", rng.IntN(300)), User: fmt.Sprintf("user%04d", rng.IntN(3000)),
 			Submit: start.Add(-time.Minute), Start: start, End: start.Add(time.Duration(60+rng.IntN(48*3600)) * time.Second),
 			Cores: int64(1 + rng.IntN(256)), Nodes: int64(1 + rng.IntN(4)),
+		}
+		if nodes > 0 {
+			lo := rng.IntN(nodes - int(r.Nodes) + 1)
+			r.NodeList = fmt.Sprintf("cn[%06d-%06d]", lo, lo+int(r.Nodes)-1)
 		}
 		switch p {
 		case 1:
@@ -48,43 +57,55 @@ var decisions = []classify.Decision{
 }
 
 func BenchmarkStoreAdd(b *testing.B) {
-	recs := synthetic(100_000)
-	b.ReportAllocs()
-	for b.Loop() {
-		s := NewStore(nil)
-		for i, r := range recs {
-			if err := s.Add(r, decisions[i%4]); err != nil {
-				b.Fatal(err)
+	for _, nodes := range []int{0, 20_000} {
+		b.Run(fmt.Sprintf("nodes=%d", nodes), func(b *testing.B) {
+			recs := syntheticOn(100_000, nodes)
+			b.ReportAllocs()
+			for b.Loop() {
+				s := NewStore(nil)
+				for i, r := range recs {
+					if err := s.Add(r, decisions[i%4]); err != nil {
+						b.Fatal(err)
+					}
+				}
 			}
-		}
+			b.ReportMetric(float64(len(recs)*b.N)/b.Elapsed().Seconds(), "records/s")
+		})
 	}
-	b.ReportMetric(float64(len(recs)*b.N)/b.Elapsed().Seconds(), "records/s")
 }
 
 // BenchmarkStoreMemory loads a million allocations and reports the heap
-// they take per job, with the deduplication index and after Seal drops it.
+// they take per job, with the deduplication index and after Seal drops it:
+// without node lists, and with node lists on a center of 20,000 nodes
+// (busy nodes: their jobs' intervals merge) and of 100,000 nodes (idle
+// nodes, the worst case: most intervals stay apart).
 func BenchmarkStoreMemory(b *testing.B) {
 	const n = 1_000_000
-	recs := synthetic(n)
-	for b.Loop() {
-		runtime.GC()
-		var before, loaded, sealed runtime.MemStats
-		runtime.ReadMemStats(&before)
-		s := NewStore(nil)
-		for i, r := range recs {
-			if err := s.Add(r, decisions[i%4]); err != nil {
-				b.Fatal(err)
+	for _, nodes := range []int{0, 20_000, 100_000} {
+		b.Run(fmt.Sprintf("nodes=%d", nodes), func(b *testing.B) {
+			recs := syntheticOn(n, nodes)
+			for b.Loop() {
+				runtime.GC()
+				var before, loaded, sealed runtime.MemStats
+				runtime.ReadMemStats(&before)
+				s := NewStore(nil)
+				for i, r := range recs {
+					if err := s.Add(r, decisions[i%4]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				s.jobs = s.jobs[:len(s.jobs):len(s.jobs)]
+				runtime.GC()
+				runtime.ReadMemStats(&loaded)
+				s.Seal()
+				runtime.GC()
+				runtime.ReadMemStats(&sealed)
+				b.ReportMetric(float64(loaded.HeapAlloc-before.HeapAlloc)/n, "bytes/job-loading")
+				b.ReportMetric(float64(sealed.HeapAlloc-before.HeapAlloc)/n, "bytes/job-sealed")
+				b.ReportMetric(float64(s.NodeStats().Spans)/n, "spans/job")
+				runtime.KeepAlive(s)
 			}
-		}
-		s.jobs = s.jobs[:len(s.jobs):len(s.jobs)]
-		runtime.GC()
-		runtime.ReadMemStats(&loaded)
-		s.Seal()
-		runtime.GC()
-		runtime.ReadMemStats(&sealed)
-		b.ReportMetric(float64(loaded.HeapAlloc-before.HeapAlloc)/n, "bytes/job-loading")
-		b.ReportMetric(float64(sealed.HeapAlloc-before.HeapAlloc)/n, "bytes/job-sealed")
-		runtime.KeepAlive(s)
+		})
 	}
 }
 

@@ -133,6 +133,15 @@ type Figures struct {
 	// figures apply (false when grouped by accelerator kind or model: then
 	// only the accelerator figures of Capacity are meaningful).
 	CoreCapacity bool
+	// OccupiedNodeSeconds are the node-seconds during which at least one
+	// allocation held the node: per node, the union of the allocations'
+	// intervals, so a node shared by several jobs counts once. Allocations
+	// without a usable node list count NNodes x time (Stats.NoNodeList).
+	OccupiedNodeSeconds int64
+	// Occupancy reports whether OccupiedNodeSeconds applies: for the
+	// window, its periods and groups by cluster alone. A node is not owned
+	// by an account, a class or a partition, so other groups have none.
+	Occupancy bool
 }
 
 // Bucket is one period of a series.
@@ -203,9 +212,11 @@ func (s *Store) ComputeContext(ctx context.Context, q Query) (*Result, error) {
 		return nil, fmt.Errorf("%w: %d periods, more than %d", ErrTooLarge, periods, q.MaxCells)
 	}
 	bstart := make([]int64, len(buckets))
+	bend := make([]int64, len(buckets))
 	for i, b := range buckets {
-		bstart[i] = b.From.Unix()
+		bstart[i], bend[i] = b.From.Unix(), b.To.Unix()
 	}
+	byCluster := len(q.By) == 1 && q.By[0] == KeyCluster
 	nd := len(s.devs)
 	res := &Result{From: q.From, To: q.To, Devices: slices.Clone(s.devs)}
 	newUsage := func() Usage {
@@ -216,10 +227,11 @@ func (s *Store) ComputeContext(ctx context.Context, q Query) (*Result, error) {
 		return u
 	}
 	res.Allocated = newUsage()
+	res.Occupancy = true
 	res.NoCapacity.Device = make([]int64, nd)
 	res.Series = make([]Bucket, len(buckets))
 	for i, b := range buckets {
-		res.Series[i] = Bucket{From: b.From, To: b.To, Figures: Figures{Allocated: newUsage()}}
+		res.Series[i] = Bucket{From: b.From, To: b.To, Figures: Figures{Allocated: newUsage(), Occupancy: true}}
 	}
 
 	// Billing rates and capacity coverage per (cluster, partition) label.
@@ -283,11 +295,11 @@ func (s *Store) ComputeContext(ctx context.Context, q Query) (*Result, error) {
 			}
 			gi = len(res.Groups)
 			groupIdx[string(keyBuf)] = gi
-			g := Group{Values: slices.Clone(vals), Figures: Figures{Allocated: newUsage()}}
+			g := Group{Values: slices.Clone(vals), Figures: Figures{Allocated: newUsage(), Occupancy: byCluster}}
 			if len(buckets) > 0 {
 				g.Series = make([]Bucket, len(buckets))
 				for i, b := range buckets {
-					g.Series[i] = Bucket{From: b.From, To: b.To, Figures: Figures{Allocated: newUsage()}}
+					g.Series[i] = Bucket{From: b.From, To: b.To, Figures: Figures{Allocated: newUsage(), Occupancy: byCluster}}
 				}
 			}
 			res.Groups = append(res.Groups, g)
@@ -347,7 +359,25 @@ func (s *Store) ComputeContext(ctx context.Context, q Query) (*Result, error) {
 		if noCap {
 			noCapClusters[j.Cluster] = true
 		}
+		// An allocation without a usable node list occupies NNodes x time.
+		unlisted := j.Nodes > 0 && s.occ.isUnlisted(uint32(i))
 		attribute := func(sec int64, bucket int) {
+			if unlisted {
+				ns := int64(j.Nodes) * sec
+				if bucket < 0 {
+					res.OccupiedNodeSeconds += ns
+				} else {
+					res.Series[bucket].OccupiedNodeSeconds += ns
+				}
+				if byCluster {
+					g := groupFor(j, noDevice)
+					if bucket < 0 {
+						g.OccupiedNodeSeconds += ns
+					} else {
+						g.Series[bucket].OccupiedNodeSeconds += ns
+					}
+				}
+			}
 			if bucket < 0 {
 				if noCap {
 					var u Usage
@@ -410,6 +440,24 @@ func (s *Store) ComputeContext(ctx context.Context, q Query) (*Result, error) {
 	}
 	if tooLarge {
 		return nil, fmt.Errorf("%w: more than %d groups x %d periods, the most one answer holds is %d", ErrTooLarge, len(res.Groups), periods, q.MaxCells)
+	}
+	// Listed allocations: the union of intervals, node by node.
+	occ, occBuckets := s.occupiedSpread(from, to, bstart, bend)
+	for cl, sec := range occ {
+		res.OccupiedNodeSeconds += sec
+		var g *Group
+		if byCluster {
+			if gi, ok := groupIdx[s.strs[cl]+"\x1f"]; ok {
+				g = &res.Groups[gi]
+				g.OccupiedNodeSeconds += sec
+			}
+		}
+		for k, v := range occBuckets[cl] {
+			res.Series[k].OccupiedNodeSeconds += v
+			if g != nil {
+				g.Series[k].OccupiedNodeSeconds += v
+			}
+		}
 	}
 	for c := range noCapClusters {
 		res.NoCapacityClusters = append(res.NoCapacityClusters, s.strs[c])

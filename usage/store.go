@@ -9,9 +9,11 @@
 package usage
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,6 +75,40 @@ type Stats struct {
 	NeverStarted int64
 	// IgnoredGRES counts generic resources that are not accelerators.
 	IgnoredGRES int64
+	// NoNodeList counts started allocations holding nodes whose node list
+	// is missing or unusable (it does not parse, or names more than
+	// MaxRecordNodes hosts): their occupancy falls back to NNodes x time.
+	NoNodeList int64
+	// OccupancyShrunk counts finished runs replaced by a record that ends
+	// earlier: the node occupancy still holds the longer interval until the
+	// store is rebuilt.
+	OccupancyShrunk int64
+}
+
+// MaxRecordDevices bounds the distinct generic resources (name and type)
+// of one record. Real records hold one to a few; a record with thousands
+// would fill the device table shared by every record.
+const MaxRecordDevices = 64
+
+// ErrTooManyDevices is returned (wrapped) for a record with more than
+// MaxRecordDevices distinct generic resources.
+var ErrTooManyDevices = errors.New("too many distinct generic resources")
+
+// CheckRecord refuses a record that must not reach shared state: one
+// naming more than MaxRecordDevices distinct generic resources. The daemon
+// calls it before a record is stored; Add calls it too.
+func CheckRecord(r *job.Record) error {
+	if len(r.Accels) <= MaxRecordDevices {
+		return nil
+	}
+	seen := make(map[job.Accel]struct{}, MaxRecordDevices+1)
+	for _, a := range r.Accels {
+		seen[job.Accel{Name: a.Name, Type: a.Type}] = struct{}{}
+		if len(seen) > MaxRecordDevices {
+			return fmt.Errorf("record %.64s: %w: more than %d", r.JobID, ErrTooManyDevices, MaxRecordDevices)
+		}
+	}
+	return nil
 }
 
 // Store holds allocations. It is not safe for concurrent mutation; a
@@ -91,6 +127,8 @@ type Store struct {
 	multi map[uint32][]DeviceCount
 	dedup map[uint64]uint32
 
+	occ occupancy
+
 	minSubmit, minStart, maxTime uint32
 	stats                        Stats
 	sealed                       bool
@@ -108,6 +146,7 @@ func NewStore(table *accel.Table) *Store {
 		ruleIx: map[string]uint32{},
 		multi:  map[uint32][]DeviceCount{},
 		dedup:  map[uint64]uint32{},
+		occ:    newOccupancy(),
 	}
 	s.str("")                         // label 0 is the empty string
 	s.devs = append(s.devs, Device{}) // device 0 is "none"
@@ -179,11 +218,17 @@ func count32(n int64, what string) (uint32, error) {
 // Add stores one allocation with its classification. A record whose key
 // was already added replaces the earlier one (a later poll of the same run,
 // or the same line read twice) and is counted as a duplicate.
+//
+// A record Add refuses leaves the store as it was: everything is checked
+// before the shared tables (labels, devices, nodes) are touched.
 func (s *Store) Add(r *job.Record, d classify.Decision) error {
 	if s.sealed {
 		return fmt.Errorf("add %s: the store is sealed", r.JobID)
 	}
 	s.stats.Records++
+	if err := CheckRecord(r); err != nil {
+		return err
+	}
 	var j Job
 	var err error
 	if j.Submit, err = unix(r.Submit); err != nil {
@@ -195,21 +240,54 @@ func (s *Store) Add(r *job.Record, d classify.Decision) error {
 	if j.End, err = unix(r.End); err != nil {
 		return err
 	}
-	if j.Start == 0 {
-		j.End = 0
-		s.stats.NeverStarted++
-	} else if j.End == 0 {
-		j.End = openEnd
-	}
 	if j.Cores, err = count32(r.Cores, "cores"); err != nil {
 		return err
 	}
 	if j.Nodes, err = count32(r.Nodes, "nodes"); err != nil {
 		return err
 	}
+	// Devices: resolve every entry, then check that the new ones fit the
+	// table, before adding any.
+	type entry struct {
+		dev   Device
+		count uint32
+	}
+	var entries []entry
+	var ignored int64
+	fresh := 0
+	for _, a := range r.Accels {
+		dev, res := s.table.Lookup(a.Name, a.Type)
+		if res == accel.Ignored {
+			ignored++
+			continue
+		}
+		e := Device{Device: dev, GRESName: a.Name, GRESType: a.Type, Known: res == accel.Accelerator}
+		if !e.Known {
+			e.Device = accel.Device{Model: strings.Trim(a.Name+":"+a.Type, ":")}
+		}
+		c, err := count32(a.Count, "accelerator count")
+		if err != nil {
+			return err
+		}
+		if _, ok := s.devIdx[e]; !ok && !slices.ContainsFunc(entries, func(x entry) bool { return x.dev == e }) {
+			fresh++
+		}
+		entries = append(entries, entry{e, c})
+	}
+	if len(s.devs)+fresh > multiDevice-1 {
+		return fmt.Errorf("more than %d distinct devices", multiDevice-2)
+	}
 	cl, part := s.str(r.Cluster), s.str(r.Partition)
 	if cl > math.MaxUint16 || part > math.MaxUint16 {
 		return fmt.Errorf("more than %d distinct clusters and partitions", math.MaxUint16)
+	}
+
+	s.stats.IgnoredGRES += ignored
+	if j.Start == 0 {
+		j.End = 0
+		s.stats.NeverStarted++
+	} else if j.End == 0 {
+		j.End = openEnd
 	}
 	j.Cluster, j.Partition = uint16(cl), uint16(part)
 	j.Account, j.User = s.str(r.Account), s.str(r.User)
@@ -224,33 +302,20 @@ func (s *Store) Add(r *job.Record, d classify.Decision) error {
 	j.Rules = ri
 
 	var devs []DeviceCount
-	for _, a := range r.Accels {
-		dev, res := s.table.Lookup(a.Name, a.Type)
-		if res == accel.Ignored {
-			s.stats.IgnoredGRES++
-			continue
-		}
-		entry := Device{Device: dev, GRESName: a.Name, GRESType: a.Type, Known: res == accel.Accelerator}
-		if !entry.Known {
-			entry.Device = accel.Device{Model: strings.Trim(a.Name+":"+a.Type, ":")}
-		}
-		di, err := s.device(entry)
+	for _, e := range entries {
+		di, err := s.device(e.dev)
 		if err != nil {
-			return err
-		}
-		c, err := count32(a.Count, "accelerator count")
-		if err != nil {
-			return err
+			return err // cannot happen: room was checked above
 		}
 		merged := false
 		for k := range devs {
 			if devs[k].Device == di {
-				devs[k].Count += c
+				devs[k].Count = sat32(devs[k].Count, e.count)
 				merged = true
 			}
 		}
-		if !merged && c > 0 {
-			devs = append(devs, DeviceCount{Device: di, Count: c})
+		if !merged && e.count > 0 {
+			devs = append(devs, DeviceCount{Device: di, Count: e.count})
 		}
 	}
 
@@ -262,6 +327,17 @@ func (s *Store) Add(r *job.Record, d classify.Decision) error {
 		s.stats.Duplicates++
 		idx = prev
 		delete(s.multi, idx)
+		old := s.jobs[prev]
+		if _, live := s.occ.live[idx]; live {
+			delete(s.occ.live, idx)
+		} else if old.Start != 0 && old.End != openEnd && !s.occ.isUnlisted(idx) && j.End < old.End {
+			// The longer interval stays folded in the nodes' lists.
+			s.stats.OccupancyShrunk++
+		}
+		if s.occ.isUnlisted(idx) {
+			s.occ.setUnlisted(idx, false)
+			s.stats.NoNodeList--
+		}
 	} else {
 		s.dedup[sum] = idx
 		s.jobs = append(s.jobs, Job{})
@@ -274,11 +350,12 @@ func (s *Store) Add(r *job.Record, d classify.Decision) error {
 	default:
 		j.Device = multiDevice
 		for _, dc := range devs {
-			j.Accels += dc.Count
+			j.Accels = sat32(j.Accels, dc.Count)
 		}
 		s.multi[idx] = devs
 	}
 	s.jobs[idx] = j
+	s.occupy(idx, &j, r.NodeList)
 
 	if j.Submit != 0 && j.Submit < s.minSubmit {
 		s.minSubmit = j.Submit
@@ -292,6 +369,36 @@ func (s *Store) Add(r *job.Record, d classify.Decision) error {
 		}
 	}
 	return nil
+}
+
+// occupy records the nodes job idx holds: folded into the nodes' merged
+// intervals when it has ended, held aside while it runs, or marked
+// unlisted when its node list is missing or unusable.
+func (s *Store) occupy(idx uint32, j *Job, list string) {
+	if j.Start == 0 || (j.End != openEnd && j.End <= j.Start) {
+		return
+	}
+	if err := s.occ.expand(j.Cluster, list); err != nil || len(s.occ.ids) == 0 {
+		if j.Nodes > 0 {
+			s.occ.setUnlisted(idx, true)
+			s.stats.NoNodeList++
+		}
+		return
+	}
+	if j.End == openEnd {
+		s.occ.live[idx] = slices.Clone(s.occ.ids)
+		return
+	}
+	for _, n := range s.occ.ids {
+		s.occ.fold(n, j.Start, j.End)
+	}
+}
+
+func sat32(a, b uint32) uint32 {
+	if a > math.MaxUint32-b {
+		return math.MaxUint32
+	}
+	return a + b
 }
 
 // JobDevices returns the devices held by job i (an index into Jobs).
@@ -321,11 +428,18 @@ func (s *Store) Span(fromSubmit bool) (from, to time.Time, ok bool) {
 }
 
 // Seal drops the deduplication index once loading is done, to save memory
-// (about 30 bytes per job). A sealed store refuses further records, since
+// (about 30 bytes per job), and the growth room of the node interval lists. A sealed store refuses further records, since
 // it could no longer recognise duplicates of earlier ones.
 func (s *Store) Seal() {
 	s.dedup = nil
 	s.sealed = true
+	// The nodes' interval lists are final: drop their growth room.
+	for i, l := range s.occ.merged {
+		if cap(l) > len(l) {
+			s.occ.merged[i] = slices.Clip(slices.Clone(l))
+		}
+	}
+	s.occ.ids = nil
 }
 
 // Running calls fn for every allocation that has started and not ended,

@@ -1,6 +1,8 @@
 package usage
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -283,5 +285,48 @@ func TestAddRejects(t *testing.T) {
 	s.Seal()
 	if err := s.Add(&job.Record{JobID: "y"}, classify.Decision{}); err == nil {
 		t.Error("a sealed store accepted a record")
+	}
+}
+
+// TestTooManyDevicesRefusedBeforeSharedState: a record with 70,000
+// distinct GRES is refused without touching the device table, so later
+// accelerator records are still counted.
+func TestTooManyDevicesRefusedBeforeSharedState(t *testing.T) {
+	s := load(t, rec{id: "gpu1", start: 1, end: 2, cores: 1, nodes: 1, accels: []job.Accel{{Name: "gpu", Type: "a100", Count: 1}}})
+	devsBefore := len(s.Devices())
+	hostile := rec{id: "hostile", start: 1, end: 2, cores: 1, nodes: 1}.record()
+	for i := range 70_000 {
+		hostile.Accels = append(hostile.Accels, job.Accel{Name: "gpu", Type: fmt.Sprintf("x%d", i), Count: 1})
+	}
+	err := s.Add(hostile, classify.Decision{})
+	if !errors.Is(err, ErrTooManyDevices) {
+		t.Fatalf("Add = %v; want ErrTooManyDevices", err)
+	}
+	if !errors.Is(CheckRecord(hostile), ErrTooManyDevices) {
+		t.Fatal("CheckRecord accepts the record")
+	}
+	if len(s.Devices()) != devsBefore || s.Len() != 1 {
+		t.Fatalf("the refused record changed the store: %d devices (was %d), %d jobs", len(s.Devices()), devsBefore, s.Len())
+	}
+	// The device table itself: fill it to one short of full with records
+	// of at most MaxRecordDevices; a record needing two more is refused
+	// whole, one needing one more is taken.
+	for i := 0; len(s.Devices()) < multiDevice-2; i++ {
+		r := rec{id: fmt.Sprint("fill", i), start: 1, end: 2, cores: 1}.record()
+		for k := 0; k < MaxRecordDevices && len(s.Devices())+k < multiDevice-2; k++ {
+			r.Accels = append(r.Accels, job.Accel{Name: "gres", Type: fmt.Sprint(i, "-", k), Count: 1})
+		}
+		if err := s.Add(r, classify.Decision{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	two := rec{id: "two", start: 1, end: 2, cores: 1, accels: []job.Accel{{Name: "new", Type: "a", Count: 1}, {Name: "new", Type: "b", Count: 1}}}.record()
+	jobs := s.Len()
+	if err := s.Add(two, classify.Decision{}); err == nil || s.Len() != jobs || len(s.Devices()) != multiDevice-2 {
+		t.Fatalf("Add = %v with %d devices; want a refusal that adds nothing", err, len(s.Devices()))
+	}
+	one := rec{id: "one", start: 1, end: 2, cores: 1, accels: []job.Accel{{Name: "gpu", Type: "a100", Count: 2}, {Name: "new", Type: "a", Count: 1}}}.record()
+	if err := s.Add(one, classify.Decision{}); err != nil {
+		t.Fatalf("a record that fits is refused: %v", err)
 	}
 }
