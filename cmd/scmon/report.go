@@ -22,6 +22,7 @@ type reportFlags struct {
 	every    string
 	output   string
 	quiet    bool
+	plannerFlags
 }
 
 func addSourceFlags(c *cobra.Command, f *sourceFlags) {
@@ -60,6 +61,7 @@ With no --input it runs on the built-in sample center.`,
 	fl.StringVar(&f.every, "every", "", "also give a series by hour, day, week or month")
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or csv")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not log skipped lines on stderr (they are still counted)")
+	addPlannerFlags(c, &f.plannerFlags)
 	return c
 }
 
@@ -77,6 +79,10 @@ func runReport(f reportFlags, stdout, stderr io.Writer) error {
 	default:
 		return usagef("--output %q: want table, json or csv", f.output)
 	}
+	if err := f.plannerFlags.check(); err != nil {
+		return err
+	}
+	f.collect = true
 	l, err := load(f.sourceFlags, newLogger(stderr, f.quiet))
 	if err != nil {
 		return err
@@ -103,7 +109,12 @@ func runReport(f reportFlags, stdout, stderr io.Writer) error {
 	if l.inventory == nil {
 		r.Warnings = append(r.Warnings, "no capacity given (--capacity): utilization is not computed")
 	}
-	return report.Write(stdout, r, f.output)
+	views, warn, err := buildViews(l, from, to, every)
+	if err != nil {
+		return err
+	}
+	r.Warnings = append(r.Warnings, warn...)
+	return writeWithViews(stdout, r, views, f)
 }
 
 func reportInput(st *ingest.Stats) report.Input {
