@@ -19,16 +19,16 @@ type plannerFlags struct {
 }
 
 // Views of `scmon report --view`.
-var reportViews = []string{"idle"}
+var reportViews = []string{"idle", "mix"}
 
 func addPlannerFlags(c *cobra.Command, f *plannerFlags) {
 	fl := c.Flags()
-	fl.StringVar(&f.view, "view", "", "print only one of the planner's views, in --output's format: idle (why capacity sat idle)")
+	fl.StringVar(&f.view, "view", "", "print only one of the planner's views, in --output's format: idle (why capacity sat idle), mix (AI training and inference by accelerator kind, model and origin, every --every or month)")
 }
 
 func (f plannerFlags) check() error {
 	switch f.view {
-	case "", "idle":
+	case "", "idle", "mix":
 		return nil
 	}
 	return usagef("--view %q: want one of %v", f.view, reportViews)
@@ -37,6 +37,7 @@ func (f plannerFlags) check() error {
 // planned is the planner's views of one report.
 type planned struct {
 	Idle *planning.IdleSplit `json:"idle_split,omitempty"`
+	Mix  *planning.Mix       `json:"ai_mix,omitempty"`
 }
 
 // buildViews computes the planner's views over the report's window and
@@ -48,15 +49,25 @@ func buildViews(l *loaded, from, to time.Time, every usage.Period) (*planned, []
 		return &p, nil, nil
 	}
 	jobs := l.planner.Jobs()
+	// The mix is a monthly series unless the report asks for another.
+	mixEvery := every
+	if mixEvery == usage.None {
+		mixEvery = usage.Month
+	}
+	mixSpans, err := usage.Buckets(from, to, mixEvery, l.location)
+	if err != nil {
+		return nil, nil, err
+	}
+	mq := planning.MixQuery{From: from, To: to, Inventory: l.inventory, Origin: l.table.Origin, Buckets: spans(mixSpans)}
+	if p.Mix, err = planning.AIMix(jobs, mq); err != nil {
+		return nil, nil, err
+	}
 	if l.inventory != nil {
-		spans, err := usage.Buckets(from, to, every, l.location)
+		idleSpans, err := usage.Buckets(from, to, every, l.location)
 		if err != nil {
 			return nil, nil, err
 		}
-		q := planning.IdleQuery{From: from, To: to, Inventory: l.inventory}
-		for _, s := range spans {
-			q.Buckets = append(q.Buckets, planning.Span{From: s.From, To: s.To})
-		}
+		q := planning.IdleQuery{From: from, To: to, Inventory: l.inventory, Buckets: spans(idleSpans)}
 		if p.Idle, err = planning.Idle(jobs, q); err != nil {
 			return nil, nil, err
 		}
@@ -64,6 +75,14 @@ func buildViews(l *loaded, from, to time.Time, every usage.Period) (*planned, []
 		warn = append(warn, "no capacity given (--capacity): idle capacity is not split")
 	}
 	return &p, warn, nil
+}
+
+func spans(s []usage.Span) []planning.Span {
+	out := make([]planning.Span, len(s))
+	for i, x := range s {
+		out[i] = planning.Span{From: x.From, To: x.To}
+	}
+	return out
 }
 
 // writeWithViews writes the report and the planner's views: one view
@@ -93,6 +112,14 @@ func writeWithViews(w io.Writer, r *report.Report, p *planned, f reportFlags) er
 				return err
 			}
 		}
+		if p.Mix != nil {
+			if _, err := fmt.Fprintln(w); err != nil {
+				return err
+			}
+			if err := planning.WriteMixTable(w, p.Mix); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	return report.Write(w, r, f.output)
@@ -111,6 +138,14 @@ func writeView(w io.Writer, p *planned, view, format string) error {
 			return planning.WriteIdleTable(w, p.Idle)
 		case "csv":
 			return planning.WriteIdleCSV(w, p.Idle)
+		}
+	case "mix":
+		v = p.Mix
+		switch format {
+		case "table":
+			return planning.WriteMixTable(w, p.Mix)
+		case "csv":
+			return planning.WriteMixCSV(w, p.Mix)
 		}
 	}
 	enc := json.NewEncoder(w)
