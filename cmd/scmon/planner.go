@@ -19,16 +19,16 @@ type plannerFlags struct {
 }
 
 // Views of `scmon report --view`.
-var reportViews = []string{"idle", "mix"}
+var reportViews = []string{"idle", "mix", "friction"}
 
 func addPlannerFlags(c *cobra.Command, f *plannerFlags) {
 	fl := c.Flags()
-	fl.StringVar(&f.view, "view", "", "print only one of the planner's views, in --output's format: idle (why capacity sat idle), mix (AI training and inference by accelerator kind, model and origin, every --every or month)")
+	fl.StringVar(&f.view, "view", "", "print only one of the planner's views, in --output's format: idle (why capacity sat idle), mix (AI training and inference by accelerator kind, model and origin, every --every or month), friction (how AI jobs end per accelerator)")
 }
 
 func (f plannerFlags) check() error {
 	switch f.view {
-	case "", "idle", "mix":
+	case "", "idle", "mix", "friction":
 		return nil
 	}
 	return usagef("--view %q: want one of %v", f.view, reportViews)
@@ -36,8 +36,9 @@ func (f plannerFlags) check() error {
 
 // planned is the planner's views of one report.
 type planned struct {
-	Idle *planning.IdleSplit `json:"idle_split,omitempty"`
-	Mix  *planning.Mix       `json:"ai_mix,omitempty"`
+	Idle     *planning.IdleSplit `json:"idle_split,omitempty"`
+	Mix      *planning.Mix       `json:"ai_mix,omitempty"`
+	Friction *planning.Friction  `json:"friction,omitempty"`
 }
 
 // buildViews computes the planner's views over the report's window and
@@ -60,6 +61,9 @@ func buildViews(l *loaded, from, to time.Time, every usage.Period) (*planned, []
 	}
 	mq := planning.MixQuery{From: from, To: to, Inventory: l.inventory, Origin: l.table.Origin, Buckets: spans(mixSpans)}
 	if p.Mix, err = planning.AIMix(jobs, mq); err != nil {
+		return nil, nil, err
+	}
+	if p.Friction, err = planning.AdaptationFriction(jobs, from, to, l.table.Origin); err != nil {
 		return nil, nil, err
 	}
 	if l.inventory != nil {
@@ -120,6 +124,14 @@ func writeWithViews(w io.Writer, r *report.Report, p *planned, f reportFlags) er
 				return err
 			}
 		}
+		if p.Friction != nil {
+			if _, err := fmt.Fprintln(w); err != nil {
+				return err
+			}
+			if err := planning.WriteFrictionTable(w, p.Friction); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	return report.Write(w, r, f.output)
@@ -146,6 +158,14 @@ func writeView(w io.Writer, p *planned, view, format string) error {
 			return planning.WriteMixTable(w, p.Mix)
 		case "csv":
 			return planning.WriteMixCSV(w, p.Mix)
+		}
+	case "friction":
+		v = p.Friction
+		switch format {
+		case "table":
+			return planning.WriteFrictionTable(w, p.Friction)
+		case "csv":
+			return planning.WriteFrictionCSV(w, p.Friction)
 		}
 	}
 	enc := json.NewEncoder(w)
