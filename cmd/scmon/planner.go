@@ -15,20 +15,28 @@ import (
 
 // plannerFlags are the report's flags for the planner's views.
 type plannerFlags struct {
-	view string
+	view      string
+	statement bool
 }
 
 // Views of `scmon report --view`.
-var reportViews = []string{"idle", "mix", "friction"}
+var reportViews = []string{"idle", "mix", "friction", "statement"}
 
 func addPlannerFlags(c *cobra.Command, f *plannerFlags) {
 	fl := c.Flags()
-	fl.StringVar(&f.view, "view", "", "print only one of the planner's views, in --output's format: idle (why capacity sat idle), mix (AI training and inference by accelerator kind, model and origin, every --every or month), friction (how AI jobs end per accelerator)")
+	fl.StringVar(&f.view, "view", "", "print only one of the planner's views, in --output's format: idle (why capacity sat idle), mix (AI training and inference by accelerator kind, model and origin, every --every or month), friction (how AI jobs end per accelerator), statement (as --statement)")
+	fl.BoolVar(&f.statement, "statement", false, "print statements per account and month (or --every): core-hours, accelerator-hours by kind, billing units by class, with totals; -o csv for finance")
 }
 
-func (f plannerFlags) check() error {
+func (f *plannerFlags) check() error {
+	if f.statement {
+		if f.view != "" && f.view != "statement" {
+			return usagef("--statement and --view %s: give one", f.view)
+		}
+		f.view = "statement"
+	}
 	switch f.view {
-	case "", "idle", "mix", "friction":
+	case "", "idle", "mix", "friction", "statement":
 		return nil
 	}
 	return usagef("--view %q: want one of %v", f.view, reportViews)
@@ -36,14 +44,15 @@ func (f plannerFlags) check() error {
 
 // planned is the planner's views of one report.
 type planned struct {
-	Idle     *planning.IdleSplit `json:"idle_split,omitempty"`
-	Mix      *planning.Mix       `json:"ai_mix,omitempty"`
-	Friction *planning.Friction  `json:"friction,omitempty"`
+	Idle      *planning.IdleSplit `json:"idle_split,omitempty"`
+	Mix       *planning.Mix       `json:"ai_mix,omitempty"`
+	Friction  *planning.Friction  `json:"friction,omitempty"`
+	Statement *planning.Statement `json:"statement,omitempty"`
 }
 
 // buildViews computes the planner's views over the report's window and
 // series.
-func buildViews(l *loaded, from, to time.Time, every usage.Period) (*planned, []string, error) {
+func buildViews(l *loaded, from, to time.Time, every usage.Period, view string) (*planned, []string, error) {
 	var p planned
 	var warn []string
 	if l.planner == nil {
@@ -65,6 +74,11 @@ func buildViews(l *loaded, from, to time.Time, every usage.Period) (*planned, []
 	}
 	if p.Friction, err = planning.AdaptationFriction(jobs, from, to, l.table.Origin); err != nil {
 		return nil, nil, err
+	}
+	if view == "statement" {
+		if p.Statement, err = planning.Statements(jobs, from, to, spans(mixSpans)); err != nil {
+			return nil, nil, err
+		}
 	}
 	if l.inventory != nil {
 		idleSpans, err := usage.Buckets(from, to, every, l.location)
@@ -158,6 +172,14 @@ func writeView(w io.Writer, p *planned, view, format string) error {
 			return planning.WriteMixTable(w, p.Mix)
 		case "csv":
 			return planning.WriteMixCSV(w, p.Mix)
+		}
+	case "statement":
+		v = p.Statement
+		switch format {
+		case "table":
+			return planning.WriteStatementTable(w, p.Statement)
+		case "csv":
+			return planning.WriteStatementCSV(w, p.Statement)
 		}
 	case "friction":
 		v = p.Friction

@@ -109,7 +109,7 @@ func runReport(f reportFlags, stdout, stderr io.Writer) error {
 	if l.inventory == nil {
 		r.Warnings = append(r.Warnings, "no capacity given (--capacity): utilization is not computed")
 	}
-	views, warn, err := buildViews(l, from, to, every)
+	views, warn, err := buildViews(l, from, to, every, f.view)
 	if err != nil {
 		return err
 	}
