@@ -114,6 +114,11 @@ func runReport(f reportFlags, stdout, stderr io.Writer) error {
 		return err
 	}
 	r.Warnings = append(r.Warnings, warn...)
+	if f.plot != "" {
+		if err := writePlot(f, l, meta, from, to, every); err != nil {
+			return err
+		}
+	}
 	return writeWithViews(stdout, r, views, f)
 }
 
