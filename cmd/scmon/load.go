@@ -137,6 +137,9 @@ func load(f sourceFlags, logger *slog.Logger) (*loaded, error) {
 		l.stats = append(l.stats, st)
 		l.fromSub = l.fromSub || st.WindowFromSubmit
 	}
+	if err := unreadable(l.stats, f.fields != ""); err != nil {
+		return nil, err
+	}
 	if l.inventory == nil {
 		l.inventory = hintInventory(l.stats, f.cluster)
 		if l.inventory != nil && f.timezone == "" {

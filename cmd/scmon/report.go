@@ -29,7 +29,7 @@ func addSourceFlags(c *cobra.Command, f *sourceFlags) {
 	fl := c.Flags()
 	fl.StringArrayVarP(&f.inputs, "input", "i", nil, "records to read, as FORMAT:PATH (repeatable); FORMAT is one of "+strings.Join(collector.FormatNames(), ", ")+"; none: the built-in sample center")
 	fl.StringVarP(&f.capacity, "capacity", "c", "", "capacity, as FORMAT:PATH; FORMAT is one of "+strings.Join(collector.CapacityFormatNames(), ", "))
-	fl.StringVar(&f.timezone, "timezone", "", "zone of the records' wall-clock times and of --from, --to and --every (default: the inventory's, else UTC)")
+	fl.StringVar(&f.timezone, "timezone", "", "zone of the records' wall-clock times and of times and periods given on the command line (default: the inventory's, else UTC)")
 	fl.StringVar(&f.cluster, "cluster", "default", "cluster name for records that carry none")
 	fl.StringVar(&f.fields, "sacct-fields", "", "comma-separated sacct field list of dumps without a header line (default: the list scmon polls with)")
 	fl.StringVar(&f.rules, "rules", "", "classification rules file (default: the built-in rules)")
