@@ -290,8 +290,7 @@ func ModelName(d accel.Device) string {
 // pools groups a cluster's partitions that share node groups.
 func pools(c *capacity.Cluster) (names [][]string, groups [][]*capacity.NodeGroup, byPartition map[string]int) {
 	parent := map[*capacity.NodeGroup]*capacity.NodeGroup{}
-	var find func(g *capacity.NodeGroup) *capacity.NodeGroup
-	find = func(g *capacity.NodeGroup) *capacity.NodeGroup {
+	find := func(g *capacity.NodeGroup) *capacity.NodeGroup {
 		for parent[g] != g {
 			g = parent[g]
 		}

@@ -13,10 +13,7 @@ func WriteIdleTable(w io.Writer, s *IdleSplit) error {
 	ew := &errWriter{w: w}
 	ew.printf("Why capacity sat idle (share of idle hours; demand = hours waiting jobs asked for)\n")
 	t := &table{left: 1}
-	head := []string{"Resource", "Idle h", "of capacity"}
-	for _, r := range Reasons {
-		head = append(head, r)
-	}
+	head := append([]string{"Resource", "Idle h", "of capacity"}, Reasons...)
 	t.add(append(head, "Demand h")...)
 	row := func(name string, sp *Split) {
 		idle := float64(sp.Idle())
