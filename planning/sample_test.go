@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/scmon/scmon/capacity"
 	"github.com/scmon/scmon/classify"
@@ -66,3 +67,5 @@ func loadSample(t testing.TB) *sampleCenter {
 	}
 	return sample
 }
+
+func sampleWindow() (from, to time.Time) { return seeds.Window() }
