@@ -92,6 +92,7 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	em.partitions(s)
+	em.idle(s)
 	em.windows(s)
 	em.sources(s)
 	em.rest(s)

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/scmon/scmon/collector"
+	"github.com/scmon/scmon/planning"
 	"github.com/scmon/scmon/snapshot"
 )
 
@@ -293,8 +294,27 @@ func TestClosedSets(t *testing.T) {
 	windows := 2 * 3 * 2 * 3 // clusters x resources x windows x families
 	health := 3 * (4 + len(RecordResults()) + 2 + 1)
 	other := 3 + 2 + 1 + 1 // rule hits, config, snapshot time, build info
-	if n := len(got); n != perPartition+windows+health+other {
-		t.Errorf("%d series, want %d", n, perPartition+windows+health+other)
+	// The idle split: every cluster and every (cluster, kind, model) by
+	// reason, with its demand counter.
+	idleDevs := map[[3]string]bool{}
+	for _, c := range s.Clusters {
+		idleDevs[[3]string{c}] = true
+	}
+	for _, d := range s.Devices {
+		idleDevs[[3]string{d.Cluster, d.Kind, d.Model}] = true
+	}
+	for d := range idleDevs {
+		for _, r := range planning.Reasons {
+			if d[1] == "" {
+				want(sid("scmon_idle_core_seconds_total", "cluster", d[0], "reason", r))
+			} else {
+				want(sid("scmon_idle_accelerator_seconds_total", "cluster", d[0], "kind", d[1], "model", d[2], "reason", r))
+			}
+		}
+	}
+	idle := len(idleDevs) * (len(planning.Reasons) + 1)
+	if n := len(got); n != perPartition+windows+health+other+idle {
+		t.Errorf("%d series, want %d", n, perPartition+windows+health+other+idle)
 	}
 }
 
