@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/scmon/scmon/collector"
-	"github.com/scmon/scmon/planning"
 	"github.com/scmon/scmon/snapshot"
 )
 
@@ -304,7 +303,7 @@ func TestClosedSets(t *testing.T) {
 		idleDevs[[3]string{d.Cluster, d.Kind, d.Model}] = true
 	}
 	for d := range idleDevs {
-		for _, r := range planning.Reasons {
+		for _, r := range snapshot.IdleReasons {
 			if d[1] == "" {
 				want(sid("scmon_idle_core_seconds_total", "cluster", d[0], "reason", r))
 			} else {
@@ -312,7 +311,7 @@ func TestClosedSets(t *testing.T) {
 			}
 		}
 	}
-	idle := len(idleDevs) * (len(planning.Reasons) + 1)
+	idle := len(idleDevs) * (len(snapshot.IdleReasons) + 1)
 	if n := len(got); n != perPartition+windows+health+other+idle {
 		t.Errorf("%d series, want %d", n, perPartition+windows+health+other+idle)
 	}

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/scmon/scmon/planning"
 	"github.com/scmon/scmon/snapshot"
 )
 
@@ -29,7 +28,7 @@ func (em emitter) idle(s *snapshot.Snapshot) {
 	for _, d := range s.Devices {
 		note(dev{d.Cluster, d.Kind, d.Model})
 	}
-	reasons := slices.Clone(planning.Reasons)
+	reasons := slices.Clone(snapshot.IdleReasons)
 	for _, x := range s.Idle {
 		d := dev{x.Cluster, x.Kind, x.Model}
 		note(d)

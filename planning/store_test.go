@@ -1,10 +1,12 @@
 package planning
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/seeds"
+	"github.com/scmon/scmon/snapshot"
 )
 
 // TestJobsFromStore: the idle split of the usage store's jobs (what scmon
@@ -40,5 +42,13 @@ func TestJobsFromStore(t *testing.T) {
 	}
 	if b.Cores.Blocked == 0 {
 		t.Errorf("no blocked time from the store: %+v", b.Cores)
+	}
+}
+
+// TestReasonsMatchSnapshot: the exporter's closed set of reasons is the
+// split's.
+func TestReasonsMatchSnapshot(t *testing.T) {
+	if !slices.Equal(Reasons, snapshot.IdleReasons) {
+		t.Errorf("planning.Reasons %v, snapshot.IdleReasons %v", Reasons, snapshot.IdleReasons)
 	}
 }

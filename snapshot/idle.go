@@ -1,5 +1,9 @@
 package snapshot
 
+// IdleReasons are the reasons of the idle split, a closed label set, in
+// the order planning.Reasons gives them (a test keeps the two equal).
+var IdleReasons = []string{"down", "drained", "planned", "blocked", "mismatch", "no_demand"}
+
 // IdleSeconds is a cumulative count of idle resource-seconds of one
 // cluster for one reason of the idle split (planning.Reasons), since the
 // start of the job history: cores when Kind is empty, else accelerators of
