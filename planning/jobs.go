@@ -11,6 +11,7 @@
 package planning
 
 import (
+	"strings"
 	"time"
 
 	"github.com/scmon/scmon/accel"
@@ -96,6 +97,9 @@ func (c *Collector) Observe(r *job.Record, d classify.Decision) {
 		Cores: r.Cores, Nodes: r.Nodes}
 	if !j.Start.IsZero() && j.State == job.StatePending {
 		j.State = job.StateRunning
+	}
+	if i := strings.IndexByte(j.Partition, ','); i >= 0 && j.Start.IsZero() {
+		j.Partition = j.Partition[:i] // pending on several partitions: counted in the first
 	}
 	var accels []capacity.Accel
 	for _, a := range r.Accels {
