@@ -1,6 +1,7 @@
 package planning
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -485,7 +486,7 @@ func idleCluster(c *capacity.Cluster, jobs []*Job, q IdleQuery, out *IdleSplit, 
 	for _, b := range q.Buckets {
 		ev = append(ev, event{b.From.Unix(), -1, fWaitAll, 0}, event{b.To.Unix(), -1, fWaitAll, 0})
 	}
-	sort.Slice(ev, func(a, b int) bool { return ev[a].t < ev[b].t })
+	slices.SortFunc(ev, func(a, b event) int { return cmp.Compare(a.t, b.t) })
 
 	nk := len(keyList)
 	state := make([][nFields]int64, nk)

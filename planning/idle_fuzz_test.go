@@ -71,3 +71,18 @@ func BenchmarkIdleSample(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIdle100k splits a generated center of 100,000 jobs: the cost
+// that scales with the history (scmon serve splits its whole history at
+// each publish).
+func BenchmarkIdle100k(b *testing.B) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	inv := testCenter(t0)
+	jobs := genJobs(1, t0, 100_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Idle(jobs, IdleQuery{From: t0, To: t0.Add(48 * time.Hour), Inventory: inv}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
