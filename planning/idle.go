@@ -620,7 +620,7 @@ func idleLimits(s *IdleSplit) []string {
 		l = append(l, "node states are not in job records: down, drained and planned time is counted under the demand reasons (scmon serve's capacity ledger knows them)")
 	}
 	l = append(l,
-		"held jobs are not eligible and jobs still held are not in sacct: their demand is not counted",
+		"held jobs are not eligible, and jobs still held are not in the records (sacct lists none): their demand is not counted",
 		"blocked means the waiting jobs asked for no more than was idle in their partition; why they still waited (node shape, limits, reservations, priority) is not in the records")
 	if s.UnknownWaits > 0 {
 		l = append(l, fmt.Sprintf("%d jobs never started and are no longer pending (cancelled while waiting): the records keep no end of their wait, so it is not counted", s.UnknownWaits))

@@ -27,6 +27,15 @@ func rowName(r *MixRow) string {
 // WriteMixTable writes the AI mix: the window, then each period, with
 // training and inference apart, by accelerator kind, model and origin.
 func WriteMixTable(w io.Writer, m *Mix) error {
+	return writeMixTable(w, m, true)
+}
+
+// WriteMixWindowTable writes the AI mix of the window only.
+func WriteMixWindowTable(w io.Writer, m *Mix) error {
+	return writeMixTable(w, m, false)
+}
+
+func writeMixTable(w io.Writer, m *Mix, series bool) error {
 	ew := &errWriter{w: w}
 	ew.printf("AI training and inference by accelerator kind, model and origin (shares of allocated hours)\n")
 	t := &table{left: 2}
@@ -34,6 +43,9 @@ func WriteMixTable(w io.Writer, m *Mix) error {
 	period := func(label string, rows []MixRow) {
 		for i := range rows {
 			r := &rows[i]
+			if r.Group == MixAll && r.CapacitySeconds == 0 && r.AllocatedSeconds == 0 {
+				continue // a center without accelerators
+			}
 			if r.Group == MixOrigin && i > 0 && rows[i-1].Group != MixOrigin {
 				t.add(label, "by origin", "", "", "", "", "", "", "", "")
 			}
@@ -46,7 +58,7 @@ func WriteMixTable(w io.Writer, m *Mix) error {
 		}
 	}
 	period("window", m.Rows)
-	single := len(m.Series) == 1 && m.Series[0].From.Equal(m.From) && m.Series[0].To.Equal(m.To)
+	single := !series || (len(m.Series) == 1 && m.Series[0].From.Equal(m.From) && m.Series[0].To.Equal(m.To))
 	for i := range m.Series {
 		if single {
 			break
@@ -77,6 +89,9 @@ func WriteMixCSV(w io.Writer, m *Mix) error {
 	write := func(scope string, from, to time.Time, rows []MixRow) error {
 		for i := range rows {
 			r := &rows[i]
+			if r.Group == MixAll && r.CapacitySeconds == 0 && r.AllocatedSeconds == 0 {
+				continue // a center without accelerators
+			}
 			if err := cw.Write([]string{scope, from.Format(time.RFC3339), to.Format(time.RFC3339), r.Group, r.Value, r.Kind, r.Origin,
 				i64(r.CapacitySeconds), i64(r.AllocatedSeconds), i64(r.TrainingSeconds), i64(r.InferenceSeconds), i64(r.UnknownSeconds),
 				f(r.AIShare()), f(r.InferenceOfAI())}); err != nil {

@@ -149,7 +149,12 @@ func writeWithViews(w io.Writer, r *report.Report, p *planned, f reportFlags) er
 			if _, err := fmt.Fprintln(w); err != nil {
 				return err
 			}
-			if err := planning.WriteMixTable(w, p.Mix); err != nil {
+			// The series with --every; --view mix gives the monthly one.
+			write := planning.WriteMixWindowTable
+			if f.every != "" {
+				write = planning.WriteMixTable
+			}
+			if err := write(w, p.Mix); err != nil {
 				return err
 			}
 		}
