@@ -40,9 +40,9 @@ lint: $(STATICCHECK)
 unit:
 	$(GO) test -race -count=1 $(PKGS)
 
-## bench: the Go benchmarks of the readers, the classifier and the engine
+## bench: the Go benchmarks of the readers, the classifier, the engine and the planner's views
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./collector ./classify ./usage ./exporter ./jobstore ./backfill ./web | tee bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./collector ./classify ./usage ./exporter ./jobstore ./backfill ./web ./planning | tee bench.txt
 
 ## seeds: regenerate the sample center's job log
 seeds:

@@ -45,6 +45,9 @@ type Rule struct {
 	Vendor string `mapstructure:"vendor"`
 	Model  string `mapstructure:"model"`
 	Ignore bool   `mapstructure:"ignore"`
+	// Origin overrides the vendor's origin (domestic, imported) for the
+	// devices this rule names; empty keeps the vendor's.
+	Origin string `mapstructure:"origin"`
 }
 
 // Table resolves GRES to devices. The first matching rule wins; rules given
@@ -119,6 +122,9 @@ func NewTable(extra []Rule) (*Table, error) {
 		}
 		if _, err := path.Match(strings.ToLower(r.Type), ""); err != nil {
 			return nil, fmt.Errorf("accelerator rule %d (%s): type pattern %q: %w", i+1, r.Name, r.Type, err)
+		}
+		if err := checkOrigin(i, r); err != nil {
+			return nil, err
 		}
 		if !r.Ignore && !validKind(r.Kind) {
 			return nil, fmt.Errorf("accelerator rule %d (%s): kind %q is not one of %v", i+1, r.Name, r.Kind, Kinds)

@@ -42,6 +42,8 @@ type sacctColumns struct {
 	jobID, jobIDRaw, cluster, partition, qos, account, user, group         int
 	submit, start, end, timelimit, state, exitCode, nnodes, ncpus, reqTRES int
 	allocTRES, nodeList, wckey, workDir, comment, jobName, submitLine      int
+
+	eligible int
 }
 
 func newSacctColumns(fields []string) sacctColumns {
@@ -68,6 +70,7 @@ func newSacctColumns(fields []string) sacctColumns {
 		wckey: get("wckey"), workDir: get("workdir"), comment: get("comment"),
 		jobName: get("jobname"), submitLine: get("submitline"),
 	}
+	c.eligible = get("eligible")
 	if c.ncpus < 0 {
 		c.ncpus = get("alloccpus")
 	}
@@ -369,6 +372,13 @@ func (s *SacctReader) parse(cells [][]byte, lineNo int) (rec *job.Record, isStep
 	end, err := parseSlurmTime(string(get(c.end)), s.opts.Location)
 	if err != nil {
 		return fail("End", ReasonTime, err)
+	}
+	// Eligible only dates the wait before the start, never a figure of
+	// use: a value that does not parse is noted and left unknown.
+	if eligible, err := parseSlurmTime(string(get(c.eligible)), s.opts.Location); err == nil {
+		rec.Eligible = eligible.T
+	} else {
+		s.notes["bad_eligible"]++
 	}
 	var folded bool
 	rec.Submit, rec.Start, rec.End, folded = orderTimes(submit, start, end)

@@ -213,6 +213,7 @@ func (d *Daemon) buildSnapshot() (*snapshot.Snapshot, error) {
 
 	// Capacity counters by state.
 	s.Capacity = d.capacityCounters(rt, complete)
+	s.Idle, s.Demand = d.idleCounters(rt, inv, complete)
 
 	// Trailing windows.
 	if !complete.IsZero() && inv != nil {

@@ -175,6 +175,22 @@ func overview() (dashboard.Dashboard, error) {
 		},
 		dashed: ".*waiting jobs",
 	})
+	bd.add(panel{kind: vizTimeSeries, stacked: true, unit: "short", minInterval: ratioInterval, tableLegend: true,
+		title:       "Idle cores by reason",
+		description: "Average idle cores over each point's rate window, by why they were idle: blocked (eligible jobs of the same partition waited for them: a scheduling problem), mismatch (jobs waited only for other hardware), no_demand (nobody waited: a planning problem). Down, drained and planned cores are in the capacity ledger above.",
+		queries: []query{{
+			expr:   sumBy("reason", rate(sel(mIdleCore, fCluster), rateWindow)),
+			legend: "{{reason}}",
+		}},
+	})
+	bd.add(panel{kind: vizTimeSeries, stacked: true, unit: "short", minInterval: ratioInterval, tableLegend: true,
+		title:       "Idle accelerators by kind and reason",
+		description: "Average idle accelerators over each point's rate window, by kind and by why they were idle (the reasons of the cores panel).",
+		queries: []query{{
+			expr:   sumBy("kind, reason", rate(sel(mIdleAccel, fCluster), rateWindow)),
+			legend: "{{kind}} {{reason}}",
+		}},
+	})
 	bd.add(panel{kind: vizTimeSeries, unit: "short", tableLegend: true,
 		title:       "Running and waiting jobs by partition",
 		description: "Jobs running (solid) and waiting to start (dashed) now, per partition.",

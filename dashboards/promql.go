@@ -36,6 +36,8 @@ const (
 	mReloadTime    = "scmon_config_last_reload_success_timestamp_seconds"
 	mSnapshotTime  = "scmon_snapshot_timestamp_seconds"
 	mBuildInfo     = "scmon_build_info"
+	mIdleCore      = "scmon_idle_core_seconds_total"
+	mIdleAccel     = "scmon_idle_accelerator_seconds_total"
 	classAI        = `class=~"ai_training|ai_inference"`
 	classAIUnknown = `class=~"ai_training|ai_inference|unknown"`
 	classUnknown   = `class="unknown"`

@@ -102,6 +102,11 @@ type Thresholds struct {
 	ClockAheadFor model.Duration
 	// ConfigReloadFailedFor is how long a refused configuration may stand.
 	ConfigReloadFailedFor model.Duration
+	// NoDemandShare is the share of a kind's accelerator capacity over the
+	// last day that may sit idle with nobody waiting (a planning problem,
+	// where idle while jobs wait is a scheduling one), for NoDemandFor.
+	NoDemandShare float64
+	NoDemandFor   model.Duration
 }
 
 // DefaultThresholds returns the thresholds of the committed rules.
@@ -125,6 +130,8 @@ func DefaultThresholds() Thresholds {
 		ClockAheadMax:                model.Duration(time.Minute),
 		ClockAheadFor:                model.Duration(10 * time.Minute),
 		ConfigReloadFailedFor:        model.Duration(5 * time.Minute),
+		NoDemandShare:                0.25,
+		NoDemandFor:                  model.Duration(time.Hour),
 	}
 }
 
@@ -134,6 +141,8 @@ func (t *Thresholds) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&t.IdleAccelerators, "idle-accelerators", t.IdleAccelerators, "idle accelerators of one kind in a partition with waiting jobs that raise ScmonIdleAcceleratorsWhileJobsWait")
 	fs.Float64Var(&t.IdleCores, "idle-cores", t.IdleCores, "idle cores in a partition without accelerators with waiting jobs that raise ScmonIdleCoresWhileJobsWait")
 	fs.Var(&t.IdleFor, "idle-for", "how long idle capacity must coexist with waiting jobs")
+	fs.Float64Var(&t.NoDemandShare, "no-demand-share", t.NoDemandShare, "share of a kind's accelerator capacity over the last day idle with nobody waiting that raises ScmonAcceleratorsIdleWithoutDemand (0..1)")
+	fs.Var(&t.NoDemandFor, "no-demand-for", "how long the share idle without demand must stay above -no-demand-share")
 	fs.Float64Var(&t.CPUUtilizationTarget, "cpu-utilization-target", t.CPUUtilizationTarget, "CPU utilization over the last day below which ScmonUtilizationBelowTarget fires (0..1)")
 	fs.Float64Var(&t.AcceleratorUtilizationTarget, "accelerator-utilization-target", t.AcceleratorUtilizationTarget, "accelerator utilization over the last day below which ScmonUtilizationBelowTarget fires (0..1)")
 	fs.Var(&t.LowUtilizationFor, "low-utilization-for", "how long utilization must stay below target")
@@ -161,6 +170,7 @@ func (t Thresholds) Validate() error {
 		{"accelerator-utilization-target", t.AcceleratorUtilizationTarget},
 		{"unknown-share-rise", t.UnknownShareRise},
 		{"unknown-share-max", t.UnknownShareMax},
+		{"no-demand-share", t.NoDemandShare},
 	} {
 		if r.v <= 0 || r.v > 1 {
 			return fmt.Errorf("-%s %g: want a ratio in (0, 1]", r.name, r.v)
@@ -290,6 +300,13 @@ func alertingRules(t Thresholds) ruleFile {
 		t.IdleFor,
 		"{{ $value }} {{ $labels.kind }} accelerators idle in {{ $labels.cluster }}/{{ $labels.partition }} while jobs wait for them",
 		"At least "+num(t.IdleAccelerators)+" accelerators of kind {{ $labels.kind }} have been on idle nodes of partition {{ $labels.partition }} for "+dur(t.IdleFor)+" while jobs of that partition wait for accelerators of that kind. Look for jobs too large for the free nodes, reservations, limits or a stuck scheduler. Thresholds: -idle-accelerators "+num(t.IdleAccelerators)+", -idle-for "+dur(t.IdleFor)+".")
+
+	alert("ScmonAcceleratorsIdleWithoutDemand", "warning",
+		"(\n  "+sumBy("cluster, kind", increase(sel(mIdleAccel, `reason="no_demand"`), ai.name))+"\n  /\n  "+
+			sumBy("cluster, kind", increase(mCapAccel, ai.name))+"\n) > "+num(t.NoDemandShare)+"\n",
+		t.NoDemandFor,
+		"{{ $value | humanizePercentage }} of the {{ $labels.kind }} capacity of {{ $labels.cluster }} sat idle over the last day with no job waiting",
+		"Over the last day more than "+pct(t.NoDemandShare)+" of cluster {{ $labels.cluster }}'s {{ $labels.kind }} accelerator-seconds were idle while no job waited for anything they could serve: a planning question (too many of this kind, users not ported to it, a missing software stack), not a scheduling one. Thresholds: -no-demand-share "+num(t.NoDemandShare)+" ("+pct(t.NoDemandShare)+"), -no-demand-for "+dur(t.NoDemandFor)+".")
 
 	alert("ScmonIdleCoresWhileJobsWait", "warning",
 		"(\n  "+sumBy("cluster, partition", sel(mCores, `state="idle"`))+" >= "+num(t.IdleCores)+

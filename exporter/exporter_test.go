@@ -293,10 +293,29 @@ func TestClosedSets(t *testing.T) {
 	perPartition := pairsN*classesN*7 + pairsN*statesN*4 + devicesN*classesN*3 + devicesN*statesN*2
 	windows := 2 * 4 * 2 * 3 // clusters x resources x windows x families
 	health := 3 * (4 + len(RecordResults()) + 2 + 1)
-	occupied := 2              // one per cluster
 	other := 3 + 2 + 1 + 1 + 1 // rule hits, config, snapshot time, build info, quarantined
-	if n := len(got); n != perPartition+occupied+windows+health+other {
-		t.Errorf("%d series, want %d", n, perPartition+occupied+windows+health+other)
+	occupied := 2              // one per cluster
+	// The idle split: every cluster and every (cluster, kind, model) by
+	// reason, with its demand counter.
+	idleDevs := map[[3]string]bool{}
+	for _, c := range s.Clusters {
+		idleDevs[[3]string{c}] = true
+	}
+	for _, d := range s.Devices {
+		idleDevs[[3]string{d.Cluster, d.Kind, d.Model}] = true
+	}
+	for d := range idleDevs {
+		for _, r := range snapshot.IdleReasons {
+			if d[1] == "" {
+				want(sid("scmon_idle_core_seconds_total", "cluster", d[0], "reason", r))
+			} else {
+				want(sid("scmon_idle_accelerator_seconds_total", "cluster", d[0], "kind", d[1], "model", d[2], "reason", r))
+			}
+		}
+	}
+	idle := len(idleDevs) * (len(snapshot.IdleReasons) + 1)
+	if n := len(got); n != perPartition+occupied+windows+health+other+idle {
+		t.Errorf("%d series, want %d", n, perPartition+occupied+windows+health+other+idle)
 	}
 }
 

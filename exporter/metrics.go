@@ -24,6 +24,7 @@ const (
 	labelVersion   = "version"
 	labelRevision  = "revision"
 	labelGoVersion = "goversion"
+	labelReason    = "reason"
 )
 
 // Metric indexes: one per family, in the order of the families table.
@@ -61,6 +62,10 @@ const (
 	mBuildInfo
 	mOccupiedNode
 	mQuarantined
+	mIdleCore
+	mIdleAccel
+	mDemandCore
+	mDemandAccel
 	numFamilies
 )
 
@@ -227,6 +232,22 @@ var families = [numFamilies]family{
 	mBuildInfo: {
 		name: "scmon_build_info", kind: gauge, labels: []string{labelVersion, labelRevision, labelGoVersion},
 		help: "Always 1; the labels name the scmon version, the source revision and the Go version it was built with.",
+	},
+	mIdleCore: {
+		name: "scmon_idle_core_seconds_total", kind: counter, labels: []string{labelCluster, labelReason},
+		help: "Idle core-seconds since the first allocation, by why they were idle: blocked (eligible jobs waited for them in the same partition), mismatch (jobs waited only for other hardware), no_demand (nobody waited); down, drained and planned are in scmon_capacity_core_seconds_total. Waits are dated from submission.",
+	},
+	mIdleAccel: {
+		name: "scmon_idle_accelerator_seconds_total", kind: counter, labels: []string{labelCluster, labelKind, labelModel, labelReason},
+		help: "Idle accelerator-seconds since the first allocation, by accelerator kind and model and by why they were idle (the reasons of scmon_idle_core_seconds_total).",
+	},
+	mDemandCore: {
+		name: "scmon_pending_demand_core_seconds_total", kind: counter, labels: []string{labelCluster},
+		help: "Core-seconds that waiting jobs asked for, integrated over their wait (from submission to start, or to now while pending), since the first allocation.",
+	},
+	mDemandAccel: {
+		name: "scmon_pending_demand_accelerator_seconds_total", kind: counter, labels: []string{labelCluster, labelKind, labelModel},
+		help: "Accelerator-seconds that waiting jobs asked for, by kind and model, integrated over their wait, since the first allocation.",
 	},
 }
 

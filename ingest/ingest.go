@@ -45,6 +45,10 @@ type Options struct {
 	Classifier classify.Classifier
 	// Logger receives one warning per skipped line (up to MaxLogged).
 	Logger *slog.Logger
+	// Observe, when set, is given every record stored, with its class, so
+	// that views needing more than the store keeps (when a job became
+	// eligible, its name) read the same records once.
+	Observe func(rec *job.Record, d classify.Decision)
 }
 
 // MaxLogged bounds the skipped lines logged one by one per input; all are
@@ -136,7 +140,8 @@ func LoadReader(store *usage.Store, r collector.Reader, in Input, opts Options) 
 			}
 			continue
 		}
-		if err := store.Add(rec, opts.Classifier.Classify(rec)); err != nil {
+		d := opts.Classifier.Classify(rec)
+		if err := store.Add(rec, d); err != nil {
 			if opts.Strict {
 				return st, fmt.Errorf("strict mode: %s:%d: %w", rec.Source, rec.Line, err)
 			}
@@ -145,6 +150,9 @@ func LoadReader(store *usage.Store, r collector.Reader, in Input, opts Options) 
 				st.Errors = append(st.Errors, fmt.Sprintf("%s:%d: %v", rec.Source, rec.Line, err))
 			}
 			continue
+		}
+		if opts.Observe != nil {
+			opts.Observe(rec, d)
 		}
 		st.Records++
 	}

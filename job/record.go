@@ -170,8 +170,13 @@ type Record struct {
 	ExitCode string
 
 	Submit time.Time
-	Start  time.Time
-	End    time.Time
+	// Eligible is when the job became eligible to start (Slurm's Eligible:
+	// dependencies met, begin time reached, not held). From it to Start the
+	// job waited for resources; zero when the input does not record it, and
+	// then Submit is the best estimate of when waiting began.
+	Eligible time.Time
+	Start    time.Time
+	End      time.Time
 	// Timelimit is the requested wall time; zero when unset and
 	// Unlimited true for UNLIMITED or a partition default.
 	Timelimit time.Duration

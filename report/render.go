@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/scmon/scmon/accel"
+	"github.com/scmon/scmon/capacity"
 	"github.com/scmon/scmon/classify"
 )
 
@@ -85,15 +86,16 @@ func WriteTable(w io.Writer, r *Report) error {
 	if r.Duplicates > 0 {
 		p("           %d records were read more than once and counted once\n", r.Duplicates)
 	}
+	hb := basisResource(r.Headline.Basis, &r.Figures)
 	p("\nHeadline (%s basis): utilization %s, AI share %s (%s if every unknown job were AI); AI uses %s of capacity\n\n",
-		basisName(string(r.Headline.Basis)), pct(r.Headline.Utilization), pct(r.Headline.AIShare), pct(r.Headline.AIShareUp), pct(r.Headline.AIOfCapacity))
+		basisName(string(r.Headline.Basis)), util(hb.CapacityHours > 0, hb), share(hb.AllocatedHours > 0, r.Headline.AIShare), share(hb.AllocatedHours > 0, r.Headline.AIShareUp), share(hb.CapacityHours > 0 && hb.AllocatedHours > 0, r.Headline.AIOfCapacity))
 
 	tw := &table{leftKeys: 1}
 	tw.add("Resource", "Capacity h", "Allocated h", "Utilization", "AI share", "AI upper")
 	row := func(name string, res Resource, share, upper string) {
-		tw.add(name, hours(res.CapacityHours), hours(res.AllocatedHours), pct(res.Utilization), share, upper)
+		tw.add(name, hours(res.CapacityHours), hours(res.AllocatedHours), util(res.CapacityHours > 0, res), share, upper)
 	}
-	row("cpu cores", r.CPU, pct(r.AIShare.CPU), pct(r.AIShare.CPUUpper))
+	row("cpu cores", r.CPU, share(r.CPU.AllocatedHours > 0, r.AIShare.CPU), share(r.CPU.AllocatedHours > 0, r.AIShare.CPUUpper))
 	if r.Nodes.AllocatedHours > 0 && r.Nodes.OccupiedHours != nil {
 		// Nodes: held by at least one job (occupied), so that a node shared
 		// by several jobs counts once; what jobs were charged is below.
@@ -101,7 +103,7 @@ func WriteTable(w io.Writer, r *Report) error {
 		occ.AllocatedHours = *r.Nodes.OccupiedHours
 		row("nodes (occupied)", occ, "", "")
 	}
-	row("accelerators", r.Accelerator.Resource, pct(r.AIShare.Accelerator), pct(r.AIShare.AcceleratorUpper))
+	row("accelerators", r.Accelerator.Resource, share(r.Accelerator.AllocatedHours > 0, r.AIShare.Accelerator), share(r.Accelerator.AllocatedHours > 0, r.AIShare.AcceleratorUpper))
 	models := make([]string, 0, len(r.Accelerator.ByModel))
 	for m := range r.Accelerator.ByModel {
 		models = append(models, m)
@@ -118,7 +120,7 @@ func WriteTable(w io.Writer, r *Report) error {
 		}
 	}
 	if r.Billing.CapacityHours > 0 {
-		row("billing units", r.Billing, pct(r.AIShare.Billing), pct(r.AIShare.BillingUpper))
+		row("billing units", r.Billing, share(r.Billing.AllocatedHours > 0, r.AIShare.Billing), share(r.Billing.AllocatedHours > 0, r.AIShare.BillingUpper))
 	}
 	if err := tw.write(ew); err != nil {
 		return err
@@ -147,7 +149,7 @@ func WriteTable(w io.Writer, r *Report) error {
 	}
 	for _, c := range classify.Classes {
 		cl := r.Classes[c.String()]
-		tw.add(c.String(), strconv.FormatInt(cl.Jobs, 10), hours(cl.CPUHours), hours(cl.AcceleratorHours), hours(cl.BillingHours), pct(ratio(pick(cl), tot)))
+		tw.add(c.String(), strconv.FormatInt(cl.Jobs, 10), hours(cl.CPUHours), hours(cl.AcceleratorHours), hours(cl.BillingHours), share(tot > 0, ratio(pick(cl), tot)))
 	}
 	if err := tw.write(ew); err != nil {
 		return err
@@ -168,7 +170,7 @@ func WriteTable(w io.Writer, r *Report) error {
 			}
 			unk := g.Classes[classify.Unknown.String()]
 			tw.add(append(vals, strconv.FormatInt(jobs, 10), hours(g.CPU.AllocatedHours), util(g.HasCapacity && g.CPU.CapacityHours > 0, g.CPU),
-				hours(g.Accelerator.AllocatedHours), util(g.HasCapacity && g.Accelerator.CapacityHours > 0, g.Accelerator.Resource), pct(g.AIShare.CPU), pct(g.AIShare.Accelerator), hours(unk.CPUHours+unk.AcceleratorHours))...)
+				hours(g.Accelerator.AllocatedHours), util(g.HasCapacity && g.Accelerator.CapacityHours > 0, g.Accelerator.Resource), share(g.CPU.AllocatedHours > 0, g.AIShare.CPU), share(g.Accelerator.AllocatedHours > 0, g.AIShare.Accelerator), hours(unk.CPUHours+unk.AcceleratorHours))...)
 		}
 		if err := tw.write(ew); err != nil {
 			return err
@@ -181,7 +183,9 @@ func WriteTable(w io.Writer, r *Report) error {
 		tw.add("From", "To", "Utilization ("+basis+")", "AI share ("+basis+")", "AI upper", "CPU util", "Accel util")
 		for _, s := range r.Series {
 			h := HeadlineFor(r.Headline.Basis, &s.Figures)
-			tw.add(s.From.Format(stamp), s.To.Format(stamp), pct(h.Utilization), pct(h.AIShare), pct(h.AIShareUp), pct(s.CPU.Utilization), pct(s.Accelerator.Utilization))
+			b := basisResource(r.Headline.Basis, &s.Figures)
+			tw.add(s.From.Format(stamp), s.To.Format(stamp), util(b.CapacityHours > 0, b), share(b.AllocatedHours > 0, h.AIShare), share(b.AllocatedHours > 0, h.AIShareUp),
+				util(s.CPU.CapacityHours > 0, s.CPU), util(s.Accelerator.CapacityHours > 0, s.Accelerator.Resource))
 		}
 		if err := tw.write(ew); err != nil {
 			return err
@@ -207,6 +211,28 @@ func util(ok bool, r Resource) string {
 		return "-"
 	}
 	return pct(r.Utilization)
+}
+
+// share formats a ratio that is only defined when ok (something to divide
+// by): a figure that cannot be computed prints "-", never 0.0%.
+func share(ok bool, v float64) string {
+	if !ok {
+		return "-"
+	}
+	return pct(v)
+}
+
+// basisResource returns the figures of the headline's basis.
+func basisResource(b capacity.Basis, f *Figures) Resource {
+	switch b {
+	case capacity.BasisBilling:
+		return f.Billing
+	case capacity.BasisAccelerator:
+		return f.Accelerator.Resource
+	case capacity.BasisNodes:
+		return f.Nodes
+	}
+	return f.CPU
 }
 
 func basisName(b string) string {

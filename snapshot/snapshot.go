@@ -56,6 +56,9 @@ type Snapshot struct {
 	Occupied []Occupied
 	// Capacity are cumulative capacity-seconds by state.
 	Capacity []Capacity
+	// Idle and Demand are the cumulative idle split and pending demand.
+	Idle   []IdleSeconds
+	Demand []DemandSeconds
 	// Windows are utilization and AI share over trailing windows.
 	Windows []Window
 	// Running and Pending describe the present.

@@ -44,6 +44,8 @@ type pageData struct {
 	Windows   []string
 	Headline  []headlineRow
 	Current   []currentRow
+	Idle      []idleRow
+	Reasons   []string
 	Chart     *chartView
 	ChartNote string
 	Sources   []sourceRow
@@ -152,6 +154,7 @@ func (s *Server) renderPage(ctx context.Context, buf *bytes.Buffer) error {
 		sum := buildSummary(snap)
 		d.Windows, d.Headline = headlineRows(sum.Headline)
 		d.Current = currentRows(sum.Current)
+		d.Idle, d.Reasons = idleRows(snap), snapshot.IdleReasons
 		d.Sources = sourceRows(sum.Sources, now, loc)
 		d.Config = configView{
 			Known:      !sum.Config.LastReload.IsZero() || sum.Config.Hash != "",

@@ -13,6 +13,7 @@ import (
 	"github.com/scmon/scmon/collector"
 	"github.com/scmon/scmon/ingest"
 	"github.com/scmon/scmon/internal/setup"
+	"github.com/scmon/scmon/planning"
 	"github.com/scmon/scmon/seeds"
 	"github.com/scmon/scmon/usage"
 )
@@ -26,6 +27,8 @@ type sourceFlags struct {
 	fields   string
 	rules    string
 	strict   bool
+	// collect keeps the jobs for the planner's views (scmon report).
+	collect bool
 }
 
 // loaded is what reading the inputs produced.
@@ -39,6 +42,7 @@ type loaded struct {
 	store     *usage.Store
 	stats     []*ingest.Stats
 	fromSub   bool
+	planner   *planning.Collector
 }
 
 func parseInput(s string) (ingest.Input, error) {
@@ -112,6 +116,10 @@ func load(f sourceFlags, logger *slog.Logger) (*loaded, error) {
 	}
 	opts := ingest.Options{Location: l.location, Cluster: f.cluster, Clusters: clusters, Fields: fields,
 		Strict: f.strict, Classifier: l.classer, Logger: logger}
+	if f.collect {
+		l.planner = planning.NewCollector(l.inventory, table)
+		opts.Observe = l.planner.Observe
+	}
 	l.store = usage.NewStore(table)
 	if l.sample {
 		st, err := loadSample(l.store, opts)
@@ -128,6 +136,9 @@ func load(f sourceFlags, logger *slog.Logger) (*loaded, error) {
 		}
 		l.stats = append(l.stats, st)
 		l.fromSub = l.fromSub || st.WindowFromSubmit
+	}
+	if err := unreadable(l.stats, f.fields != ""); err != nil {
+		return nil, err
 	}
 	if l.inventory == nil {
 		l.inventory = hintInventory(l.stats, f.cluster)

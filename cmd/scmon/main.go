@@ -52,7 +52,9 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		Short:         "Utilization and AI share of a supercomputing center, from its scheduler's records",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionText(),
 	}
+	root.SetVersionTemplate("scmon {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return flagError{err} })

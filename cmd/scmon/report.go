@@ -22,13 +22,14 @@ type reportFlags struct {
 	every    string
 	output   string
 	quiet    bool
+	plannerFlags
 }
 
 func addSourceFlags(c *cobra.Command, f *sourceFlags) {
 	fl := c.Flags()
 	fl.StringArrayVarP(&f.inputs, "input", "i", nil, "records to read, as FORMAT:PATH (repeatable); FORMAT is one of "+strings.Join(collector.FormatNames(), ", ")+"; none: the built-in sample center")
 	fl.StringVarP(&f.capacity, "capacity", "c", "", "capacity, as FORMAT:PATH; FORMAT is one of "+strings.Join(collector.CapacityFormatNames(), ", "))
-	fl.StringVar(&f.timezone, "timezone", "", "zone of the records' wall-clock times and of --from, --to and --every (default: the inventory's, else UTC)")
+	fl.StringVar(&f.timezone, "timezone", "", "zone of the records' wall-clock times and of times and periods given on the command line (default: the inventory's, else UTC)")
 	fl.StringVar(&f.cluster, "cluster", "default", "cluster name for records that carry none")
 	fl.StringVar(&f.fields, "sacct-fields", "", "comma-separated sacct field list of dumps without a header line (default: the list scmon polls with)")
 	fl.StringVar(&f.rules, "rules", "", "classification rules file (default: the built-in rules)")
@@ -60,6 +61,7 @@ With no --input it runs on the built-in sample center.`,
 	fl.StringVar(&f.every, "every", "", "also give a series by hour, day, week or month")
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or csv")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not log skipped lines on stderr (they are still counted)")
+	addPlannerFlags(c, &f.plannerFlags)
 	return c
 }
 
@@ -77,6 +79,10 @@ func runReport(f reportFlags, stdout, stderr io.Writer) error {
 	default:
 		return usagef("--output %q: want table, json or csv", f.output)
 	}
+	if err := f.plannerFlags.check(); err != nil {
+		return err
+	}
+	f.collect = true
 	l, err := load(f.sourceFlags, newLogger(stderr, f.quiet))
 	if err != nil {
 		return err
@@ -103,7 +109,17 @@ func runReport(f reportFlags, stdout, stderr io.Writer) error {
 	if l.inventory == nil {
 		r.Warnings = append(r.Warnings, "no capacity given (--capacity): utilization is not computed")
 	}
-	return report.Write(stdout, r, f.output)
+	views, warn, err := buildViews(l, from, to, every, f.view)
+	if err != nil {
+		return err
+	}
+	r.Warnings = append(r.Warnings, warn...)
+	if f.plot != "" {
+		if err := writePlot(f, l, meta, from, to, every); err != nil {
+			return err
+		}
+	}
+	return writeWithViews(stdout, r, views, f)
 }
 
 func reportInput(st *ingest.Stats) report.Input {

@@ -24,14 +24,20 @@ func buildVersion() (ver, revision, goVersion string) {
 	return ver, revision, goVersion
 }
 
+// versionText is what `scmon version` and `scmon --version` print after
+// "scmon ".
+func versionText() string {
+	v, rev, gov := buildVersion()
+	return fmt.Sprintf("%s (revision %s, %s)", v, rev, gov)
+}
+
 func newVersionCommand(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			v, rev, gov := buildVersion()
-			_, err := fmt.Fprintf(stdout, "scmon %s (revision %s, %s)\n", v, rev, gov)
+			_, err := fmt.Fprintf(stdout, "scmon %s\n", versionText())
 			return err
 		},
 	}
