@@ -117,6 +117,15 @@ func ParseState(s string) State {
 	return StateOther
 }
 
+// MaxCount is the largest count of nodes, cores or accelerators, and of
+// accelerators summed over one record, that a reader accepts: 2^31 - 1,
+// about a thousand times the largest machine. Bounding every count (and
+// every product a reader forms, such as nodes x cores per node) well below
+// the range of int64 and of the 32-bit counters of compact stores means that
+// no later sum of a record's counts can wrap around; a reader refuses a
+// larger value rather than let it wrap into a small or negative one.
+const MaxCount = 1<<31 - 1
+
 // Accel is a count of one kind of generic resource (GRES) held by an
 // allocation or present on a node: Name is the GRES name ("gpu", "npu",
 // "dcu", "mlu", ...), Type its optional type ("a100", "910b3"), Count how many.
