@@ -337,7 +337,10 @@ func jobcompTimeLimit(b []byte) (time.Duration, bool, error) {
 		if len(b) > 18 {
 			return 0, false, rangeErr("time limit of %q minutes", b)
 		}
-		n, _ := jobcompCount(b)
+		var n int64
+		for _, c := range b {
+			n = n*10 + int64(c-'0')
+		}
 		if n > maxSeconds/60 {
 			return 0, false, rangeErr("time limit of %d minutes is longer than %d seconds", n, int64(maxSeconds))
 		}
