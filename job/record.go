@@ -222,6 +222,30 @@ func (r *Record) Key() string {
 	return b.String()
 }
 
+// RunHash is a 64-bit FNV-1a hash of what Key holds except the cluster:
+// the job id, the raw id and the start. It allocates nothing and costs the
+// same whatever the cluster's name; stores that keep the cluster apart
+// (as an index) use it to find a run again and compare the cluster
+// themselves, so that a long cluster name does not make every record dear.
+func (r *Record) RunHash() uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for _, s := range [2]string{r.JobID, r.RawID} {
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint64(s[i])) * prime
+		}
+		h = (h ^ 0xff) * prime // a separator no id byte can stand for
+	}
+	if !r.Start.IsZero() {
+		u := uint64(r.Start.Unix())
+		for range 8 {
+			h = (h ^ (u & 0xff)) * prime
+			u >>= 8
+		}
+	}
+	return h
+}
+
 // AccelCount returns the number of generic resources of the given name
 // (all types), or of all names when name is empty.
 func (r *Record) AccelCount(name string) int64 {
