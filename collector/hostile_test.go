@@ -421,27 +421,30 @@ var hostileGenerated = []struct {
 			Jobs:  []string{"1 64 2026-01-01T00:00:00Z 2026-01-01T02:00:00Z", "2 64 2026-01-01T00:00:00Z 2026-01-01T01:00:00Z"}},
 	},
 	{
-		// 880 KB of lines each too short to be a record, each starting like
-		// one: every one reported, in linear time.
+		// The first part of a record, then 880 KB of lines without a
+		// delimiter, each of which could continue it: joined in linear
+		// time (the record never completes and is reported once), and the
+		// next record is read on its own.
 		name: "broken-lines-880KB", format: "slurm-sacct",
 		write: func(t *testing.T, path string) {
 			var b bytes.Buffer
-			line := "1|1|c|p|q|a|u|g|2026-01-01T00:00:00|2026-01-01T00:00:00|2026-01-01T00:00:00|2026-01-01T02:00:00|02:00:00|1-00:00:00|COMPLETED|0:0|1|64|cpu=64|cpu=64,node=1|n1||/w\n"
+			b.WriteString("1|1|c|p|q|a|u|g|2026-01-01T00:00:00|2026-01-01T00:00:00|2026-01-01T00:00:00|2026-01-01T02:00:00|02:00:00|1-00:00:00|COMPLETED|0:0|1|64|cpu=64|cpu=64,node=1|n1||/w\n")
 			for range brokenLines {
-				b.WriteString(line)
+				b.WriteString("abcdefg\n")
 			}
+			b.WriteString("2|2|c|p|q|a|u|g|2026-01-01T00:00:00|2026-01-01T00:00:00|2026-01-01T00:00:00|2026-01-01T01:00:00|01:00:00|1-00:00:00|COMPLETED|0:0|1|64|cpu=64|cpu=64,node=1|n1||/w||j|sbatch x\n")
 			if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		},
-		want: hostileOutcome{Skipped: map[string]int{ReasonFieldCount: brokenLines}, Notes: map[string]int{},
-			Errors: []string{"1::field_count", "2::field_count", "3::field_count", "4::field_count", "5::field_count", "6::field_count", "7::field_count", "8::field_count", "9::field_count", "10::field_count", "11::field_count", "12::field_count", "13::field_count", "14::field_count", "15::field_count", "16::field_count", "17::field_count", "18::field_count", "19::field_count", "20::field_count"}},
+		want: hostileOutcome{Records: 1, CoreSeconds: 64 * 3600, NodeSeconds: 3600, Skipped: map[string]int{ReasonFieldCount: 1},
+			Errors: []string{"1::field_count"}, Notes: map[string]int{"multiline": brokenLines},
+			Jobs: []string{"2 64 2026-01-01T00:00:00Z 2026-01-01T01:00:00Z"}},
 	},
 }
 
-// brokenLines is the number of lines of broken-lines-880KB (about
-// 880,000 bytes).
-const brokenLines = 880_000 / 164
+// brokenLines is the number of short lines of broken-lines-880KB.
+const brokenLines = 880_000 / 8
 
 // writeGzipBomb writes head, then size bytes of c without a newline, then
 // tail, gzip-compressed: one member of 1 MiB of c is compressed once and

@@ -44,10 +44,16 @@ func newLineReader(r io.Reader) *lineReader { return newCappedLineReader(r, Defa
 // newCappedLineReader returns a line reader that refuses lines longer than
 // max bytes (DefaultMaxLine when max <= 0).
 func newCappedLineReader(r io.Reader, max int) *lineReader {
+	return newLineReaderSize(r, max, 256<<10)
+}
+
+// newLineReaderSize is newCappedLineReader with a read buffer of size
+// bytes: lines longer than the buffer are read in pieces.
+func newLineReaderSize(r io.Reader, max, size int) *lineReader {
 	if max <= 0 {
 		max = DefaultMaxLine
 	}
-	return &lineReader{br: bufio.NewReaderSize(r, 256<<10), max: max}
+	return &lineReader{br: bufio.NewReaderSize(r, size), max: max}
 }
 
 // next returns the next line with its terminating "\n" or "\r\n" removed,
