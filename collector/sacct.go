@@ -159,7 +159,9 @@ func (s *SacctReader) Next() (*job.Record, error) {
 			continue
 		}
 		if cont {
-			s.continueLast(cells[0])
+			if err := s.continueLast(cells[0], lineNo); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		s.flushCont()
@@ -205,12 +207,31 @@ func (s *SacctReader) Next() (*job.Record, error) {
 // the last field of the record (or step) read before it. It is gathered in
 // one buffer and added to the field once, so that a field broken over many
 // lines costs time linear in its length.
-func (s *SacctReader) continueLast(line []byte) {
+//
+// The record with its continuation lines is bounded by the line cap: an
+// allocation that grows past it is skipped with reason line_too_long (its
+// further continuation lines go with it); a step's text is cut at the cap
+// instead (note "step_text_cut"), since the allocation before it is sound.
+func (s *SacctReader) continueLast(line []byte, no int) error {
 	s.notes["multiline"]++
 	if s.target == nil {
-		return // the last field is not kept, or its record was skipped
+		return nil // the last field is not kept, or its record was skipped
 	}
-	s.contBuf = append(append(s.contBuf, '\n'), line...)
+	if len(*s.target)+len(s.contBuf)+1+len(line) <= s.opts.MaxLine {
+		s.contBuf = append(append(s.contBuf, '\n'), line...)
+		return nil
+	}
+	if s.pending != nil && s.target != &s.pending.SubmitLine && s.target != &s.pending.Name &&
+		s.target != &s.pending.WorkDir && s.target != &s.pending.Comment {
+		s.notes["step_text_cut"]++
+		s.flushCont()
+		return nil
+	}
+	rec := s.pending
+	s.pending = nil
+	s.contBuf = s.contBuf[:0]
+	s.target = nil
+	return s.lineErr(rec.Line, "", ReasonLineTooLong, fmt.Errorf("record continued over lines %d-%d is longer than the limit of %d bytes", rec.Line, no, s.opts.MaxLine))
 }
 
 // flushCont adds the gathered continuation lines to their field.
