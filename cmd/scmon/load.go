@@ -24,6 +24,7 @@ type sourceFlags struct {
 	timezone string
 	cluster  string
 	fields   string
+	maxLine  int
 	rules    string
 	strict   bool
 }
@@ -110,7 +111,7 @@ func load(f sourceFlags, logger *slog.Logger) (*loaded, error) {
 	if f.fields != "" {
 		fields = strings.Split(f.fields, ",")
 	}
-	opts := ingest.Options{Location: l.location, Cluster: f.cluster, Clusters: clusters, Fields: fields,
+	opts := ingest.Options{Location: l.location, Cluster: f.cluster, Clusters: clusters, Fields: fields, MaxLine: f.maxLine,
 		Strict: f.strict, Classifier: l.classer, Logger: logger}
 	l.store = usage.NewStore(table)
 	if l.sample {
