@@ -5,7 +5,7 @@ GOBIN       ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 PKGS        := ./...
 
-.PHONY: all build test check fmt vet lint unit bench sample seeds clean
+.PHONY: all build test check fmt vet lint unit bench fuzz sample seeds clean
 
 all: build
 
@@ -44,9 +44,16 @@ unit:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./collector ./classify ./usage ./exporter ./jobstore ./backfill ./web ./planning | tee bench.txt
 
+## fuzz: every Go fuzz target of the module for FUZZTIME seconds each (default
+## 600); the summary (targets, time, executions, new corpus entries) goes to
+## fuzz-summary.md, which the README's fuzzing paragraph reports
+FUZZTIME ?= 600
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME) fuzz-summary.md
+
 ## seeds: regenerate the sample center's job log
 seeds:
 	$(GO) run ./seeds/gen
 
 clean:
-	rm -rf bin bench.txt
+	rm -rf bin bench.txt fuzz-summary.md

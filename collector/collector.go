@@ -48,6 +48,10 @@ type Options struct {
 	Fields []string
 	// Strings interns repeated values; nil gives the reader its own pool.
 	Strings *intern.Pool
+	// MaxLine is the longest line, or record joined from several lines, a
+	// reader accepts, in bytes; a longer one is skipped with reason
+	// line_too_long without being held in memory. Zero means DefaultMaxLine.
+	MaxLine int
 }
 
 func (o Options) withDefaults() Options {
@@ -56,6 +60,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Strings == nil {
 		o.Strings = intern.New()
+	}
+	if o.MaxLine <= 0 {
+		o.MaxLine = DefaultMaxLine
 	}
 	return o
 }

@@ -15,10 +15,17 @@ const (
 	ReasonID         = "bad_id"      // the job id is missing or malformed
 	ReasonRecord     = "bad_record"  // the line is not a record of the format
 	ReasonOrder      = "bad_order"   // times out of order (end before start)
+	// ReasonLineTooLong: a line (or a record joined from several lines)
+	// longer than Options.MaxLine; it is skipped without being held.
+	ReasonLineTooLong = "line_too_long"
+	// ReasonRange: a count, a product of counts or a duration that parses
+	// but is out of range (above job.MaxCount, or a time that cannot be
+	// represented), which would otherwise wrap into a wrong figure.
+	ReasonRange = "out_of_range"
 )
 
 // Reasons lists every skip reason, for metrics that must emit zeros.
-var Reasons = []string{ReasonFieldCount, ReasonTime, ReasonNumber, ReasonTRES, ReasonID, ReasonRecord, ReasonOrder}
+var Reasons = []string{ReasonFieldCount, ReasonTime, ReasonNumber, ReasonTRES, ReasonID, ReasonRecord, ReasonOrder, ReasonLineTooLong, ReasonRange}
 
 // LineError reports one skipped input line: where it is, which field was
 // wrong and why. It never stops a reader.

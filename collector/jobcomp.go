@@ -103,11 +103,15 @@ type JobcompReader struct {
 
 // NewJobcompReader returns a reader over one jobcomp/filetxt log.
 func NewJobcompReader(r io.Reader, opts Options) *JobcompReader {
-	return &JobcompReader{readerBase: newReaderBase(opts), lines: newLineReader(r)}
+	j := &JobcompReader{readerBase: newReaderBase(opts)}
+	j.lines = j.newLines(r)
+	return j
 }
 
-// A JobcompReader's notes are "dst_fold" (a wall time in a
-// daylight-saving fold read so that start stays before end) and
+// A JobcompReader's notes are "dst_fold" (a record with a wall time in a
+// daylight-saving fold, read so that Submit <= Eligible <= Start <= End),
+// "dst_ambiguous" (such a record whose order still fits several readings:
+// the earliest is taken; the log has no Elapsed to decide) and
 // "invalid_utf8" (text repaired).
 
 // Next returns the next job, a *LineError for a malformed line, or io.EOF.
@@ -115,7 +119,7 @@ func (j *JobcompReader) Next() (*job.Record, error) {
 	for {
 		line, err := j.lines.next()
 		if err != nil {
-			return nil, err
+			return nil, j.lineFailure(err)
 		}
 		line = bytes.TrimRight(line, " \t\r")
 		if len(bytes.TrimLeft(line, " \t")) == 0 {
@@ -224,30 +228,33 @@ func (j *JobcompReader) parse(line []byte, no int) (*job.Record, error) {
 	var err error
 	if tl := v[jcTimeLimit]; len(tl) > 0 {
 		if rec.Timelimit, rec.Unlimited, err = jobcompTimeLimit(tl); err != nil {
-			return fail(jcTimeLimit, ReasonTime, err)
+			return fail(jcTimeLimit, reasonFor(err, ReasonTime), err)
 		}
 	}
-	var lt [3]localTime
-	for i, key := range [3]int{jcSubmitTime, jcStartTime, jcEndTime} {
-		if lt[i], err = j.time(v[key]); err != nil {
+	var lt [4]localTime
+	for i, key := range [4]int{jcSubmitTime, jcEligibleTime, jcStartTime, jcEndTime} {
+		if lt[i], err = j.time(v[key]); err != nil && key != jcEligibleTime {
 			return fail(key, ReasonTime, err)
 		}
 	}
-	var folded bool
-	rec.Submit, rec.Start, rec.End, folded = orderTimes(lt[0], lt[1], lt[2])
+	var folded, ambiguous bool
+	rec.Submit, rec.Start, rec.End, folded, ambiguous = slurmTimes{submit: lt[0], eligible: lt[1], start: lt[2], end: lt[3]}.resolve()
 	if folded {
 		j.notes["dst_fold"]++
+	}
+	if ambiguous {
+		j.notes["dst_ambiguous"]++
 	}
 
 	hasProcs := len(v[jcProcCnt]) > 0
 	if hasProcs {
 		if rec.Cores, err = jobcompCount(v[jcProcCnt]); err != nil {
-			return fail(jcProcCnt, ReasonNumber, err)
+			return fail(jcProcCnt, reasonFor(err, ReasonNumber), err)
 		}
 	}
 	if len(v[jcNodeCnt]) > 0 {
 		if rec.Nodes, err = jobcompCount(v[jcNodeCnt]); err != nil {
-			return fail(jcNodeCnt, ReasonNumber, err)
+			return fail(jcNodeCnt, reasonFor(err, ReasonNumber), err)
 		}
 	}
 	nodeList := v[jcNodeList]
@@ -256,14 +263,14 @@ func (j *JobcompReader) parse(line []byte, no int) (*job.Record, error) {
 		rec.NodeList = j.label(nodeList)
 		if len(v[jcNodeCnt]) == 0 {
 			if rec.Nodes, err = jobcompHostCount(nodeList); err != nil {
-				return fail(jcNodeList, ReasonTRES, err)
+				return fail(jcNodeList, reasonFor(err, ReasonTRES), err)
 			}
 		}
 	}
 	if len(v[jcTres]) > 0 {
 		t, err := parseTRES(string(v[jcTres]), pool)
 		if err != nil {
-			return fail(jcTres, ReasonTRES, err)
+			return fail(jcTres, reasonFor(err, ReasonTRES), err)
 		}
 		rec.Accels, rec.Billing = t.accels, t.billing
 		if !hasProcs && t.hasCPU {
@@ -278,6 +285,13 @@ func (j *JobcompReader) parse(line []byte, no int) (*job.Record, error) {
 	}
 	if rec.Started() && !rec.End.IsZero() && rec.End.Before(rec.Start) {
 		return fail(jcEndTime, ReasonOrder, fmt.Errorf("end %s is before start %s", v[jcEndTime], v[jcStartTime]))
+	}
+	if field, err := checkRecord(rec); err != nil {
+		key := map[string]int{"cores": jcProcCnt, "nodes": jcNodeCnt, "timelimit": jcTimeLimit, "end": jcEndTime}[field]
+		if field == "accelerators" || field == "billing" {
+			key = jcTres
+		}
+		return fail(key, reasonFor(err, ReasonOrder), err)
 	}
 	return rec, nil
 }
@@ -320,8 +334,17 @@ func jobcompWall(b []byte) (time.Time, bool) {
 // [D-]HH:MM:SS in old ones, or UNLIMITED / Partition_Limit.
 func jobcompTimeLimit(b []byte) (time.Duration, bool, error) {
 	if jobcompDigits(b) {
-		n, err := jobcompCount(b)
-		return time.Duration(n) * time.Minute, false, err
+		if len(b) > 18 {
+			return 0, false, rangeErr("time limit of %q minutes", b)
+		}
+		var n int64
+		for _, c := range b {
+			n = n*10 + int64(c-'0')
+		}
+		if n > maxSeconds/60 {
+			return 0, false, rangeErr("time limit of %d minutes is longer than %d seconds", n, int64(maxSeconds))
+		}
+		return time.Duration(n) * time.Minute, false, nil
 	}
 	if d, ok := jobcompClock(b); ok {
 		return d, false, nil
@@ -338,6 +361,9 @@ func jobcompClock(b []byte) (time.Duration, bool) {
 			return 0, false
 		}
 		days, _ = jobcompCount(b[:i])
+		if days > maxSeconds/86400 {
+			return 0, false // out of range: parseSlurmDuration says so
+		}
 		b = b[i+1:]
 	}
 	if len(b) != 8 || b[2] != ':' || b[5] != ':' || !jobcompDigits(b[:2]) || !jobcompDigits(b[3:5]) || !jobcompDigits(b[6:]) {
@@ -368,17 +394,20 @@ func jobcompName(b []byte) []byte {
 	return b
 }
 
-// jobcompCount reads a non-negative decimal count.
+// jobcompCount reads a decimal count in [0, job.MaxCount].
 func jobcompCount(b []byte) (int64, error) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, fmt.Errorf("%q is not a count", b)
+	if !jobcompDigits(b) {
+		return 0, fmt.Errorf("%q is not a count", pbsClip(b))
+	}
+	if len(b) > 18 {
+		return 0, rangeErr("count %q is above %d", pbsClip(b), job.MaxCount)
 	}
 	var n int64
 	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("%q is not a count", b)
-		}
 		n = n*10 + int64(c-'0')
+	}
+	if n > job.MaxCount {
+		return 0, rangeErr("count %d is above %d", n, job.MaxCount)
 	}
 	return n, nil
 }
@@ -416,7 +445,10 @@ func jobcompHostCount(b []byte) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		total += n
+		var ok bool
+		if total, ok = addCount(total, n); !ok {
+			return 0, rangeErr("node list %q names more than %d hosts", pbsClip(b), job.MaxCount)
+		}
 		start = i + 1
 	}
 	return total, nil
@@ -445,17 +477,23 @@ func jobcompHostExpr(b []byte) (int64, error) {
 			if err != nil {
 				return 0, fmt.Errorf("host range %q: %w", r, err)
 			}
-			if !isRange {
-				group++
-				continue
+			width := int64(1)
+			if isRange {
+				z, err := jobcompCount(hi)
+				if err != nil || z < a {
+					return 0, fmt.Errorf("host range %q is not lo-hi", pbsClip(r))
+				}
+				width = z - a + 1
 			}
-			z, err := jobcompCount(hi)
-			if err != nil || z < a {
-				return 0, fmt.Errorf("host range %q is not lo-hi", r)
+			var ok bool
+			if group, ok = addCount(group, width); !ok {
+				return 0, rangeErr("node list %q names more than %d hosts", pbsClip(b), job.MaxCount)
 			}
-			group += z - a + 1
 		}
-		n *= group
+		var ok bool
+		if n, ok = mulCount(n, group); !ok {
+			return 0, rangeErr("node list %q names more than %d hosts", pbsClip(b), job.MaxCount)
+		}
 		b = b[open+end+1:]
 	}
 }

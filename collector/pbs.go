@@ -59,11 +59,9 @@ type PBSReader struct {
 
 // NewPBSReader returns a reader over one PBS accounting file.
 func NewPBSReader(r io.Reader, opts Options) *PBSReader {
-	return &PBSReader{
-		readerBase: newReaderBase(opts),
-		lines:      newLineReader(r),
-		deleted:    map[string]struct{}{},
-	}
+	p := &PBSReader{readerBase: newReaderBase(opts), deleted: map[string]struct{}{}}
+	p.lines = p.newLines(r)
+	return p
 }
 
 // A PBSReader's notes are "array_parent" (array parent records skipped),
@@ -77,7 +75,7 @@ func (p *PBSReader) Next() (*job.Record, error) {
 	for {
 		line, err := p.lines.next()
 		if err != nil {
-			return nil, err
+			return nil, p.lineFailure(err)
 		}
 		rec, err := p.parseLine(line, p.lines.line)
 		if err != nil || rec != nil {
@@ -213,7 +211,7 @@ func (p *PBSReader) parseLine(line []byte, no int) (*job.Record, error) {
 		// failures, and ExitCode keeps the number.
 		rec.State = job.StateFailed
 	}
-	return rec, nil
+	return p.final(rec)
 }
 
 // attr stores one key=value of an E or R record.
@@ -224,9 +222,16 @@ func (p *PBSReader) attr(rec *job.Record, a *pbsRecord, key, val []byte, no int)
 			err = p.lineErr(no, string(key), ReasonNumber, err)
 		}
 	}
+	count := func(dst *int64) {
+		if *dst, err = pbsCount(val); err != nil {
+			err = p.lineErr(no, string(key), reasonFor(err, ReasonNumber), err)
+		}
+	}
 	epoch := func(dst *int64) {
 		if *dst, err = pbsInt(val); err != nil || *dst < 0 {
 			err = p.lineErr(no, string(key), ReasonTime, fmt.Errorf("%q is not a Unix time", val))
+		} else if *dst > maxSeconds {
+			err = p.lineErr(no, string(key), ReasonRange, rangeErr("Unix time %d is after %d", *dst, int64(maxSeconds)))
 		}
 	}
 	switch string(key) {
@@ -254,14 +259,16 @@ func (p *PBSReader) attr(rec *job.Record, a *pbsRecord, key, val []byte, no int)
 	case "exec_vnode":
 		a.execVnode = val
 	case "Resource_List.ncpus":
-		num(&a.ncpus)
+		count(&a.ncpus)
 		a.hasNcpus = true
 	case "Resource_List.ngpus":
-		num(&a.ngpus)
+		count(&a.ngpus)
 		a.hasNgpus = true
 	case "Resource_List.nodect":
-		if n, nerr := pbsInt(val); nerr == nil {
+		if n, nerr := pbsCount(val); nerr == nil {
 			a.nodect, a.hasNodect = n, true
+		} else if errors.Is(nerr, errOutOfRange) {
+			err = p.lineErr(no, string(key), ReasonRange, nerr)
 		} else if _, cerr := pbsChunks(val); cerr == nil && val[0] >= '0' && val[0] <= '9' && bytes.IndexByte(val, ':') > 0 {
 			// Some Torque sites write the whole nodes request here
 			// ("1:ppn=24:gpu=4"): read it as one.
@@ -275,11 +282,11 @@ func (p *PBSReader) attr(rec *job.Record, a *pbsRecord, key, val []byte, no int)
 		a.nodesSpec = val
 	case "Resource_List.walltime":
 		if rec.Timelimit, err = pbsDuration(val); err != nil {
-			err = p.lineErr(no, string(key), ReasonTime, err)
+			err = p.lineErr(no, string(key), reasonFor(err, ReasonTime), err)
 		}
 	case "resources_used.walltime":
 		if a.usedWall, err = pbsDuration(val); err != nil {
-			err = p.lineErr(no, string(key), ReasonTime, err)
+			err = p.lineErr(no, string(key), reasonFor(err, ReasonTime), err)
 		}
 		a.hasUsedWall = true
 	case "Exit_status":
@@ -302,7 +309,7 @@ func (p *PBSReader) resources(rec *job.Record, a *pbsRecord, no int) error {
 	if len(a.execVnode) > 0 {
 		var err error
 		if vn, err = pbsVnodes(a.execVnode); err != nil {
-			return p.lineErr(no, "exec_vnode", ReasonTRES, err)
+			return p.lineErr(no, "exec_vnode", reasonFor(err, ReasonTRES), err)
 		}
 	}
 	var hostCores int64
@@ -310,14 +317,14 @@ func (p *PBSReader) resources(rec *job.Record, a *pbsRecord, no int) error {
 		var err error
 		p.hosts = p.hosts[:0]
 		if hostCores, p.hosts, err = pbsExecHost(a.execHost, p.hosts); err != nil {
-			return p.lineErr(no, "exec_host", ReasonTRES, err)
+			return p.lineErr(no, "exec_host", reasonFor(err, ReasonTRES), err)
 		}
 	}
 	var sel, nodes pbsCounts
 	if len(a.selectSpec) > 0 {
 		var err error
 		if sel, err = pbsChunks(a.selectSpec); err != nil {
-			return p.lineErr(no, "Resource_List.select", ReasonTRES, err)
+			return p.lineErr(no, "Resource_List.select", reasonFor(err, ReasonTRES), err)
 		}
 	}
 	nodesSpec, nodesField := a.nodesSpec, "Resource_List.nodes"
@@ -327,7 +334,7 @@ func (p *PBSReader) resources(rec *job.Record, a *pbsRecord, no int) error {
 	if len(nodesSpec) > 0 {
 		var err error
 		if nodes, err = pbsChunks(nodesSpec); err != nil {
-			return p.lineErr(no, nodesField, ReasonTRES, err)
+			return p.lineErr(no, nodesField, reasonFor(err, ReasonTRES), err)
 		}
 	}
 
@@ -506,6 +513,24 @@ func pbsInt(b []byte) (int64, error) {
 	return n, nil
 }
 
+// pbsCount reads a count: a decimal integer in [0, job.MaxCount].
+func pbsCount(b []byte) (int64, error) {
+	n, err := pbsInt(b)
+	if err != nil {
+		if d := bytes.TrimLeft(b, "+"); len(d) > 18 && jobcompDigits(d) {
+			return 0, rangeErr("count %q", pbsClip(b))
+		}
+		return 0, err
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("%q is not a count", pbsClip(b))
+	}
+	if n > job.MaxCount {
+		return 0, rangeErr("count %d is above %d", n, job.MaxCount)
+	}
+	return n, nil
+}
+
 // pbsDuration reads a PBS time: "[[HH:]MM:]SS[.frac]", hours unbounded
 // ("144:00:00"), or plain seconds.
 func pbsDuration(b []byte) (time.Duration, error) {
@@ -521,7 +546,13 @@ func pbsDuration(b []byte) (time.Duration, error) {
 		if err != nil || n < 0 || part[0] == '-' || part[0] == '+' || parts > 3 {
 			return 0, fmt.Errorf("duration %q is not [[HH:]MM:]SS", pbsClip(b))
 		}
+		if d > maxSeconds/60 || n > maxSeconds {
+			return 0, rangeErr("duration %q is longer than %d seconds", pbsClip(b), int64(maxSeconds))
+		}
 		d = d*60 + time.Duration(n)
+	}
+	if d > maxSeconds {
+		return 0, rangeErr("duration %q is longer than %d seconds", pbsClip(b), int64(maxSeconds))
 	}
 	d *= time.Second
 	if hasFrac {
@@ -557,8 +588,8 @@ func pbsChunks(spec []byte) (pbsCounts, error) {
 			if !isRes {
 				if first && len(item) > 0 && item[0] >= '0' && item[0] <= '9' {
 					var err error
-					if n, err = pbsInt(item); err != nil || n < 0 {
-						return c, fmt.Errorf("chunk count %q in %q", item, pbsClip(spec))
+					if n, err = pbsCount(item); err != nil {
+						return c, fmt.Errorf("chunk count %q in %q: %w", pbsClip(item), pbsClip(spec), err)
 					}
 				}
 				first = false
@@ -567,9 +598,9 @@ func pbsChunks(spec []byte) (pbsCounts, error) {
 			first = false
 			switch string(k) {
 			case "ppn", "ncpus", "gpus", "ngpus", "gpu":
-				x, err := pbsInt(v)
-				if err != nil || x < 0 {
-					return c, fmt.Errorf("%s=%q in %q is not a count", k, v, pbsClip(spec))
+				x, err := pbsCount(v)
+				if err != nil {
+					return c, fmt.Errorf("%s=%q in %q: %w", k, pbsClip(v), pbsClip(spec), err)
 				}
 				switch string(k) {
 				case "ppn", "ncpus":
@@ -579,9 +610,15 @@ func pbsChunks(spec []byte) (pbsCounts, error) {
 				}
 			}
 		}
-		c.nodes += n
-		c.cores += n * per
-		c.gpus += n * gpus
+		cores, ok1 := mulCount(n, per)
+		g, ok2 := mulCount(n, gpus)
+		var ok3, ok4, ok5 bool
+		c.nodes, ok3 = addCount(c.nodes, n)
+		c.cores, ok4 = addCount(c.cores, cores)
+		c.gpus, ok5 = addCount(c.gpus, g)
+		if !(ok1 && ok2 && ok3 && ok4 && ok5) {
+			return c, rangeErr("%q asks for more than %d nodes, cores or GPUs", pbsClip(spec), job.MaxCount)
+		}
 	}
 	return c, nil
 }
@@ -608,14 +645,18 @@ func pbsVnodes(spec []byte) (pbsCounts, error) {
 			}
 			switch string(k) {
 			case "ncpus", "ngpus":
-				x, err := pbsInt(v)
-				if err != nil || x < 0 {
-					return c, fmt.Errorf("%s=%q is not a count", k, v)
+				x, err := pbsCount(v)
+				if err != nil {
+					return c, fmt.Errorf("%s=%q: %w", k, pbsClip(v), err)
 				}
+				var ok bool
 				if k[1] == 'c' {
-					c.cores += x
+					c.cores, ok = addCount(c.cores, x)
 				} else {
-					c.gpus += x
+					c.gpus, ok = addCount(c.gpus, x)
+				}
+				if !ok {
+					return c, rangeErr("%s summed over %q is above %d", k, pbsClip(spec), job.MaxCount)
 				}
 			}
 		}
@@ -643,8 +684,14 @@ func pbsExecHost(spec []byte, hosts [][]byte) (int64, [][]byte, error) {
 				if err != nil {
 					return 0, hosts, fmt.Errorf("%q: %w", pbsClip(entry), err)
 				}
-				cores += n
+				var ok bool
+				if cores, ok = addCount(cores, n); !ok {
+					return 0, hosts, rangeErr("cores of %q sum above %d", pbsClip(spec), job.MaxCount)
+				}
 			}
+		}
+		if cores > job.MaxCount {
+			return 0, hosts, rangeErr("cores of %q sum above %d", pbsClip(spec), job.MaxCount)
 		}
 		// Distinct hosts: entries of one host usually come together, so
 		// compare with the last one first and index only long lists.
@@ -684,9 +731,9 @@ func pbsSlots(item []byte) (int64, error) {
 		if _, err := pbsInt(idx); err != nil {
 			return 0, err
 		}
-		n, err := pbsInt(count)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("core count %q", count)
+		n, err := pbsCount(count)
+		if err != nil {
+			return 0, fmt.Errorf("core count %q: %w", pbsClip(count), err)
 		}
 		return n, nil
 	}
@@ -694,7 +741,10 @@ func pbsSlots(item []byte) (int64, error) {
 		a, err1 := pbsInt(lo)
 		b, err2 := pbsInt(hi)
 		if err1 != nil || err2 != nil || a < 0 || b < a {
-			return 0, fmt.Errorf("core range %q", item)
+			return 0, fmt.Errorf("core range %q", pbsClip(item))
+		}
+		if b-a >= job.MaxCount {
+			return 0, rangeErr("core range %q holds more than %d cores", pbsClip(item), job.MaxCount)
 		}
 		return b - a + 1, nil
 	}

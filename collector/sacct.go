@@ -39,11 +39,10 @@ var freeText = map[string]bool{
 
 // sacct column indexes of the fields scmon reads; -1 when absent.
 type sacctColumns struct {
-	jobID, jobIDRaw, cluster, partition, qos, account, user, group         int
-	submit, start, end, timelimit, state, exitCode, nnodes, ncpus, reqTRES int
-	allocTRES, nodeList, wckey, workDir, comment, jobName, submitLine      int
-
-	eligible int
+	jobID, jobIDRaw, cluster, partition, qos, account, user, group    int
+	submit, eligible, start, end, elapsed, timelimit, state, exitCode int
+	nnodes, ncpus, reqTRES                                            int
+	allocTRES, nodeList, wckey, workDir, comment, jobName, submitLine int
 }
 
 func newSacctColumns(fields []string) sacctColumns {
@@ -64,6 +63,7 @@ func newSacctColumns(fields []string) sacctColumns {
 		jobID: get("jobid"), jobIDRaw: get("jobidraw"), cluster: get("cluster"),
 		partition: get("partition"), qos: get("qos"), account: get("account"),
 		user: get("user"), group: get("group"), submit: get("submit"), start: get("start"),
+		eligible: get("eligible"), elapsed: get("elapsed"),
 		end: get("end"), timelimit: get("timelimit"), state: get("state"),
 		exitCode: get("exitcode"), nnodes: get("nnodes"), ncpus: get("ncpus"),
 		reqTRES: get("reqtres"), allocTRES: get("alloctres"), nodeList: get("nodelist"),
@@ -101,24 +101,41 @@ type SacctReader struct {
 	trailing bool // -p: every line ends with the delimiter
 	fields   []string
 	cols     sacctColumns
-	freeIdx  int // the column that absorbs extra delimiters, or -1
+	header   bool // the first line was a header
+	freeIdx  int  // the column that absorbs extra delimiters, or -1
 	pending  *job.Record
-	carry    []byte // a line waiting for its continuation
-	carryNo  int
-	unread   []byte // a line to read again
-	unreadNo int
 	err      error
+
+	// Records broken over lines (see nextCells).
+	firstFree int    // the first free-text column, or -1
+	lastFree  bool   // the last column is free text
+	lastCol   string // its name, lower case
+	seen      bool   // a record line was read
+	carrying  bool   // carry holds the first lines of a broken record
+	carry     []byte
+	carryN    int // its fields
+	carryNo   int
+	hasUnread bool // unread holds a line to read again
+	unread    []byte
+	unreadNo  int
+	target    *string // the field continuation lines go to, or nil
+	contBuf   []byte  // continuation lines not yet added to it
+	cells     [][]byte
 }
 
 // NewSacctReader returns a reader over r.
 func NewSacctReader(r io.Reader, opts Options) *SacctReader {
-	return &SacctReader{readerBase: newReaderBase(opts), lines: newLineReader(r), delim: []byte{'|'}}
+	s := &SacctReader{readerBase: newReaderBase(opts), delim: []byte{'|'}}
+	s.lines = s.newLines(r)
+	return s
 }
 
 // A SacctReader's notes are "orphan_steps" (a step line with no
 // allocation before it), "invalid_utf8" (text fields repaired), "dst_fold"
-// (a wall time in a daylight-saving fold resolved to keep start before
-// end) and "multiline" (a record joined back from several lines).
+// (a record with a wall time in a daylight-saving fold, resolved by the
+// order of its times and its Elapsed), "dst_ambiguous" (such a record whose
+// times and Elapsed still fit more than one reading: the earliest is taken)
+// and "multiline" (a line joined onto the record before it).
 
 // Next returns the next allocation.
 func (s *SacctReader) Next() (*job.Record, error) {
@@ -127,19 +144,28 @@ func (s *SacctReader) Next() (*job.Record, error) {
 			if s.pending != nil {
 				rec := s.pending
 				s.pending = nil
+				s.flushCont()
 				return rec, nil
 			}
 			return nil, s.err
 		}
-		cells, lineNo, err := s.nextCells()
+		cells, lineNo, cont, err := s.nextCells()
 		if err != nil {
 			var le *LineError
 			if errors.As(err, &le) {
+				s.flushCont() // continuation lines of a skipped record go with it
 				return nil, err
 			}
 			s.err = err
 			continue
 		}
+		if cont {
+			if err := s.continueLast(cells[0], lineNo); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		s.flushCont()
 		rec, isStep, err := s.parse(cells, lineNo)
 		if err != nil {
 			return nil, err
@@ -148,6 +174,13 @@ func (s *SacctReader) Next() (*job.Record, error) {
 			parent := stepParent(rec.JobID)
 			if s.pending != nil && s.pending.JobID == parent {
 				s.pending.Steps = append(s.pending.Steps, job.Step{ID: rec.JobID, Name: rec.Name, Command: rec.SubmitLine})
+				st := &s.pending.Steps[len(s.pending.Steps)-1]
+				switch s.lastCol {
+				case "submitline":
+					s.target = &st.Command
+				case "jobname":
+					s.target = &st.Name
+				}
 			} else {
 				s.notes["orphan_steps"]++
 			}
@@ -155,83 +188,206 @@ func (s *SacctReader) Next() (*job.Record, error) {
 		}
 		prev := s.pending
 		s.pending = rec
+		switch s.lastCol {
+		case "submitline":
+			s.target = &rec.SubmitLine
+		case "jobname":
+			s.target = &rec.Name
+		case "workdir":
+			s.target = &rec.WorkDir
+		case "comment":
+			s.target = &rec.Comment
+		}
 		if prev != nil {
 			return prev, nil
 		}
 	}
 }
 
+// continueLast keeps a continuation line: the text after a newline inside
+// the last field of the record (or step) read before it. It is gathered in
+// one buffer and added to the field once, so that a field broken over many
+// lines costs time linear in its length.
+//
+// The record with its continuation lines is bounded by the line cap: an
+// allocation that grows past it is skipped with reason line_too_long (its
+// further continuation lines go with it); a step's text is cut at the cap
+// instead (note "step_text_cut"), since the allocation before it is sound.
+func (s *SacctReader) continueLast(line []byte, no int) error {
+	s.notes["multiline"]++
+	if s.target == nil {
+		return nil // the last field is not kept, or its record was skipped
+	}
+	if len(*s.target)+len(s.contBuf)+1+len(line) <= s.opts.MaxLine {
+		s.contBuf = append(append(s.contBuf, '\n'), line...)
+		return nil
+	}
+	if s.pending != nil && s.target != &s.pending.SubmitLine && s.target != &s.pending.Name &&
+		s.target != &s.pending.WorkDir && s.target != &s.pending.Comment {
+		s.notes["step_text_cut"]++
+		s.flushCont()
+		return nil
+	}
+	rec := s.pending
+	s.pending = nil
+	s.contBuf = s.contBuf[:0]
+	s.target = nil
+	return s.lineErr(rec.Line, "", ReasonLineTooLong, fmt.Errorf("record continued over lines %d-%d is longer than the limit of %d bytes", rec.Line, no, s.opts.MaxLine))
+}
+
+// flushCont adds the gathered continuation lines to their field.
+func (s *SacctReader) flushCont() {
+	if s.target != nil && len(s.contBuf) > 0 {
+		*s.target += s.text(s.contBuf)
+	}
+	s.contBuf = s.contBuf[:0]
+	s.target = nil
+}
+
 // nextCells returns the fields of the next record, joining lines broken by
-// a newline inside a free-text field.
-func (s *SacctReader) nextCells() ([][]byte, int, error) {
+// a newline inside a free-text field, or (cont true) a continuation line
+// of the last field of the record before it, in cells[0].
+//
+// A short line (fewer fields than a record) is the start of a broken
+// record when it holds at least every field before the first free-text
+// column and a job id (a newline can only be inside free text, and job ids
+// never hold one); otherwise, after a record whose last column is free text
+// (SubmitLine, set by users through sbatch --wrap), it continues that
+// record. Lines are joined by appending to one buffer and counting
+// delimiters once per line: linear in the record's length.
+func (s *SacctReader) nextCells() (cells [][]byte, lineNo int, cont bool, err error) {
 	for {
 		line, no, err := s.readLine()
 		if err != nil {
-			if errors.Is(err, io.EOF) && s.carry != nil {
-				bad, n := s.carryNo, s.count(s.carry)
-				s.carry = nil
-				return nil, 0, s.lineErr(bad, "", ReasonFieldCount, fmt.Errorf("record ends early: %d fields, want %d", n, len(s.fields)))
+			if s.carrying {
+				s.carrying = false
+				var tl *errLineTooLong
+				if errors.As(err, &tl) {
+					return nil, 0, false, s.lineErr(s.carryNo, "", ReasonLineTooLong, fmt.Errorf("record broken over lines %d-%d is longer than the limit of %d bytes", s.carryNo, tl.line, s.opts.MaxLine))
+				}
+				if errors.Is(err, io.EOF) {
+					return nil, 0, false, s.lineErr(s.carryNo, "", ReasonFieldCount, fmt.Errorf("record ends early: %d fields, want %d", s.carryN, len(s.fields)))
+				}
 			}
-			return nil, 0, err
+			return nil, 0, false, s.lineFailure(err)
 		}
 		if !s.started {
 			if len(bytes.TrimSpace(line)) == 0 {
 				continue
 			}
-			s.start(line)
-			if s.fields != nil && isSacctHeader(line) {
+			if err := s.start(line, no); err != nil {
+				return nil, 0, false, err
+			}
+			if s.header {
 				continue
 			}
 		}
-		if s.carry == nil && len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		if s.carry != nil {
-			joined := append(append(append([]byte(nil), s.carry...), '\n'), line...)
-			n := s.count(joined)
-			switch {
-			case n <= len(s.fields) && !s.tooFew(joined):
-				s.carry = nil
+		n := s.count(line)
+		if s.carrying {
+			joined := s.carryN + n - 1
+			if len(s.carry)+1+len(line) > s.opts.MaxLine {
+				s.carrying = false
+				return nil, 0, false, s.lineErr(s.carryNo, "", ReasonLineTooLong, fmt.Errorf("record broken over lines %d-%d is longer than the limit of %d bytes", s.carryNo, no, s.opts.MaxLine))
+			}
+			if joined < len(s.fields) || joined == len(s.fields) || joined > len(s.fields) && s.freeIdx >= 0 && !s.startsRecord(line, n) {
+				s.carry = append(append(s.carry, '\n'), line...)
+				s.carryN = joined
 				s.notes["multiline"]++
-				return s.split(joined), s.carryNo, nil
-			case n < len(s.fields):
-				s.carry = joined
-				continue
-			default:
-				// The broken line was not the start of this one: report it and
-				// read the current line again on its own.
-				bad, n := s.carryNo, s.count(s.carry)
-				s.carry = nil
-				s.unread, s.unreadNo = append([]byte(nil), line...), no
-				return nil, 0, s.lineErr(bad, "", ReasonFieldCount, fmt.Errorf("%d fields, want %d", n, len(s.fields)))
+				if joined < len(s.fields) {
+					continue
+				}
+				s.carrying = false
+				return s.split(s.carry, joined), s.carryNo, false, nil
 			}
+			// The broken line was not the start of a record: report it and
+			// read the current line again on its own.
+			s.carrying = false
+			s.unread, s.unreadNo = append(s.unread[:0], line...), no
+			s.hasUnread = true
+			return nil, 0, false, s.lineErr(s.carryNo, "", ReasonFieldCount, fmt.Errorf("%d fields, want %d", s.carryN, len(s.fields)))
 		}
-		if s.tooFew(line) {
-			s.carry, s.carryNo = append([]byte(nil), line...), no
+		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		cells := s.split(line)
-		if len(cells) != len(s.fields) {
-			return nil, 0, s.lineErr(no, "", ReasonFieldCount, fmt.Errorf("%d fields, want %d (a '|' inside a free-text field that is not the last one?)", len(cells), len(s.fields)))
+		if n < len(s.fields) {
+			switch {
+			case s.startsRecord(line, n):
+				s.carry, s.carryN, s.carryNo, s.carrying = append(s.carry[:0], line...), n, no, true
+				continue
+			case s.lastFree && s.seen:
+				s.cells = append(s.cells[:0], s.body(line))
+				return s.cells, no, true, nil
+			}
 		}
-		return cells, no, nil
+		s.seen = true
+		if n != len(s.fields) && (n < len(s.fields) || s.freeIdx < 0) {
+			return nil, 0, false, s.lineErr(no, "", ReasonFieldCount, fmt.Errorf("%d fields, want %d (a '|' inside a free-text field that is not the last one?)", n, len(s.fields)))
+		}
+		return s.split(line, n), no, false, nil
 	}
 }
 
+// startsRecord reports whether a line of n fields, fewer than a record's,
+// can be the first part of a record broken by a newline (see nextCells).
+func (s *SacctReader) startsRecord(line []byte, n int) bool {
+	if s.firstFree < 0 || n < s.firstFree+1 {
+		return false
+	}
+	if s.cols.jobID < 0 || s.cols.jobID >= n {
+		return true // the id is not on this line: nothing to check
+	}
+	return plausibleJobID(cellAt(s.body(line), s.delim, s.cols.jobID))
+}
+
+// plausibleJobID reports whether b can be a sacct JobID: "123", "123_4",
+// "123_[1-3%2]", "123+1", "123.batch", "123.0".
+func plausibleJobID(b []byte) bool {
+	if len(b) == 0 || b[0] < '0' || b[0] > '9' {
+		return false
+	}
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case c == '_' || c == '+' || c == '.' || c == '[' || c == ']' || c == '-' || c == ',' || c == '%':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// cellAt returns field i of a line without splitting the others.
+func cellAt(line, delim []byte, i int) []byte {
+	for ; i > 0; i-- {
+		k := bytes.Index(line, delim)
+		if k < 0 {
+			return nil
+		}
+		line = line[k+len(delim):]
+	}
+	if k := bytes.Index(line, delim); k >= 0 {
+		return line[:k]
+	}
+	return line
+}
+
 func (s *SacctReader) readLine() ([]byte, int, error) {
-	if s.unread != nil {
-		line := s.unread
-		s.unread = nil
-		return line, s.unreadNo, nil
+	if s.hasUnread {
+		s.hasUnread = false
+		return s.unread, s.unreadNo, nil
 	}
 	line, err := s.lines.next()
 	return line, s.lines.line, err
 }
 
+// maxSacctFields bounds the columns of a header: sacct has about 120.
+const maxSacctFields = 1024
+
 // start inspects the first line: a header gives the fields and the
 // delimiter; otherwise the configured field list applies.
-func (s *SacctReader) start(line []byte) {
+func (s *SacctReader) start(line []byte, no int) error {
 	s.started = true
+	var err error
 	if isSacctHeader(line) {
 		if bytes.Contains(line, []byte("|#")) {
 			s.delim = []byte("|#")
@@ -241,36 +397,64 @@ func (s *SacctReader) start(line []byte) {
 		if s.trailing {
 			h = h[:len(h)-len(s.delim)]
 		}
-		for _, f := range bytes.Split(h, s.delim) {
-			s.fields = append(s.fields, string(bytes.TrimSpace(f)))
+		if n := bytes.Count(h, s.delim) + 1; n > maxSacctFields {
+			err = s.lineErr(no, "", ReasonFieldCount, fmt.Errorf("header of %d fields, more than %d: the default field list applies", n, maxSacctFields))
+		} else {
+			s.header = true
+			for f := range bytes.SplitSeq(h, s.delim) {
+				s.fields = append(s.fields, string(bytes.TrimSpace(f)))
+			}
 		}
-	} else {
+	}
+	if !s.header {
 		s.fields = s.opts.Fields
 		if s.fields == nil {
 			s.fields = DefaultSacctFields
 		}
-		s.trailing = len(bytes.Split(line, s.delim)) == len(s.fields)+1 && bytes.HasSuffix(line, s.delim)
+		s.trailing = bytes.Count(line, s.delim) == len(s.fields) && bytes.HasSuffix(line, s.delim)
 	}
 	s.cols = newSacctColumns(s.fields)
-	s.freeIdx = -1
+	s.freeIdx, s.firstFree = -1, -1
 	nFree := 0
 	for i, f := range s.fields {
 		if freeText[strings.ToLower(f)] {
 			nFree++
 			s.freeIdx = i
+			if s.firstFree < 0 {
+				s.firstFree = i
+			}
 		}
 	}
 	if nFree > 1 && s.freeIdx != len(s.fields)-1 {
 		s.freeIdx = -1 // ambiguous: extra delimiters cannot be placed
 	}
+	last := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(s.fields[len(s.fields)-1], "#")))
+	s.lastFree = freeText[last]
+	if s.lastFree {
+		s.lastCol = last
+	}
+	if err != nil {
+		s.header = true // the line is reported, not read as a record
+	}
+	return err
 }
 
-// isSacctHeader reports whether a line is a sacct header: it names JobID.
+// isSacctHeader reports whether a line is a sacct header: one of its
+// fields is JobID. It allocates nothing, whatever the line's length.
 func isSacctHeader(line []byte) bool {
-	for _, f := range bytes.FieldsFunc(line, func(r rune) bool { return r == '|' || r == '#' }) {
-		if strings.EqualFold(string(bytes.TrimSpace(f)), "JobID") {
+	isDelim := func(c byte) bool { return c == '|' || c == '#' }
+	for i := 0; i < len(line); {
+		for i < len(line) && isDelim(line[i]) {
+			i++
+		}
+		j := i
+		for j < len(line) && !isDelim(line[j]) {
+			j++
+		}
+		if f := bytes.TrimSpace(line[i:j]); len(f) == 5 && strings.EqualFold(string(f), "JobID") {
 			return true
 		}
+		i = j
 	}
 	return false
 }
@@ -282,30 +466,50 @@ func (s *SacctReader) body(line []byte) []byte {
 	return line
 }
 
+// count returns the number of fields of a line, without splitting it.
 func (s *SacctReader) count(line []byte) int {
 	return bytes.Count(s.body(line), s.delim) + 1
 }
 
-// tooFew reports whether a line holds fewer fields than a record: the
-// first part of a record broken by a newline inside a free-text field.
-func (s *SacctReader) tooFew(line []byte) bool {
-	return s.count(line) < len(s.fields)
-}
-
-// split cuts a line into exactly len(fields) cells when it has at least
-// that many: extra delimiters are given back to the free-text column.
-func (s *SacctReader) split(line []byte) [][]byte {
-	cells := bytes.Split(s.body(line), s.delim)
-	n := len(s.fields)
-	if len(cells) <= n || s.freeIdx < 0 {
+// split cuts a line of n fields (see count), n >= len(fields), into
+// exactly len(fields) cells: extra delimiters are given back to the
+// free-text column. It reuses one slice of cells, so that a line made of
+// delimiters costs no allocation per field.
+func (s *SacctReader) split(line []byte, n int) [][]byte {
+	line = s.body(line)
+	want := len(s.fields)
+	cells := s.cells[:0]
+	if n == want || s.freeIdx < 0 {
+		for c := range bytes.SplitSeq(line, s.delim) {
+			if len(cells) == want {
+				break
+			}
+			cells = append(cells, c)
+		}
+		s.cells = cells
 		return cells
 	}
-	extra := len(cells) - n
-	out := make([][]byte, 0, n)
-	out = append(out, cells[:s.freeIdx]...)
-	out = append(out, bytes.Join(cells[s.freeIdx:s.freeIdx+extra+1], s.delim))
-	out = append(out, cells[s.freeIdx+extra+1:]...)
-	return out
+	// The cells before the free-text column from the left, those after it
+	// from the right, and what is between is the free text.
+	rest := line
+	for range s.freeIdx {
+		k := bytes.Index(rest, s.delim)
+		cells = append(cells, rest[:k])
+		rest = rest[k+len(s.delim):]
+	}
+	after := want - s.freeIdx - 1
+	end := len(rest)
+	for range after {
+		end = bytes.LastIndex(rest[:end], s.delim)
+	}
+	cells = append(cells, rest[:end])
+	if after > 0 {
+		for c := range bytes.SplitSeq(rest[end+len(s.delim):], s.delim) {
+			cells = append(cells, c)
+		}
+	}
+	s.cells = cells
+	return cells
 }
 
 // stepParent returns the allocation id of a step id ("123_4.batch" -> "123_4").
@@ -373,37 +577,52 @@ func (s *SacctReader) parse(cells [][]byte, lineNo int) (rec *job.Record, isStep
 	if err != nil {
 		return fail("End", ReasonTime, err)
 	}
-	// Eligible only dates the wait before the start, never a figure of
-	// use: a value that does not parse is noted and left unknown.
-	if eligible, err := parseSlurmTime(string(get(c.eligible)), s.opts.Location); err == nil {
+	// Eligible only orders fold readings: a value that does not parse is
+	// left out, as it was before it served that purpose.
+	eligible, eerr := parseSlurmTime(string(get(c.eligible)), s.opts.Location)
+	if eerr == nil {
+		// Eligible also dates the wait before the start (the idle split).
 		rec.Eligible = eligible.T
 	} else {
 		s.notes["bad_eligible"]++
 	}
-	var folded bool
-	rec.Submit, rec.Start, rec.End, folded = orderTimes(submit, start, end)
+	times := slurmTimes{submit: submit, eligible: eligible, start: start, end: end}
+	if times.start.ambiguous() || times.end.ambiguous() {
+		if el := get(c.elapsed); len(el) > 0 {
+			// Elapsed only decides between fold readings: a value that
+			// does not parse leaves the decision to the order of times.
+			if d, unl, err := parseSlurmDuration(string(el)); err == nil && !unl {
+				times.elapsed, times.hasElapsed = d, true
+			}
+		}
+	}
+	var folded, ambiguous bool
+	rec.Submit, rec.Start, rec.End, folded, ambiguous = times.resolve()
 	if folded {
 		s.notes["dst_fold"]++
+	}
+	if ambiguous {
+		s.notes["dst_ambiguous"]++
 	}
 	if tl := get(c.timelimit); len(tl) > 0 {
 		rec.Timelimit, rec.Unlimited, err = parseSlurmDuration(string(tl))
 		if err != nil {
-			return fail("Timelimit", ReasonTime, err)
+			return fail("Timelimit", reasonFor(err, ReasonTime), err)
 		}
 	}
 	if rec.Nodes, err = parseCount(get(c.nnodes)); err != nil {
-		return fail("NNodes", ReasonNumber, err)
+		return fail("NNodes", reasonFor(err, ReasonNumber), err)
 	}
 	if rec.Cores, err = parseCount(get(c.ncpus)); err != nil {
-		return fail("NCPUS", ReasonNumber, err)
+		return fail("NCPUS", reasonFor(err, ReasonNumber), err)
 	}
 	alloc, err := parseTRES(string(get(c.allocTRES)), pool)
 	if err != nil {
-		return fail("AllocTRES", ReasonTRES, err)
+		return fail("AllocTRES", reasonFor(err, ReasonTRES), err)
 	}
 	req, err := parseTRES(string(get(c.reqTRES)), pool)
 	if err != nil {
-		return fail("ReqTRES", ReasonTRES, err)
+		return fail("ReqTRES", reasonFor(err, ReasonTRES), err)
 	}
 	used := alloc
 	if len(get(c.allocTRES)) == 0 {
@@ -433,13 +652,36 @@ func (s *SacctReader) parse(cells [][]byte, lineNo int) (rec *job.Record, isStep
 	if rec.Started() && !rec.End.IsZero() && rec.End.Before(rec.Start) {
 		return fail("End", ReasonOrder, fmt.Errorf("end %s is before start %s", rec.End.Format(timeLayout), rec.Start.Format(timeLayout)))
 	}
+	if field, err := checkRecord(rec); err != nil {
+		return fail(sacctField(field), reasonFor(err, ReasonOrder), err)
+	}
 	return rec, false, nil
 }
 
 const timeLayout = "2006-01-02T15:04:05Z07:00"
 
+// sacctField names a field of checkRecord as sacct does.
+func sacctField(f string) string {
+	switch f {
+	case "cores":
+		return "NCPUS"
+	case "nodes":
+		return "NNodes"
+	case "accelerators":
+		return "AllocTRES"
+	case "billing":
+		return "AllocTRES"
+	case "timelimit":
+		return "Timelimit"
+	case "end":
+		return "End"
+	}
+	return f
+}
+
 // parseCount reads a non-negative integer; empty is zero. Slurm prints
-// large counts with a K or M suffix in some versions.
+// large counts with a K or M suffix in some versions. A count above
+// job.MaxCount, suffix applied, is out of range.
 func parseCount(b []byte) (int64, error) {
 	if len(b) == 0 {
 		return 0, nil
@@ -452,8 +694,15 @@ func parseCount(b []byte) (int64, error) {
 		mult, b = 1000000, b[:len(b)-1]
 	}
 	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil && errors.Is(err, strconv.ErrRange) && len(b) > 0 && b[0] != '-' {
+		return 0, rangeErr("count %q", b)
+	}
 	if err != nil || n < 0 {
 		return 0, fmt.Errorf("%q is not a count", b)
 	}
-	return n * mult, nil
+	n, ok := mulCount(n, mult)
+	if !ok {
+		return 0, rangeErr("count %q x %d is above %d", b, mult, job.MaxCount)
+	}
+	return n, nil
 }

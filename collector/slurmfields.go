@@ -1,7 +1,9 @@
 package collector
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -99,24 +101,85 @@ func sameWall(t, w time.Time) bool {
 // ambiguous reports whether the wall time named two instants.
 func (l localTime) ambiguous() bool { return !l.T.Equal(l.Alt) }
 
-// orderTimes picks, for wall times in a fold, the readings that keep
-// submit <= start <= end. It reports whether a fold had to be resolved.
-func orderTimes(submit, start, end localTime) (s, st, e time.Time, resolved bool) {
-	s, st, e = submit.T, start.T, end.T
-	if !(start.ambiguous() || end.ambiguous() || submit.ambiguous()) {
-		return s, st, e, false
+// slurmTimes are the wall times of one record, each with its fold
+// readings, and its Elapsed when the input gives one.
+type slurmTimes struct {
+	submit, eligible, start, end localTime
+	elapsed                      time.Duration
+	hasElapsed                   bool
+}
+
+// resolve picks, when any time lies in a daylight-saving fold, the
+// readings that keep Submit <= Eligible <= Start <= End (times that are
+// unknown are left out of the order) and, among those, the ones whose
+// End - Start is nearest to Elapsed (which excludes suspended time, so it
+// may fall short of End - Start but never exceeds it). folded reports
+// that a fold was met; ambiguous that several readings still fit equally
+// well, in which case the earliest reading of each time is taken.
+func (t slurmTimes) resolve() (submit, start, end time.Time, folded, ambiguous bool) {
+	ts := [4]localTime{t.submit, t.eligible, t.start, t.end}
+	if !(ts[0].ambiguous() || ts[1].ambiguous() || ts[2].ambiguous() || ts[3].ambiguous()) {
+		return ts[0].T, ts[2].T, ts[3].T, false, false
 	}
-	if !st.IsZero() && !e.IsZero() && e.Before(st) {
-		if end.ambiguous() && !end.Alt.Before(st) {
-			e = end.Alt
-		} else if start.ambiguous() && !e.Before(start.T) {
-			st = start.T
+	best, bestScore, found := [4]time.Time{ts[0].T, ts[1].T, ts[2].T, ts[3].T}, time.Duration(0), false
+	tie := false
+	// Try the strict order first, then start <= end alone.
+	for _, strict := range []bool{true, false} {
+		for combo := range 16 {
+			var c [4]time.Time
+			skip := false
+			for i, lt := range ts {
+				if combo&(1<<i) != 0 {
+					if !lt.ambiguous() {
+						skip = true // the same reading as bit clear
+						break
+					}
+					c[i] = lt.Alt
+				} else {
+					c[i] = lt.T
+				}
+			}
+			if skip || !ordered(c, strict) {
+				continue
+			}
+			var score time.Duration
+			if t.hasElapsed && !c[2].IsZero() && !c[3].IsZero() {
+				score = c[3].Sub(c[2]) - t.elapsed
+				if score < 0 {
+					score = -score + time.Nanosecond // Elapsed never exceeds End - Start
+				}
+			}
+			switch {
+			case !found || score < bestScore:
+				best, bestScore, found, tie = c, score, true, false
+			case score == bestScore && !(best[0].Equal(c[0]) && best[2].Equal(c[2]) && best[3].Equal(c[3])):
+				tie = true
+			}
+		}
+		if found {
+			break
 		}
 	}
-	if !s.IsZero() && !st.IsZero() && st.Before(s) && start.ambiguous() && !start.Alt.Before(s) && (e.IsZero() || !e.Before(start.Alt)) {
-		st = start.Alt
+	return best[0], best[2], best[3], true, found && tie
+}
+
+// ordered reports whether the known times of c (submit, eligible, start,
+// end) are in order; with strict false only start <= end is required.
+func ordered(c [4]time.Time, strict bool) bool {
+	if !strict {
+		return c[2].IsZero() || c[3].IsZero() || !c[3].Before(c[2])
 	}
-	return s, st, e, true
+	var prev time.Time
+	for _, x := range c {
+		if x.IsZero() {
+			continue
+		}
+		if !prev.IsZero() && x.Before(prev) {
+			return false
+		}
+		prev = x
+	}
+	return true
 }
 
 func allDigits(s string) bool {
@@ -141,9 +204,12 @@ func parseSlurmDuration(s string) (d time.Duration, unlimited bool, err error) {
 	case "UNLIMITED", "PARTITION_LIMIT", "INFINITE":
 		return 0, true, nil
 	}
-	days := 0
+	var days int64
 	if i := strings.IndexByte(s, '-'); i >= 0 {
-		days, err = strconv.Atoi(s[:i])
+		days, err = strconv.ParseInt(s[:i], 10, 64)
+		if err != nil && errors.Is(err, strconv.ErrRange) && s[0] != '-' {
+			return 0, false, rangeErr("duration %q: day count", s)
+		}
 		if err != nil || days < 0 {
 			return 0, false, fmt.Errorf("duration %q: bad day count", s)
 		}
@@ -152,23 +218,30 @@ func parseSlurmDuration(s string) (d time.Duration, unlimited bool, err error) {
 	frac := time.Duration(0)
 	if i := strings.IndexByte(s, '.'); i >= 0 {
 		ms, err := strconv.ParseFloat("0"+s[i:], 64)
-		if err != nil {
+		if err != nil || ms >= 1 {
 			return 0, false, fmt.Errorf("duration %q: bad fraction", s)
 		}
 		frac = time.Duration(ms * float64(time.Second))
 		s = s[:i]
 	}
-	parts := strings.Split(s, ":")
-	var h, m, sec int
-	nums := make([]int, len(parts))
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
+	var nums [3]int64
+	k := 0
+	for p := range strings.SplitSeq(s, ":") {
+		if k == len(nums) {
+			return 0, false, fmt.Errorf("duration %q: too many fields", s)
+		}
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil && errors.Is(err, strconv.ErrRange) && p[0] != '-' {
+			return 0, false, rangeErr("duration %q: number %q", s, p)
+		}
 		if err != nil || n < 0 {
 			return 0, false, fmt.Errorf("duration %q: bad number %q", s, p)
 		}
-		nums[i] = n
+		nums[k] = n
+		k++
 	}
-	switch len(nums) {
+	var h, m, sec int64
+	switch k {
 	case 1:
 		if days > 0 { // "D-HH"
 			h = nums[0]
@@ -183,11 +256,17 @@ func parseSlurmDuration(s string) (d time.Duration, unlimited bool, err error) {
 		}
 	case 3:
 		h, m, sec = nums[0], nums[1], nums[2]
-	default:
-		return 0, false, fmt.Errorf("duration %q: too many fields", s)
 	}
-	d = time.Duration(days)*24*time.Hour + time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second + frac
-	return d, false, nil
+	// Each part is checked before it is scaled, so nothing can wrap.
+	const lim = maxSeconds
+	if days > lim/86400 || h > lim/3600 || m > lim/60 || sec > lim {
+		return 0, false, rangeErr("duration %q is longer than %d seconds", s, int64(lim))
+	}
+	total := days*86400 + h*3600 + m*60 + sec
+	if total > lim {
+		return 0, false, rangeErr("duration %q is longer than %d seconds", s, int64(lim))
+	}
+	return time.Duration(total)*time.Second + frac, false, nil
 }
 
 // tres holds the parts of a Slurm TRES string that scmon uses.
@@ -212,6 +291,7 @@ func parseTRES(s string, pool *intern.Pool) (tres, error) {
 		untyped    int64
 		hasUntyped bool
 		typed      []job.Accel
+		index      map[string]int // type -> typed entry, for long lists
 	}
 	var order []string
 	byName := map[string]*gres{}
@@ -225,28 +305,31 @@ func parseTRES(s string, pool *intern.Pool) (tres, error) {
 		}
 		switch {
 		case k == "cpu":
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				return t, fmt.Errorf("TRES cpu=%q is not a count", v)
+			n, err := tresCount(k, v)
+			if err != nil {
+				return t, err
 			}
 			t.cpu, t.hasCPU = n, true
 		case k == "node":
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				return t, fmt.Errorf("TRES node=%q is not a count", v)
+			n, err := tresCount(k, v)
+			if err != nil {
+				return t, err
 			}
 			t.node, t.hasNode = n, true
 		case k == "billing":
 			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < 0 {
-				return t, fmt.Errorf("TRES billing=%q is not a number", v)
+			if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+				return t, fmt.Errorf("TRES billing=%q is not a finite number", v)
 			}
 			t.billing = f
 		case strings.HasPrefix(k, "gres/"):
 			name, typ, _ := strings.Cut(k[len("gres/"):], ":")
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 || name == "" {
-				return t, fmt.Errorf("TRES %s=%q is not a count", k, v)
+			if name == "" {
+				return t, fmt.Errorf("TRES %s=%q has no GRES name", k, v)
+			}
+			n, err := tresCount(k, v)
+			if err != nil {
+				return t, err
 			}
 			g := byName[name]
 			if g == nil {
@@ -254,11 +337,43 @@ func parseTRES(s string, pool *intern.Pool) (tres, error) {
 				byName[name] = g
 				order = append(order, name)
 			}
+			var ok bool
 			if typ == "" {
-				g.untyped += n
+				if g.untyped, ok = addCount(g.untyped, n); !ok {
+					return t, rangeErr("TRES %s: repeated counts sum above %d", k, job.MaxCount)
+				}
 				g.hasUntyped = true
+				continue
+			}
+			// A repeated type is summed into its first entry, checked; an
+			// index keeps a record of many types linear.
+			i := -1
+			if g.index != nil {
+				if j, seen := g.index[typ]; seen {
+					i = j
+				}
 			} else {
-				g.typed = append(g.typed, job.Accel{Name: pool.String(name), Type: pool.String(typ), Count: n})
+				for j := range g.typed {
+					if g.typed[j].Type == typ {
+						i = j
+						break
+					}
+				}
+			}
+			if i >= 0 {
+				if g.typed[i].Count, ok = addCount(g.typed[i].Count, n); !ok {
+					return t, rangeErr("TRES %s: repeated counts sum above %d", k, job.MaxCount)
+				}
+				continue
+			}
+			g.typed = append(g.typed, job.Accel{Name: pool.String(name), Type: pool.String(typ), Count: n})
+			if g.index == nil && len(g.typed) > 8 {
+				g.index = make(map[string]int, 2*len(g.typed))
+				for j, a := range g.typed {
+					g.index[a.Type] = j
+				}
+			} else if g.index != nil {
+				g.index[g.typed[len(g.typed)-1].Type] = len(g.typed) - 1
 			}
 		}
 	}
@@ -267,6 +382,18 @@ func parseTRES(s string, pool *intern.Pool) (tres, error) {
 		t.accels = append(t.accels, splitGRES(pool.String(name), g.untyped, g.hasUntyped, g.typed)...)
 	}
 	return t, nil
+}
+
+// tresCount reads the count of one TRES item.
+func tresCount(k, v string) (int64, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err == nil && n > job.MaxCount || err != nil && errors.Is(err, strconv.ErrRange) && v != "" && v[0] != '-' {
+		return 0, rangeErr("TRES %s=%q is above %d", k, v, job.MaxCount)
+	}
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("TRES %s=%q is not a count", k, v)
+	}
+	return n, nil
 }
 
 // splitGRES combines the untyped count of one GRES name with its typed

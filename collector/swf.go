@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -94,7 +95,9 @@ type SWFReader struct {
 
 // NewSWFReader returns a reader over one SWF log.
 func NewSWFReader(r io.Reader, opts Options) *SWFReader {
-	return &SWFReader{readerBase: newReaderBase(opts), lines: newLineReader(r)}
+	s := &SWFReader{readerBase: newReaderBase(opts)}
+	s.lines = s.newLines(r)
+	return s
 }
 
 // An SWFReader keeps one note, for what it ignored without skipping a record:
@@ -130,7 +133,7 @@ func (s *SWFReader) Next() (*job.Record, error) {
 	for {
 		line, err := s.lines.next()
 		if err != nil {
-			return nil, err
+			return nil, s.lineFailure(err)
 		}
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 || line[0] == ';' {
@@ -151,6 +154,10 @@ func (s *SWFReader) readHeader() {
 	for {
 		line, err := s.lines.next()
 		if err != nil {
+			if err = s.lineFailure(err); errors.As(err, new(*LineError)) {
+				s.errs = append(s.errs, err)
+				continue
+			}
 			s.ioErr = err
 			return
 		}
@@ -182,7 +189,11 @@ func (s *SWFReader) headerLine(line []byte, no int) {
 	case "UnixStartTime":
 		n, err := swfLeadingInt(val)
 		if err != nil || n < 0 {
-			s.errs = append(s.errs, s.lineErr(no, key, ReasonTime, fmt.Errorf("%q is not a Unix time", val)))
+			s.errs = append(s.errs, s.lineErr(no, key, ReasonTime, fmt.Errorf("%q is not a Unix time", pbsClip(val))))
+			return
+		}
+		if n > maxSeconds {
+			s.errs = append(s.errs, s.lineErr(no, key, ReasonRange, rangeErr("Unix time %d is after %d", n, int64(maxSeconds))))
 			return
 		}
 		s.base, s.hasBase = n, true
@@ -191,6 +202,10 @@ func (s *SWFReader) headerLine(line []byte, no int) {
 		n, err := swfLeadingInt(val)
 		if err != nil {
 			s.errs = append(s.errs, s.lineErr(no, key, ReasonNumber, err))
+			return
+		}
+		if n > job.MaxCount {
+			s.errs = append(s.errs, s.lineErr(no, key, ReasonRange, rangeErr("%d is above %d", n, job.MaxCount)))
 			return
 		}
 		if key == "MaxProcs" {
@@ -255,7 +270,7 @@ func swfLeadingInt(b []byte) (int64, error) {
 	}
 	n, err := strconv.ParseInt(string(b[:end]), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q does not start with an integer", b)
+		return 0, fmt.Errorf("%q does not start with an integer", pbsClip(b))
 	}
 	return n, nil
 }
@@ -348,6 +363,18 @@ func (s *SWFReader) parse(line []byte, no int) (*job.Record, error) {
 	if v[swfJob].frac || v[swfJob].i < 0 {
 		return nil, s.lineErr(no, swfFieldNames[swfJob], ReasonID, fmt.Errorf("job number %q is not a counter", s.fields[swfJob]))
 	}
+	// Times are seconds: each must stay within maxSeconds, so that their
+	// sum with the header's start is exact and far inside time.Duration.
+	for _, i := range [...]int{swfSubmit, swfWait, swfRun, swfReqTime} {
+		if x := v[i]; x.f > maxSeconds || x.f < -maxSeconds {
+			return nil, s.lineErr(no, swfFieldNames[i], ReasonRange, rangeErr("%q seconds is beyond %d", s.fields[i], int64(maxSeconds)))
+		}
+	}
+	if p := v[swfProcs]; p.f > job.MaxCount {
+		return nil, s.lineErr(no, swfFieldNames[swfProcs], ReasonRange, rangeErr("%q processors is above %d", s.fields[swfProcs], job.MaxCount))
+	} else if p.frac && p.f >= 0 && p.f != math.Trunc(p.f) {
+		return nil, s.lineErr(no, swfFieldNames[swfProcs], ReasonNumber, fmt.Errorf("%q processors is not a whole number", s.fields[swfProcs]))
+	}
 
 	pool := s.opts.Strings
 	rec := &job.Record{
@@ -379,8 +406,8 @@ func (s *SWFReader) parse(line []byte, no int) (*job.Record, error) {
 	if rt := v[swfReqTime]; !rt.negative() {
 		rec.Timelimit = rt.seconds()
 	}
-	if p := v[swfProcs]; !p.frac && p.i > 0 {
-		rec.Cores = p.i
+	if p := v[swfProcs]; p.f >= 1 {
+		rec.Cores = int64(p.f) // a whole number (checked above), exact below 2^53
 	}
 	if v[swfSubmit].negative() {
 		return rec, nil // cannot be placed in time
@@ -394,7 +421,7 @@ func (s *SWFReader) parse(line []byte, no int) (*job.Record, error) {
 		rec.Start = rec.Start.Add(v[swfWait].seconds())
 	}
 	rec.End = rec.Start.Add(v[swfRun].seconds())
-	return rec, nil
+	return s.final(rec)
 }
 
 // label turns a numeric SWF identifier into an interned name with a

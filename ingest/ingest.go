@@ -39,6 +39,8 @@ type Options struct {
 	Clusters []string
 	// Fields is the sacct field list of headerless dumps.
 	Fields []string
+	// MaxLine is the readers' line cap (collector.Options.MaxLine).
+	MaxLine int
 	// Strict makes the first skipped line fatal.
 	Strict bool
 	// Classifier decides each allocation's class.
@@ -84,7 +86,7 @@ func (s *Stats) SkippedTotal() int64 {
 
 // Load reads one input into store.
 func Load(store *usage.Store, in Input, opts Options) (*Stats, error) {
-	r, c, err := collector.Open(in.Format, in.Path, collector.Options{Location: opts.Location, Cluster: opts.Cluster, Fields: opts.Fields})
+	r, c, err := collector.Open(in.Format, in.Path, collector.Options{Location: opts.Location, Cluster: opts.Cluster, Fields: opts.Fields, MaxLine: opts.MaxLine})
 	if err != nil {
 		return nil, err
 	}

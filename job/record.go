@@ -117,6 +117,15 @@ func ParseState(s string) State {
 	return StateOther
 }
 
+// MaxCount is the largest count of nodes, cores or accelerators, and of
+// accelerators summed over one record, that a reader accepts: 2^31 - 1,
+// about a thousand times the largest machine. Bounding every count (and
+// every product a reader forms, such as nodes x cores per node) well below
+// the range of int64 and of the 32-bit counters of compact stores means that
+// no later sum of a record's counts can wrap around; a reader refuses a
+// larger value rather than let it wrap into a small or negative one.
+const MaxCount = 1<<31 - 1
+
 // Accel is a count of one kind of generic resource (GRES) held by an
 // allocation or present on a node: Name is the GRES name ("gpu", "npu",
 // "dcu", "mlu", ...), Type its optional type ("a100", "910b3"), Count how many.
@@ -216,6 +225,30 @@ func (r *Record) Key() string {
 		b.WriteString(r.Start.UTC().Format("20060102T150405"))
 	}
 	return b.String()
+}
+
+// RunHash is a 64-bit FNV-1a hash of what Key holds except the cluster:
+// the job id, the raw id and the start. It allocates nothing and costs the
+// same whatever the cluster's name; stores that keep the cluster apart
+// (as an index) use it to find a run again and compare the cluster
+// themselves, so that a long cluster name does not make every record dear.
+func (r *Record) RunHash() uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for _, s := range [2]string{r.JobID, r.RawID} {
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint64(s[i])) * prime
+		}
+		h = (h ^ 0xff) * prime // a separator no id byte can stand for
+	}
+	if !r.Start.IsZero() {
+		u := uint64(r.Start.Unix())
+		for range 8 {
+			h = (h ^ (u & 0xff)) * prime
+			u >>= 8
+		}
+	}
+	return h
 }
 
 // AccelCount returns the number of generic resources of the given name

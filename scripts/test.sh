@@ -25,6 +25,8 @@ make check
 # cluster: they run alone, after the packages whose tests also submit jobs.
 go test -race -count=1 -timeout 40m $(go list ./... | grep -v /test/e2e)
 go test -race -count=1 -timeout 40m ./test/e2e/...
+# Every fuzz target briefly: its seeds and a few seconds of new inputs.
+bash scripts/fuzz.sh 5
 for mod in dashboards grafana-datasource; do
 	if [[ -f "$mod/go.mod" ]]; then
 		(cd "$mod" && go vet ./... && go test -race -count=1 -timeout 20m ./...)

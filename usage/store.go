@@ -11,7 +11,6 @@ package usage
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"slices"
 	"strings"
@@ -126,6 +125,10 @@ type Store struct {
 	jobs  []Job
 	multi map[uint32][]DeviceCount
 	dedup map[uint64]uint32
+	// the last cluster name and its label (see clusterIndex)
+	lastCl    string
+	lastClIdx uint32
+	hasLastCl bool
 
 	occ occupancy
 
@@ -164,6 +167,17 @@ func (s *Store) str(v string) uint32 {
 	s.strs = append(s.strs, v)
 	s.strIdx[v] = i
 	return i
+}
+
+// clusterIndex is str for cluster names, which repeat from record to
+// record as one string: comparing with the last one is then a pointer
+// comparison, where a map lookup would hash the whole name every time.
+func (s *Store) clusterIndex(v string) uint32 {
+	if s.hasLastCl && v == s.lastCl {
+		return s.lastClIdx
+	}
+	s.lastCl, s.lastClIdx, s.hasLastCl = v, s.str(v), true
+	return s.lastClIdx
 }
 
 // Label returns an interned label by index.
@@ -277,7 +291,7 @@ func (s *Store) Add(r *job.Record, d classify.Decision) error {
 	if len(s.devs)+fresh > multiDevice-1 {
 		return fmt.Errorf("more than %d distinct devices", multiDevice-2)
 	}
-	cl, part := s.str(r.Cluster), s.str(r.Partition)
+	cl, part := s.clusterIndex(r.Cluster), s.str(r.Partition)
 	if cl > math.MaxUint16 || part > math.MaxUint16 {
 		return fmt.Errorf("more than %d distinct clusters and partitions", math.MaxUint16)
 	}
@@ -319,9 +333,9 @@ func (s *Store) Add(r *job.Record, d classify.Decision) error {
 		}
 	}
 
-	h := fnv.New64a()
-	h.Write([]byte(r.Key()))
-	sum := h.Sum64()
+	// The run's hash with the cluster's index mixed in, not its name, so
+	// that the cost of a record does not grow with the cluster's name.
+	sum := r.RunHash() ^ (uint64(cl)+1)*0x9e3779b97f4a7c15
 	idx := uint32(len(s.jobs))
 	if prev, ok := s.dedup[sum]; ok && s.jobs[prev].Start == j.Start && s.jobs[prev].Cluster == j.Cluster {
 		s.stats.Duplicates++

@@ -103,7 +103,7 @@ func runClassify(f classifyFlags, stdout, stderr io.Writer) error {
 // readRecords reads the inputs again as full records (the store keeps only
 // what the figures need), keeping the last version of each run.
 func readRecords(f sourceFlags, l *loaded) ([]*job.Record, error) {
-	opts := collector.Options{Location: l.location, Cluster: f.cluster}
+	opts := collector.Options{Location: l.location, Cluster: f.cluster, MaxLine: f.maxLine}
 	if f.fields != "" {
 		opts.Fields = strings.Split(f.fields, ",")
 	}

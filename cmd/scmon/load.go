@@ -25,6 +25,7 @@ type sourceFlags struct {
 	timezone string
 	cluster  string
 	fields   string
+	maxLine  int
 	rules    string
 	strict   bool
 	// collect keeps the jobs for the planner's views (scmon report).
@@ -114,7 +115,7 @@ func load(f sourceFlags, logger *slog.Logger) (*loaded, error) {
 	if f.fields != "" {
 		fields = strings.Split(f.fields, ",")
 	}
-	opts := ingest.Options{Location: l.location, Cluster: f.cluster, Clusters: clusters, Fields: fields,
+	opts := ingest.Options{Location: l.location, Cluster: f.cluster, Clusters: clusters, Fields: fields, MaxLine: f.maxLine,
 		Strict: f.strict, Classifier: l.classer, Logger: logger}
 	if f.collect {
 		l.planner = planning.NewCollector(l.inventory, table)

@@ -32,6 +32,7 @@ func addSourceFlags(c *cobra.Command, f *sourceFlags) {
 	fl.StringVar(&f.timezone, "timezone", "", "zone of the records' wall-clock times and of times and periods given on the command line (default: the inventory's, else UTC)")
 	fl.StringVar(&f.cluster, "cluster", "default", "cluster name for records that carry none")
 	fl.StringVar(&f.fields, "sacct-fields", "", "comma-separated sacct field list of dumps without a header line (default: the list scmon polls with)")
+	fl.IntVar(&f.maxLine, "max-line-bytes", collector.DefaultMaxLine, "longest input line (or record joined from several lines) read; a longer one is skipped as line_too_long")
 	fl.StringVar(&f.rules, "rules", "", "classification rules file (default: the built-in rules)")
 	fl.BoolVar(&f.strict, "strict", false, "stop at the first bad input line instead of skipping and counting it")
 }
