@@ -135,6 +135,10 @@ type RuleInfo struct {
 	Condition string `json:"condition"`
 	// Source names the file the rule comes from ("default" for built-ins).
 	Source string `json:"source"`
+	// Family names the family of tools the rule recognises
+	// ("serving_engines", "hpc_md"), shared with lexicon terms, so that a
+	// family can be disabled or held out as a whole; empty for none.
+	Family string `json:"family,omitempty"`
 }
 
 type rule struct {
@@ -151,6 +155,7 @@ type RuleSet struct {
 	nDecisive  int
 	thresholds Thresholds
 	forced     []forcedDecl
+	lex        *lexicon
 	used       fieldSet
 	// cuts holds, per numeric field, the sorted values rules compare
 	// against: values between two cuts classify alike.
@@ -225,7 +230,7 @@ var (
 	topKeys       = []string{"version", "base", "thresholds", "forced_accelerators", "disable", "rules"}
 	thresholdKeys = []string{"min_score", "min_margin"}
 	forcedKeys    = []string{"partition", "qos", "kind"}
-	ruleKeys      = []string{"id", "description", "class", "stage", "weight", "when"}
+	ruleKeys      = []string{"id", "description", "class", "stage", "weight", "when", "family"}
 	validID       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`)
 )
 
@@ -406,6 +411,8 @@ func ParseRules(name string, data []byte) (*RuleSet, error) {
 // index records which fields the rules read and the cut points of the
 // numeric fields.
 func (rs *RuleSet) index() {
+	rs.used = 0
+	rs.cuts = [numFields][]float64{}
 	cuts := map[fieldID][]float64{}
 	for _, r := range rs.rules {
 		r.when.fields(&rs.used)
@@ -461,6 +468,13 @@ func parseRule(m map[string]any, i int, source string) (*rule, error) {
 		return nil, fmt.Errorf("%s: description is missing", where)
 	}
 	r.Description = strings.TrimSpace(desc)
+	if fam, has := m["family"]; has {
+		f, ok := fam.(string)
+		if !ok || !validID.MatchString(f) {
+			return nil, fmt.Errorf("%s: family must be a name of letters, digits and _ . : -, not %v", where, fam)
+		}
+		r.Family = f
+	}
 	cls, ok := m["class"].(string)
 	if !ok {
 		return nil, fmt.Errorf("%s: class is missing", where)
