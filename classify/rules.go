@@ -610,4 +610,3 @@ func parseRule(m map[string]any, i int, source string) (*rule, error) {
 	r.Condition = cnd.String()
 	return r, nil
 }
-
