@@ -71,6 +71,13 @@ func NewContext() *Context {
 	return &Context{keys: map[ctxKey]*counts{}, toks: map[string]*counts{}}
 }
 
+// Reset empties the context, before a daemon reloads it from its store.
+func (x *Context) Reset() {
+	x.mu.Lock()
+	x.keys, x.toks, x.docs, x.model, x.stale = map[ctxKey]*counts{}, map[string]*counts{}, counts{}, nil, false
+	x.mu.Unlock()
+}
+
 // Len returns the number of confident decisions the context holds.
 func (x *Context) Len() int {
 	x.mu.Lock()
