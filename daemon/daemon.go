@@ -51,8 +51,8 @@ type Runtime struct {
 	Classer   *classify.RuleClassifier
 	// Context holds the confident decisions of the records stored so far,
 	// which the context and learned stages of later records draw on.
-	Context *classify.Context
-	Location  *time.Location
+	Context  *classify.Context
+	Location *time.Location
 	// Shift is how far the built-in sample was moved to end at start.
 	Shift time.Duration
 	// SampleEnd is the end of the shifted sample.
