@@ -212,6 +212,13 @@ func Evaluate(d *Dataset, rs *classify.RuleSet, table *accel.Table) *Report {
 			weighed[i] = &cp
 		}
 	}
+	// Each family's runs, so that scoring a family reads only its own.
+	famRuns := map[string][]int{}
+	for k, r := range d.Records {
+		if t, ok := d.Center.Truth[r.JobID]; ok {
+			famRuns[t.Family] = append(famRuns[t.Family], k)
+		}
+	}
 	var base []classify.Decision // the first row's decisions
 	run := func(row *Row) {
 		c := classify.New(rs.Without(row.Removed...), classify.Options{Accel: table})
@@ -220,19 +227,12 @@ func Evaluate(d *Dataset, rs *classify.RuleSet, table *accel.Table) *Report {
 			base = ds
 		}
 		all := classify.NewEvaluator(d.Labels, table)
-		var fam *classify.Evaluator
-		if row.HeldOut != "" {
-			fam = classify.NewEvaluator(d.Family[row.HeldOut], table)
-		}
 		for k, r := range weighed {
 			all.Add(r, ds[k].Class)
-			if fam != nil {
-				fam.Add(r, ds[k].Class)
-			}
 		}
 		row.Center = all.Report()
-		if fam != nil {
-			row.Family = fam.Report()
+		if row.HeldOut != "" {
+			row.Family = scoreFamily(d.Family[row.HeldOut], famRuns[row.HeldOut], weighed, ds, table)
 		}
 	}
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -258,11 +258,8 @@ func Evaluate(d *Dataset, rs *classify.RuleSet, table *accel.Table) *Report {
 		if i == 0 || len(row.Removed) > 0 {
 			continue
 		}
-		fam := classify.NewEvaluator(d.Family[row.HeldOut], table)
-		for k, r := range weighed {
-			fam.Add(r, base[k].Class)
-		}
-		row.Center, row.Family = rep.Rows[0].Center, fam.Report()
+		row.Center = rep.Rows[0].Center
+		row.Family = scoreFamily(d.Family[row.HeldOut], famRuns[row.HeldOut], weighed, base, table)
 	}
 	wg.Wait()
 	return rep
@@ -270,6 +267,35 @@ func Evaluate(d *Dataset, rs *classify.RuleSet, table *accel.Table) *Report {
 
 // DefaultSeed is the seed of the center the README reports.
 const DefaultSeed = 8
+
+// Misses counts, on one basis of an evaluation, the weight decided
+// unknown and the weight decided as a wrong class.
+func Misses(ev *classify.Evaluation, b classify.Basis) (unknown, wrong float64) {
+	br := basis(ev, b)
+	if br == nil {
+		return 0, 0
+	}
+	for t := range br.Confusion {
+		for p, w := range br.Confusion[t] {
+			switch {
+			case classify.Class(p) == classify.Unknown:
+				unknown += w
+			case t != p:
+				wrong += w
+			}
+		}
+	}
+	return unknown, wrong
+}
+
+// scoreFamily scores the runs of one family.
+func scoreFamily(labels classify.Labels, runs []int, recs []*job.Record, ds []classify.Decision, table *accel.Table) *classify.Evaluation {
+	e := classify.NewEvaluator(labels, table)
+	for _, k := range runs {
+		e.Add(recs[k], ds[k].Class)
+	}
+	return e.Report()
+}
 
 // Goals are what the held-out evaluation must reach.
 type Goals struct {

@@ -45,7 +45,7 @@ func write(w io.Writer, seed uint64, jobs int, public string) error {
 		return err
 	}
 	rep := heldout.Evaluate(d, rs, nil)
-	fmt.Fprintf(w, "Generated center: seed %d, %d jobs, %d runs (%d sacct lines).\n\n", seed, rep.Jobs, rep.Records, d.DumpLines)
+	fmt.Fprintf(w, "Generated center: seed %d, %d job ids, %d runs, %d sacct lines.\n\n", seed, rep.Jobs, rep.Records, d.DumpLines)
 	for _, p := range rep.Problems {
 		fmt.Fprintln(w, "MAPPING:", p)
 	}
@@ -55,6 +55,18 @@ func write(w io.Writer, seed uint64, jobs int, public string) error {
 	if err := rep.WriteMarkdown(w); err != nil {
 		return err
 	}
+	for _, row := range rep.Rows {
+		if row.HeldOut != "" && len(row.Removed) == 0 {
+			continue
+		}
+		name := "nothing"
+		if row.HeldOut != "" {
+			name = row.HeldOut
+		}
+		unk, wrong := heldout.Misses(row.Center, classify.ByJobs)
+		fmt.Fprintf(w, "\n%s held out: %.0f runs unknown, %.0f runs of a wrong class.", name, unk, wrong)
+	}
+	fmt.Fprintln(w)
 	if s := rep.Shortfalls(heldout.DefaultGoals); len(s) > 0 {
 		fmt.Fprintf(w, "\n%d figures miss the goals:\n", len(s))
 		for _, x := range s {
