@@ -393,13 +393,13 @@ func basis(ev *classify.Evaluation, b classify.Basis) *classify.BasisReport {
 // then the whole center).
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	b.WriteString("| held out | scored on | runs | F1 core-h trn / inf / oth | F1 accel-h trn / inf / oth | F1 jobs trn / inf / oth | AI share error core-h / accel-h (pp) | unknown core-h / accel-h / jobs |\n")
+	b.WriteString("| held out | scored on | runs | F1 trn / inf / oth by jobs | by core-h | by accel-h | AI share error (pp) jobs / core-h / accel-h | unknown jobs / core-h / accel-h |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	write := func(held, on string, ev *classify.Evaluation) {
 		jobs := basis(ev, classify.ByJobs)
 		core, acc := basis(ev, classify.ByCoreHours), basis(ev, classify.ByAccelHours)
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s / %s | %s / %s / %s |\n", held, on, int(jobs.Total),
-			f1s(core), f1s(acc), f1s(jobs), shareErr(core), shareErr(acc), unknown(core), unknown(acc), unknown(jobs))
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s / %s / %s | %s / %s / %s |\n", held, on, int(jobs.Total),
+			f1s(jobs), f1s(core), f1s(acc), shareErr(jobs), shareErr(core), shareErr(acc), unknown(jobs), unknown(core), unknown(acc))
 	}
 	for _, row := range r.Rows {
 		if row.HeldOut == "" {
