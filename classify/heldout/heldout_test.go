@@ -221,3 +221,47 @@ func BenchmarkEvaluate(b *testing.B) {
 		Evaluate(d, rs, nil)
 	}
 }
+
+// TestHoldsOut checks the machinery on a rule set of two families: the
+// held-out family's rule no longer fires, the other one still does, and
+// the families the rule set lacks are reported.
+func TestHoldsOut(t *testing.T) {
+	rs, err := classify.LoadRules("testdata/rules/two-families.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Load(labgen.Config{Seed: 5, Jobs: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := Evaluate(d, rs, nil)
+	if got := len(rep.Problems); got != len(Mapping)-2 {
+		t.Errorf("%d mapping problems, want %d (every family but two undeclared): %v", got, len(Mapping)-2, rep.Problems)
+	}
+	predicted := func(held string, c classify.Class) float64 {
+		for _, row := range rep.Rows {
+			if row.HeldOut == held {
+				return basis(row.Center, classify.ByJobs).Class(c).Predicted
+			}
+		}
+		t.Fatalf("no row %q", held)
+		return 0
+	}
+	if predicted("", classify.AIInference) == 0 || predicted("", classify.Other) == 0 {
+		t.Fatal("with nothing held out, the two rules decide nothing")
+	}
+	if n := predicted(labgen.ServingEngines, classify.AIInference); n != 0 {
+		t.Errorf("serving engines held out: %.0f runs still called inference", n)
+	}
+	if predicted(labgen.ServingEngines, classify.Other) != predicted("", classify.Other) {
+		t.Error("serving engines held out: the other family's decisions changed")
+	}
+	if n := predicted(labgen.Bio, classify.Other); n != 0 {
+		t.Errorf("bio held out: %.0f runs still called other", n)
+	}
+	for _, row := range rep.Rows {
+		if row.HeldOut == labgen.ServingEngines && (len(row.Removed) != 1 || row.Removed[0] != "serving_engines") {
+			t.Errorf("serving engines row removed %v", row.Removed)
+		}
+	}
+}
