@@ -34,7 +34,6 @@ type Options struct {
 type RuleClassifier struct {
 	rs    *RuleSet
 	x     extractor
-	hits  []atomic.Uint64
 	cache *sigCache
 }
 
@@ -47,9 +46,8 @@ func New(rs *RuleSet, opts Options) *RuleClassifier {
 		t = accel.Default()
 	}
 	c := &RuleClassifier{
-		rs:   rs,
-		x:    extractor{used: rs.used, forced: rs.forced, table: t},
-		hits: make([]atomic.Uint64, len(rs.rules)),
+		rs: rs,
+		x:  extractor{used: rs.used, forced: rs.forced, table: t, lex: rs.lex},
 	}
 	switch {
 	case opts.CacheSize == 0:
@@ -63,52 +61,41 @@ func New(rs *RuleSet, opts Options) *RuleClassifier {
 // RuleSet returns the rules the classifier applies.
 func (c *RuleClassifier) RuleSet() *RuleSet { return c.rs }
 
-// Classify decides the class of r and counts the rules that fired. The
-// returned Decision's Rules slice is shared between records with the same
+// Classify decides the class of r with the per-record stages (rules,
+// lexicon, the two decisions). It has no side effects: callers that count
+// rule hits count the decisions they store (see HitCounter). The returned
+// Decision's Rules slice is shared between records with the same
 // signature: callers must not modify it.
 func (c *RuleClassifier) Classify(r *job.Record) Decision {
-	var e *cacheEntry
+	return c.entry(r).d
+}
+
+// entry returns the cached outcome of r, computing it on a miss.
+func (c *RuleClassifier) entry(r *job.Record) *cacheEntry {
 	if c.cache == nil {
+		return c.compute(r)
+	}
+	var stack [512]byte
+	sig := c.signature(stack[:0], r)
+	e := c.cache.get(sig)
+	if e == nil {
 		e = c.compute(r)
-	} else {
-		var stack [512]byte
-		sig := c.signature(stack[:0], r)
-		e = c.cache.get(sig)
-		if e == nil {
-			e = c.compute(r)
-			c.cache.put(sig, e)
-		}
+		c.cache.put(sig, e)
 	}
-	for _, i := range e.fired {
-		c.hits[i].Add(1)
-	}
-	return e.d
+	return e
 }
 
 func (c *RuleClassifier) compute(r *job.Record) *cacheEntry {
 	var ev evidence
 	c.x.extract(r, &ev)
-	d := c.rs.decide(&ev)
-	e := &cacheEntry{fired: d.fired, d: Decision{Class: d.class}}
-	if len(d.fired) > 0 {
-		e.d.Rules = make([]string, len(d.fired))
-		for i, idx := range d.fired {
-			e.d.Rules[i] = c.rs.rules[idx].ID
-		}
+	o := c.rs.evaluate(&ev)
+	o.nameFam = nameFamily(boundText(r.Name))
+	texts := []string{boundText(r.Name), boundText(r.SubmitLine), boundText(r.WorkDir), boundText(r.Comment), boundText(r.WCKey)}
+	for _, s := range boundSteps(r) {
+		texts = append(texts, boundText(s.Name), boundText(s.Command))
 	}
-	return e
-}
-
-// HitCounts returns, for every rule of the set, how many classified
-// records it fired on (decided, for a decisive rule; added evidence, for an
-// evidence rule). Rules that never fired are present with zero, so that an
-// exporter emits a closed set. Explain does not count.
-func (c *RuleClassifier) HitCounts() map[string]uint64 {
-	m := make(map[string]uint64, len(c.rs.rules))
-	for i, r := range c.rs.rules {
-		m[r.ID] = c.hits[i].Load()
-	}
-	return m
+	o.tokens = learnTokens(texts...)
+	return &cacheEntry{out: o, d: Decision{Class: o.class, Rules: o.rules}}
 }
 
 // CacheStats describes the signature cache.
@@ -189,8 +176,8 @@ func (c *RuleClassifier) signature(buf []byte, r *job.Record) []byte {
 }
 
 type cacheEntry struct {
-	d     Decision
-	fired []uint16
+	d   Decision
+	out *outcome
 }
 
 // sigCache is a sharded map from signature to decision. Readers take a

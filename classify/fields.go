@@ -131,6 +131,8 @@ type evidence struct {
 	num    [numFields]numVal
 	// forced names the declaration that made the accelerators no evidence.
 	forced string
+	// lex holds the lexicon terms found in the text fields.
+	lex []lexHit
 	// command parts, with their source, for explanations.
 	cmdParts []cmdPart
 	// folded values (foldKey), made on first use by the regexp prefilter.
@@ -212,6 +214,7 @@ type extractor struct {
 	used   fieldSet
 	forced []forcedDecl
 	table  *accel.Table
+	lex    *lexicon
 }
 
 // extract reads the used fields of r.
@@ -256,6 +259,13 @@ func (x *extractor) extract(r *job.Record, ev *evidence) {
 	}
 	if x.used.has(fCommand) {
 		ev.single[fCommand], ev.cmdParts = joinCommand(r)
+	}
+	if x.lex != nil && len(x.lex.terms) > 0 {
+		for _, f := range lexFields {
+			for _, v := range ev.values(f) {
+				ev.lex = x.lex.match(ev.lex, v, f)
+			}
+		}
 	}
 	if u&accelFields != 0 {
 		x.extractAccels(r, ev)

@@ -84,6 +84,9 @@ type lexicon struct {
 // lexFile is the shape of a lexicon, in the built-in file and in the
 // lexicon section of a rules file.
 type lexFile struct {
+	// Builtin false drops the built-in lexicon (rules files without a
+	// base only).
+	Builtin  *bool       `mapstructure:"builtin"`
 	Families []lexFamily `mapstructure:"families"`
 	Disable  []string    `mapstructure:"disable"`
 }

@@ -76,7 +76,7 @@ func (d *Daemon) buildSnapshot() (*snapshot.Snapshot, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	complete := d.completeTime()
-	s := &snapshot.Snapshot{Time: now, Complete: complete, RuleHits: rt.Classer.HitCounts(), Config: d.lastReload}
+	s := &snapshot.Snapshot{Time: now, Complete: complete, RuleHits: ruleHits(rt.Rules, d.mem), Config: d.lastReload}
 	inv := rt.Inventory
 	if inv == nil {
 		inv = d.nodeInventory(rt)

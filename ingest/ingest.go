@@ -45,6 +45,43 @@ type Options struct {
 	Classifier classify.Classifier
 	// Logger receives one warning per skipped line (up to MaxLogged).
 	Logger *slog.Logger
+	// Defer, when set, holds the records read instead of storing them, so
+	// that Defer.Flush classifies the whole input at once with every stage
+	// (the context and learned stages draw on the other jobs of the input).
+	Defer *Deferred
+}
+
+// Deferred holds records read by LoadReader until Flush classifies them
+// all at once and stores them. It keeps the records, so it costs memory in
+// proportion to the input.
+type Deferred struct {
+	recs  []*job.Record
+	stats []*Stats
+}
+
+// Len returns the number of records held.
+func (d *Deferred) Len() int { return len(d.recs) }
+
+// Flush classifies every record held with c's batch path and adds them to
+// store; a record the store refuses is counted as skipped in the stats of
+// its input (or fails the flush in strict mode). The records are released.
+func (d *Deferred) Flush(store *usage.Store, c classify.BatchClassifier, strict bool) error {
+	ds := c.ClassifyBatch(d.recs)
+	for i, rec := range d.recs {
+		if err := store.Add(rec, ds[i]); err != nil {
+			if strict {
+				return fmt.Errorf("strict mode: %s:%d: %w", rec.Source, rec.Line, err)
+			}
+			st := d.stats[i]
+			st.Records--
+			st.Skipped[collector.ReasonRecord]++
+			if len(st.Errors) < MaxLogged {
+				st.Errors = append(st.Errors, fmt.Sprintf("%s:%d: %v", rec.Source, rec.Line, err))
+			}
+		}
+	}
+	d.recs, d.stats = nil, nil
+	return nil
 }
 
 // MaxLogged bounds the skipped lines logged one by one per input; all are
@@ -124,6 +161,12 @@ func LoadReader(store *usage.Store, r collector.Reader, in Input, opts Options) 
 			return st, fmt.Errorf("read %s: %w", in, err)
 		}
 		rename(rec, opts.Clusters, st)
+		if opts.Defer != nil {
+			opts.Defer.recs = append(opts.Defer.recs, rec)
+			opts.Defer.stats = append(opts.Defer.stats, st)
+			st.Records++
+			continue
+		}
 		if err := store.Add(rec, opts.Classifier.Classify(rec)); err != nil {
 			if opts.Strict {
 				return st, fmt.Errorf("strict mode: %s:%d: %w", rec.Source, rec.Line, err)

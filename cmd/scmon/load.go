@@ -111,7 +111,7 @@ func load(f sourceFlags, logger *slog.Logger) (*loaded, error) {
 		fields = strings.Split(f.fields, ",")
 	}
 	opts := ingest.Options{Location: l.location, Cluster: f.cluster, Clusters: clusters, Fields: fields,
-		Strict: f.strict, Classifier: l.classer, Logger: logger}
+		Strict: f.strict, Classifier: l.classer, Logger: logger, Defer: &ingest.Deferred{}}
 	l.store = usage.NewStore(table)
 	if l.sample {
 		st, err := loadSample(l.store, opts)
@@ -119,6 +119,10 @@ func load(f sourceFlags, logger *slog.Logger) (*loaded, error) {
 			return nil, err
 		}
 		l.stats = append(l.stats, st)
+		// The whole input classified at once, with every stage.
+		if err := opts.Defer.Flush(l.store, l.classer, f.strict); err != nil {
+			return nil, err
+		}
 		return l, nil
 	}
 	for _, in := range inputs {
@@ -128,6 +132,9 @@ func load(f sourceFlags, logger *slog.Logger) (*loaded, error) {
 		}
 		l.stats = append(l.stats, st)
 		l.fromSub = l.fromSub || st.WindowFromSubmit
+	}
+	if err := opts.Defer.Flush(l.store, l.classer, f.strict); err != nil {
+		return nil, err
 	}
 	if l.inventory == nil {
 		l.inventory = hintInventory(l.stats, f.cluster)
