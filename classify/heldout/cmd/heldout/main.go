@@ -55,6 +55,10 @@ func write(w io.Writer, seed uint64, jobs int, public string) error {
 	if err := rep.WriteMarkdown(w); err != nil {
 		return err
 	}
+	fmt.Fprintln(w)
+	if err := rep.WriteFamiliesMarkdown(w); err != nil {
+		return err
+	}
 	for _, row := range rep.Rows {
 		if row.HeldOut != "" && len(row.Removed) == 0 {
 			continue
