@@ -3,6 +3,7 @@ package classify
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -25,11 +26,6 @@ var ctxKindNames = [numCtxKinds]string{"account", "user", "work_dir", "name"}
 
 // String returns the kind as rule ids and explanations name it.
 func (k ctxKind) String() string { return ctxKindNames[k] }
-
-type ctxKey struct {
-	kind ctxKind
-	val  string
-}
 
 // counts holds confident decisions by class: ai_training, ai_inference,
 // other.
@@ -58,7 +54,7 @@ var slotClass = [3]Class{AITraining, AIInference, Other}
 // jobs stored before it. It is safe for concurrent use.
 type Context struct {
 	mu   sync.Mutex
-	keys map[ctxKey]*counts
+	keys [numCtxKinds]map[string]*counts
 	toks map[string]*counts
 	docs counts
 	// model is the learned model fitted on toks, remade when stale.
@@ -68,13 +64,20 @@ type Context struct {
 
 // NewContext returns an empty context.
 func NewContext() *Context {
-	return &Context{keys: map[ctxKey]*counts{}, toks: map[string]*counts{}}
+	x := &Context{toks: map[string]*counts{}}
+	for k := range x.keys {
+		x.keys[k] = map[string]*counts{}
+	}
+	return x
 }
 
 // Reset empties the context, before a daemon reloads it from its store.
 func (x *Context) Reset() {
 	x.mu.Lock()
-	x.keys, x.toks, x.docs, x.model, x.stale = map[ctxKey]*counts{}, map[string]*counts{}, counts{}, nil, false
+	for k := range x.keys {
+		x.keys[k] = map[string]*counts{}
+	}
+	x.toks, x.docs, x.model, x.stale = map[string]*counts{}, counts{}, nil, false
 	x.mu.Unlock()
 }
 
@@ -95,11 +98,10 @@ func (x *Context) addKeys(keys [numCtxKinds]string, slot int) {
 		if v == "" {
 			continue
 		}
-		key := ctxKey{ctxKind(k), v}
-		c := x.keys[key]
+		c := x.keys[k][v]
 		if c == nil {
 			c = new(counts)
-			x.keys[key] = c
+			x.keys[k][v] = c
 		}
 		c[slot]++
 	}
@@ -148,7 +150,7 @@ func (x *Context) contextHits(s ContextSettings, keys [numCtxKinds]string) []Con
 		if v == "" {
 			continue
 		}
-		c := x.keys[ctxKey{ctxKind(k), v}]
+		c := x.keys[k][v]
 		if c == nil {
 			continue
 		}
@@ -284,6 +286,24 @@ func (m *nbModel) predict(s LearnedSettings, tokens []string, top int) LearnedHi
 	return h
 }
 
+// against makes the model abstain where the job's own evidence leans the
+// other way (a CPU-only job the tokens call AI): the model only settles
+// what the job's own evidence leaves open.
+func (h *LearnedHit) against(scores [len(classNames)]float64) {
+	if !h.Decided {
+		return
+	}
+	ai := math.Max(scores[AITraining], scores[AIInference])
+	switch {
+	case h.Class.IsAI() && scores[Other] > ai:
+		h.Decided = false
+		h.Reason = fmt.Sprintf("%s at probability %.3f, but the job's own evidence leans other (%s vs AI %s)", h.Class, h.Probability, fmtScore(scores[Other]), fmtScore(ai))
+	case h.Class == Other && ai > scores[Other]:
+		h.Decided = false
+		h.Reason = fmt.Sprintf("other at probability %.3f, but the job's own evidence leans AI (%s vs other %s)", h.Probability, fmtScore(ai), fmtScore(scores[Other]))
+	}
+}
+
 // later is what the context and learned stages did for one record.
 type later struct {
 	ctx     []ContextHit
@@ -389,6 +409,11 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 		l := &later{d: b.entries[i].d}
 		if rs.context.Enabled {
 			l.ctx = x.contextHits(rs.context, keysOf(r, o))
+			if o.class.IsAI() {
+				// The job's own evidence made it AI: context only
+				// settles the subtype.
+				l.ctx = slices.DeleteFunc(l.ctx, func(h ContextHit) bool { return !h.Class.IsAI() })
+			}
 			if len(l.ctx) > 0 {
 				co := *o
 				co.rules = append([]string(nil), o.rules...)
@@ -413,6 +438,7 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 					model = x.fit()
 				}
 				p := model.predict(rs.learned, o.tokens, 8)
+				p.against(o.scores)
 				h = &p
 				predicted[b.entries[i]] = h
 			}

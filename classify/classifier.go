@@ -3,6 +3,7 @@ package classify
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -246,4 +247,4 @@ func (c *sigCache) stats() CacheStats {
 }
 
 // fmtScore renders a score or threshold without trailing zeros.
-func fmtScore(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+func fmtScore(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) }

@@ -3,6 +3,7 @@ package classify
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -141,13 +142,20 @@ func addPrior(s *[len(classNames)]float64, p Prior, w float64) {
 // runs until it is stopped).
 func (rs *RuleSet) cues(ev *evidence) []cue {
 	var out []cue
-	nodes, el := ev.num[fNodes], ev.num[fElapsed]
-	if nodes.present && nodes.v >= 2 {
-		out = append(out, cue{2, fmt.Sprintf("runs on %s nodes", formatNum(fNodes, nodes))})
+	nodes, el, acc := ev.num[fNodes], ev.num[fElapsed], ev.num[fAccelCount]
+	multi := nodes.present && nodes.v >= 2
+	big := acc.present && acc.v >= 8
+	switch {
+	case multi:
+		out = append(out, cue{3, fmt.Sprintf("runs on %s nodes", formatNum(fNodes, nodes))})
+	case big:
+		out = append(out, cue{1, fmt.Sprintf("one node, %s accelerators", formatNum(fAccelCount, acc))})
+	case acc.present && acc.v >= 1 && acc.v <= 2:
+		out = append(out, cue{-1, fmt.Sprintf("one node, %s accelerator(s)", formatNum(fAccelCount, acc))})
 	}
 	timeout := ev.single[fState] == "TIMEOUT"
 	switch {
-	case timeout && el.present && el.v >= 12*3600 && (!nodes.present || nodes.v <= 1):
+	case timeout && el.present && el.v >= 12*3600 && !multi && !big:
 		out = append(out, cue{-2, fmt.Sprintf("ended by TIMEOUT after %s on one node", formatNum(fElapsed, el))})
 	case !timeout && el.present && el.v >= 24*3600:
 		out = append(out, cue{1, fmt.Sprintf("ran %s", formatNum(fElapsed, el))})
@@ -231,11 +239,16 @@ func pickSign(v float64, positive Class) Class {
 
 // dropMarkers removes the subtype markers a previous decideTwo added.
 func dropMarkers(rules []string) []string {
-	n := len(rules)
-	for n > 0 && (rules[n-1] == RuleSubtypeCues || rules[n-1] == RuleSubtypeDefault) {
-		n--
+	if !slices.Contains(rules, RuleSubtypeCues) && !slices.Contains(rules, RuleSubtypeDefault) {
+		return rules
 	}
-	return rules[:n]
+	out := make([]string, 0, len(rules))
+	for _, id := range rules {
+		if id != RuleSubtypeCues && id != RuleSubtypeDefault {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // nameFamily reduces a job name to its family: the name's words without
