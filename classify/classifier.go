@@ -78,10 +78,10 @@ func (c *RuleClassifier) entry(r *job.Record) *cacheEntry {
 	}
 	var stack [512]byte
 	sig := c.signature(stack[:0], r)
-	e := c.cache.get(sig)
+	e, h := c.cache.get(sig)
 	if e == nil {
 		e = c.compute(r)
-		c.cache.put(sig, e)
+		c.cache.put(h, sig, e)
 	}
 	return e
 }
@@ -179,11 +179,14 @@ func (c *RuleClassifier) signature(buf []byte, r *job.Record) []byte {
 type cacheEntry struct {
 	d   Decision
 	out *outcome
+	sig string // the signature, to tell hash collisions apart
 }
 
-// sigCache is a sharded map from signature to decision. Readers take a
-// shard's read lock only; a full shard is emptied rather than tracked
-// entry by entry, which keeps hits free of bookkeeping.
+// sigCache is a sharded map from signature to decision. Entries are found
+// by the signature's 64-bit hash and checked against the whole signature,
+// so that a lookup hashes the signature once and compares it once. Readers
+// take a shard's read lock only; a full shard is emptied rather than
+// tracked entry by entry, which keeps hits free of bookkeeping.
 type sigCache struct {
 	seed     maphash.Seed
 	shards   [cacheShards]cacheShard
@@ -196,42 +199,43 @@ const cacheShards = 32
 
 type cacheShard struct {
 	mu sync.RWMutex
-	m  map[string]*cacheEntry
+	m  map[uint64]*cacheEntry
 	_  [40]byte // keep shards on separate cache lines
 }
 
 func newSigCache(size int) *sigCache {
 	c := &sigCache{seed: maphash.MakeSeed(), perShard: max(1, size/cacheShards)}
 	for i := range c.shards {
-		c.shards[i].m = make(map[string]*cacheEntry)
+		c.shards[i].m = make(map[uint64]*cacheEntry)
 	}
 	return c
 }
 
-func (c *sigCache) shard(sig []byte) *cacheShard {
-	return &c.shards[maphash.Bytes(c.seed, sig)%cacheShards]
-}
-
-func (c *sigCache) get(sig []byte) *cacheEntry {
-	s := c.shard(sig)
+func (c *sigCache) get(sig []byte) (*cacheEntry, uint64) {
+	h := maphash.Bytes(c.seed, sig)
+	s := &c.shards[h%cacheShards]
 	s.mu.RLock()
-	e := s.m[string(sig)]
+	e := s.m[h]
 	s.mu.RUnlock()
+	if e != nil && e.sig != string(sig) {
+		e = nil // a hash collision: computed again, and replaces the other
+	}
 	if e == nil {
 		c.misses.Add(1)
 	} else {
 		c.hits.Add(1)
 	}
-	return e
+	return e, h
 }
 
-func (c *sigCache) put(sig []byte, e *cacheEntry) {
-	s := c.shard(sig)
+func (c *sigCache) put(h uint64, sig []byte, e *cacheEntry) {
+	e.sig = string(sig)
+	s := &c.shards[h%cacheShards]
 	s.mu.Lock()
 	if len(s.m) >= c.perShard {
 		clear(s.m)
 	}
-	s.m[string(sig)] = e
+	s.m[h] = e
 	s.mu.Unlock()
 }
 
