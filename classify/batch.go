@@ -411,8 +411,13 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 			l.ctx = x.contextHits(rs.context, keysOf(r, o))
 			if o.class.IsAI() {
 				// The job's own evidence made it AI: context only
-				// settles the subtype.
+				// settles the subtype, at half weight, so that it weighs
+				// about as much as the job's own shape (nodes,
+				// accelerators) and not more.
 				l.ctx = slices.DeleteFunc(l.ctx, func(h ContextHit) bool { return !h.Class.IsAI() })
+				for k := range l.ctx {
+					l.ctx[k].Weight /= 2
+				}
 			}
 			if len(l.ctx) > 0 {
 				co := *o

@@ -155,8 +155,8 @@ func (rs *RuleSet) cues(ev *evidence) []cue {
 	}
 	timeout := ev.single[fState] == "TIMEOUT"
 	switch {
-	case timeout && el.present && el.v >= 12*3600 && !multi && !big:
-		out = append(out, cue{-2, fmt.Sprintf("ended by TIMEOUT after %s on one node", formatNum(fElapsed, el))})
+	case timeout && el.present && el.v >= 12*3600 && !multi && acc.present && acc.v >= 1 && acc.v <= 4:
+		out = append(out, cue{-2, fmt.Sprintf("ended by TIMEOUT after %s on one node with few accelerators", formatNum(fElapsed, el))})
 	case !timeout && el.present && el.v >= 24*3600:
 		out = append(out, cue{1, fmt.Sprintf("ran %s", formatNum(fElapsed, el))})
 	}
