@@ -77,6 +77,11 @@ type lexicon struct {
 	byWord   map[string][]int32
 	byToken  map[string][]int32
 	cjkTerms []int32
+	// byAffix indexes the one-word AI terms of minAffix letters or more,
+	// which are also found at the start or end of a longer word
+	// ("runroberta", "llamafactory"): mixed-case brand names such as
+	// "runRoBERTa" split no better.
+	byAffix  map[string][]int32
 	famIndex map[string]int // family name to dense index
 	famNames []string
 }
@@ -239,7 +244,7 @@ func buildLexicon(base *lexicon, f lexFile, origin string) (*lexicon, []error) {
 }
 
 func indexLexicon(terms []*Term) *lexicon {
-	lx := &lexicon{terms: terms, byWord: map[string][]int32{}, byToken: map[string][]int32{}, famIndex: map[string]int{}}
+	lx := &lexicon{terms: terms, byWord: map[string][]int32{}, byToken: map[string][]int32{}, byAffix: map[string][]int32{}, famIndex: map[string]int{}}
 	for i, t := range terms {
 		if _, ok := lx.famIndex[t.Family]; !ok {
 			lx.famIndex[t.Family] = len(lx.famNames)
@@ -250,6 +255,9 @@ func indexLexicon(terms []*Term) *lexicon {
 			continue
 		}
 		lx.byWord[t.words[0]] = appendUniqueIdx(lx.byWord[t.words[0]], int32(i))
+		if len(t.words) == 1 && len(t.words[0]) >= minAffix && t.Prior != PriorOther {
+			lx.byAffix[t.words[0]] = appendUniqueIdx(lx.byAffix[t.words[0]], int32(i))
+		}
 		lx.byToken[t.tokens[0]] = appendUniqueIdx(lx.byToken[t.tokens[0]], int32(i))
 	}
 	return lx
@@ -303,6 +311,9 @@ type lexHit struct {
 	text  string // the token or tokens matched, as found
 }
 
+// minAffix is the shortest term found at the start or end of a word.
+const minAffix = 5
+
 // lexFields are the text fields the lexicon reads.
 var lexFields = [...]fieldID{fJobName, fSubmitLine, fStepNames, fStepCommands, fWorkDir, fComment, fWCKey}
 
@@ -341,6 +352,17 @@ func (lx *lexicon) match(hits []lexHit, text string, f fieldID) []lexHit {
 	}
 	ws := words(text)
 	scan(ws, lx.byWord, func(t *Term) []string { return t.words })
+	for _, w := range ws {
+		for n := minAffix; n < len(w); n++ {
+			for _, part := range [2]string{w[:n], w[len(w)-n:]} {
+				for _, ti := range lx.byAffix[part] {
+					if !has(ti) {
+						hits = append(hits, lexHit{term: ti, field: f, text: w})
+					}
+				}
+			}
+		}
+	}
 	scan(Tokenize(text), lx.byToken, func(t *Term) []string { return t.tokens })
 	if len(lx.cjkTerms) > 0 {
 		for _, w := range ws {
