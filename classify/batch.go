@@ -376,11 +376,10 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 	for i, r := range recs {
 		e := c.entry(r)
 		b.entries[i] = e
-		o := e.out
-		if o.confident {
-			slot := slotOf(o.class)
+		if e.confident {
+			slot := slotOf(e.d.Class)
 			if rs.context.Enabled {
-				x.addKeys(keysOf(r, o), slot)
+				x.addKeys([numCtxKinds]string{r.Account, r.User, r.WorkDir, e.nameFam}, slot)
 			}
 			if rs.learned.Enabled {
 				mult[e]++
@@ -402,10 +401,10 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 	// The model's answer depends on the tokens alone: once per signature.
 	predicted := map[*cacheEntry]*LearnedHit{}
 	for i, r := range recs {
-		o := b.entries[i].out
-		if o.confident || (!rs.context.Enabled && !rs.learned.Enabled) {
+		if b.entries[i].confident || (!rs.context.Enabled && !rs.learned.Enabled) {
 			continue
 		}
+		o := b.entries[i].out
 		l := &later{d: b.entries[i].d}
 		if rs.context.Enabled {
 			l.ctx = x.contextHits(rs.context, keysOf(r, o))

@@ -78,10 +78,10 @@ func (c *RuleClassifier) entry(r *job.Record) *cacheEntry {
 	}
 	var stack [512]byte
 	sig := c.signature(stack[:0], r)
-	e, h := c.cache.get(sig)
+	e, h, h2 := c.cache.get(sig)
 	if e == nil {
 		e = c.compute(r)
-		c.cache.put(h, sig, e)
+		c.cache.put(h, h2, e)
 	}
 	return e
 }
@@ -96,7 +96,7 @@ func (c *RuleClassifier) compute(r *job.Record) *cacheEntry {
 		texts = append(texts, boundText(s.Name), boundText(s.Command))
 	}
 	o.tokens = learnTokens(texts...)
-	return &cacheEntry{out: o, d: Decision{Class: o.class, Rules: o.rules}}
+	return &cacheEntry{out: o, d: Decision{Class: o.class, Rules: o.rules}, confident: o.confident, nameFam: o.nameFam}
 }
 
 // CacheStats describes the signature cache.
@@ -177,18 +177,24 @@ func (c *RuleClassifier) signature(buf []byte, r *job.Record) []byte {
 }
 
 type cacheEntry struct {
-	d   Decision
-	out *outcome
-	sig string // the signature, to tell hash collisions apart
+	d     Decision
+	out   *outcome
+	check uint64 // the signature's second hash, to tell collisions apart
+	// confident copies out.confident, so that the batch's first pass
+	// reads the entry alone.
+	confident bool
+	nameFam   string // copies out.nameFam
 }
 
 // sigCache is a sharded map from signature to decision. Entries are found
-// by the signature's 64-bit hash and checked against the whole signature,
-// so that a lookup hashes the signature once and compares it once. Readers
+// by one 64-bit hash of the signature and checked against a second,
+// independent one: a lookup touches no signature bytes but its own, and two
+// signatures are taken for one only if both hashes collide (about 2^-128). Readers
 // take a shard's read lock only; a full shard is emptied rather than
 // tracked entry by entry, which keeps hits free of bookkeeping.
 type sigCache struct {
 	seed     maphash.Seed
+	check    maphash.Seed
 	shards   [cacheShards]cacheShard
 	perShard int
 	hits     atomic.Uint64
@@ -204,32 +210,32 @@ type cacheShard struct {
 }
 
 func newSigCache(size int) *sigCache {
-	c := &sigCache{seed: maphash.MakeSeed(), perShard: max(1, size/cacheShards)}
+	c := &sigCache{seed: maphash.MakeSeed(), check: maphash.MakeSeed(), perShard: max(1, size/cacheShards)}
 	for i := range c.shards {
 		c.shards[i].m = make(map[uint64]*cacheEntry)
 	}
 	return c
 }
 
-func (c *sigCache) get(sig []byte) (*cacheEntry, uint64) {
-	h := maphash.Bytes(c.seed, sig)
+func (c *sigCache) get(sig []byte) (*cacheEntry, uint64, uint64) {
+	h, h2 := maphash.Bytes(c.seed, sig), maphash.Bytes(c.check, sig)
 	s := &c.shards[h%cacheShards]
 	s.mu.RLock()
 	e := s.m[h]
 	s.mu.RUnlock()
-	if e != nil && e.sig != string(sig) {
-		e = nil // a hash collision: computed again, and replaces the other
+	if e != nil && e.check != h2 {
+		e = nil // a collision of the first hash: computed again, and replaces the other
 	}
 	if e == nil {
 		c.misses.Add(1)
 	} else {
 		c.hits.Add(1)
 	}
-	return e, h
+	return e, h, h2
 }
 
-func (c *sigCache) put(h uint64, sig []byte, e *cacheEntry) {
-	e.sig = string(sig)
+func (c *sigCache) put(h, h2 uint64, e *cacheEntry) {
+	e.check = h2
 	s := &c.shards[h%cacheShards]
 	s.mu.Lock()
 	if len(s.m) >= c.perShard {
