@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -377,9 +376,4 @@ func (lx *lexicon) match(hits []lexHit, text string, f fieldID) []lexHit {
 		}
 	}
 	return hits
-}
-
-// sortHits orders hits by term index, for stable explanations.
-func sortHits(h []lexHit) {
-	sort.Slice(h, func(i, j int) bool { return h[i].term < h[j].term })
 }
