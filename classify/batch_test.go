@@ -148,3 +148,56 @@ func TestAcceleratorsAreNotAI(t *testing.T) {
 		}
 	}
 }
+
+// TestSiteLexicon: a rules file's lexicon section adds families and terms,
+// disables families, and its later-stage settings apply.
+func TestSiteLexicon(t *testing.T) {
+	rs, err := LoadRules("testdata/rules/lexicon-site.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fams := rs.Families()
+	if !slices.Contains(fams, "site_codes") || slices.Contains(fams, "model_families") || !slices.Contains(fams, "hpc_md") {
+		t.Errorf("families %v", fams)
+	}
+	c := New(rs, Options{})
+	if d := c.Classify(mk(gpu(4), step("srun mycfd -i case1"))); d.Class != Other || !slices.Contains(d.Rules, "lexicon:site_codes") {
+		t.Errorf("site term: %+v", d)
+	}
+	if d := c.Classify(mk(gpu(4), step("myserve --port 8000"))); d.Class != AIInference || !slices.Contains(d.Rules, "lexicon:serving_engines") {
+		t.Errorf("term added to a built-in family: %+v", d)
+	}
+	if d := c.Classify(mk(gpu(4), name("x"), step("python run.py --model llama"))); slices.Contains(d.Rules, "lexicon:model_families") {
+		t.Errorf("disabled family still counted: %+v", d)
+	}
+	if rs.Thresholds().SubtypeDefault != AIInference || rs.Learned().Enabled || rs.Context().MinJobs != 10 {
+		t.Errorf("settings %+v %+v %+v", rs.Thresholds(), rs.Learned(), rs.Context())
+	}
+}
+
+// FuzzTokenize: tokens are never empty, hold no ASCII separator, and are
+// folded.
+func FuzzTokenize(f *testing.F) {
+	for _, s := range []string{"run_megatron.sh", "/data/Megatron-LM/", "HTTPServer", "模型训练_qwen2.5", "ÉCOLE", "\xff\xfe", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, split := range [][]string{Tokenize(s), words(s)} {
+			for _, tok := range split {
+				if tok == "" {
+					t.Fatalf("%q: empty token in %q", s, split)
+				}
+				if foldKey(tok) != tok {
+					t.Fatalf("%q: token %q not folded", s, tok)
+				}
+				// Folding may turn a letter into a combining mark
+				// (Greek capital iota), never into ASCII punctuation.
+				for i := 0; i < len(tok); i++ {
+					if c := tok[i]; c < 0x80 && kindOf(rune(c)) == kSep {
+						t.Fatalf("%q: token %q holds a separator %q", s, tok, c)
+					}
+				}
+			}
+		}
+	})
+}

@@ -382,12 +382,12 @@ func ParseRules(name string, data []byte) (*RuleSet, error) {
 	if base != nil {
 		rs.context, rs.learned = base.context, base.learned
 	}
-	if err := decodeStrict(f.Context, &rs.context); err != nil {
+	if err := decodeStrict(f.Context, &rs.context, "enabled", "min_jobs", "min_share", "weight"); err != nil {
 		fail("context: %v", err)
 	} else if err := rs.context.validate(); err != nil {
 		fail("context: %v", err)
 	}
-	if err := decodeStrict(f.Learned, &rs.learned); err != nil {
+	if err := decodeStrict(f.Learned, &rs.learned, "enabled", "min_examples", "min_probability", "min_tokens"); err != nil {
 		fail("learned: %v", err)
 	} else if err := rs.learned.validate(); err != nil {
 		fail("learned: %v", err)

@@ -3,6 +3,9 @@ package classify
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sort"
+	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
 )
@@ -76,9 +79,19 @@ func (s LearnedSettings) validate() error {
 
 // decodeStrict decodes a section of a rules file into out, refusing
 // unknown keys; a missing section leaves out as it is.
-func decodeStrict(raw map[string]any, out any) error {
+func decodeStrict(raw map[string]any, out any, known ...string) error {
 	if raw == nil {
 		return nil
+	}
+	var unknown []string
+	for k := range raw {
+		if !slices.Contains(known, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("unknown key %q (known: %s)", unknown[0], strings.Join(known, ", "))
 	}
 	d, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{ErrorUnused: true, Result: out, WeaklyTypedInput: false})
 	if err != nil {
