@@ -254,6 +254,23 @@ func dropMarkers(rules []string) []string {
 // nameFamily reduces a job name to its family: the name's words without
 // digits, dates or run numbers ("sft_qwen7b_20240501_3" is "sft qwen b").
 func nameFamily(name string) string {
+	f := nameWords(name)
+	if genericNames[f] {
+		return ""
+	}
+	return f
+}
+
+// genericNames are the names schedulers give jobs that were not named
+// (sbatch --wrap, srun, salloc, PBS STDIN, an interactive shell) and the
+// words users give anything: jobs sharing them share no habit.
+var genericNames = map[string]bool{
+	"wrap": true, "bash": true, "sh": true, "zsh": true, "python": true, "stdin": true, "interactive": true,
+	"srun": true, "salloc": true, "jupyter": true, "job": true, "run": true, "test": true, "script": true,
+	"a out": true, "sbatch": true, "sys dashboard": true, "ondemand": true, "": true,
+}
+
+func nameWords(name string) string {
 	var b strings.Builder
 	for _, tok := range Tokenize(name) {
 		if tok[0] >= '0' && tok[0] <= '9' {
