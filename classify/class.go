@@ -72,3 +72,11 @@ type Decision struct {
 type Classifier interface {
 	Classify(r *job.Record) Decision
 }
+
+// BatchClassifier classifies a whole input at once, so that stages which
+// learn from the input (context, a learned model) can take part. Result i
+// belongs to recs[i].
+type BatchClassifier interface {
+	Classifier
+	ClassifyBatch(recs []*job.Record) []Decision
+}

@@ -3,6 +3,7 @@ package classify
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -34,7 +35,6 @@ type Options struct {
 type RuleClassifier struct {
 	rs    *RuleSet
 	x     extractor
-	hits  []atomic.Uint64
 	cache *sigCache
 }
 
@@ -47,9 +47,8 @@ func New(rs *RuleSet, opts Options) *RuleClassifier {
 		t = accel.Default()
 	}
 	c := &RuleClassifier{
-		rs:   rs,
-		x:    extractor{used: rs.used, forced: rs.forced, table: t},
-		hits: make([]atomic.Uint64, len(rs.rules)),
+		rs: rs,
+		x:  extractor{used: rs.used, forced: rs.forced, table: t, lex: rs.lex},
 	}
 	switch {
 	case opts.CacheSize == 0:
@@ -63,52 +62,41 @@ func New(rs *RuleSet, opts Options) *RuleClassifier {
 // RuleSet returns the rules the classifier applies.
 func (c *RuleClassifier) RuleSet() *RuleSet { return c.rs }
 
-// Classify decides the class of r and counts the rules that fired. The
-// returned Decision's Rules slice is shared between records with the same
+// Classify decides the class of r with the per-record stages (rules,
+// lexicon, the two decisions). It has no side effects: callers that count
+// rule hits count the decisions they store (see HitCounter). The returned
+// Decision's Rules slice is shared between records with the same
 // signature: callers must not modify it.
 func (c *RuleClassifier) Classify(r *job.Record) Decision {
-	var e *cacheEntry
+	return c.entry(r).d
+}
+
+// entry returns the cached outcome of r, computing it on a miss.
+func (c *RuleClassifier) entry(r *job.Record) *cacheEntry {
 	if c.cache == nil {
+		return c.compute(r)
+	}
+	var stack [512]byte
+	sig := c.signature(stack[:0], r)
+	e, h, h2 := c.cache.get(sig)
+	if e == nil {
 		e = c.compute(r)
-	} else {
-		var stack [512]byte
-		sig := c.signature(stack[:0], r)
-		e = c.cache.get(sig)
-		if e == nil {
-			e = c.compute(r)
-			c.cache.put(sig, e)
-		}
+		c.cache.put(h, h2, e)
 	}
-	for _, i := range e.fired {
-		c.hits[i].Add(1)
-	}
-	return e.d
+	return e
 }
 
 func (c *RuleClassifier) compute(r *job.Record) *cacheEntry {
 	var ev evidence
 	c.x.extract(r, &ev)
-	d := c.rs.decide(&ev)
-	e := &cacheEntry{fired: d.fired, d: Decision{Class: d.class}}
-	if len(d.fired) > 0 {
-		e.d.Rules = make([]string, len(d.fired))
-		for i, idx := range d.fired {
-			e.d.Rules[i] = c.rs.rules[idx].ID
-		}
+	o := c.rs.evaluate(&ev)
+	o.nameFam = nameFamily(boundText(r.Name))
+	texts := []string{boundText(r.Name), boundText(r.SubmitLine), boundText(r.WorkDir), boundText(r.Comment), boundText(r.WCKey)}
+	for _, s := range boundSteps(r) {
+		texts = append(texts, boundText(s.Name), boundText(s.Command))
 	}
-	return e
-}
-
-// HitCounts returns, for every rule of the set, how many classified
-// records it fired on (decided, for a decisive rule; added evidence, for an
-// evidence rule). Rules that never fired are present with zero, so that an
-// exporter emits a closed set. Explain does not count.
-func (c *RuleClassifier) HitCounts() map[string]uint64 {
-	m := make(map[string]uint64, len(c.rs.rules))
-	for i, r := range c.rs.rules {
-		m[r.ID] = c.hits[i].Load()
-	}
-	return m
+	o.tokens = learnTokens(texts...)
+	return &cacheEntry{out: o, d: Decision{Class: o.class, Rules: o.rules}, confident: o.confident, nameFam: o.nameFam}
 }
 
 // CacheStats describes the signature cache.
@@ -190,14 +178,23 @@ func (c *RuleClassifier) signature(buf []byte, r *job.Record) []byte {
 
 type cacheEntry struct {
 	d     Decision
-	fired []uint16
+	out   *outcome
+	check uint64 // the signature's second hash, to tell collisions apart
+	// confident copies out.confident, so that the batch's first pass
+	// reads the entry alone.
+	confident bool
+	nameFam   string // copies out.nameFam
 }
 
-// sigCache is a sharded map from signature to decision. Readers take a
-// shard's read lock only; a full shard is emptied rather than tracked
-// entry by entry, which keeps hits free of bookkeeping.
+// sigCache is a sharded map from signature to decision. Entries are found
+// by one 64-bit hash of the signature and checked against a second,
+// independent one: a lookup touches no signature bytes but its own, and two
+// signatures are taken for one only if both hashes collide (about 2^-128). Readers
+// take a shard's read lock only; a full shard is emptied rather than
+// tracked entry by entry, which keeps hits free of bookkeeping.
 type sigCache struct {
 	seed     maphash.Seed
+	check    maphash.Seed
 	shards   [cacheShards]cacheShard
 	perShard int
 	hits     atomic.Uint64
@@ -208,42 +205,43 @@ const cacheShards = 32
 
 type cacheShard struct {
 	mu sync.RWMutex
-	m  map[string]*cacheEntry
+	m  map[uint64]*cacheEntry
 	_  [40]byte // keep shards on separate cache lines
 }
 
 func newSigCache(size int) *sigCache {
-	c := &sigCache{seed: maphash.MakeSeed(), perShard: max(1, size/cacheShards)}
+	c := &sigCache{seed: maphash.MakeSeed(), check: maphash.MakeSeed(), perShard: max(1, size/cacheShards)}
 	for i := range c.shards {
-		c.shards[i].m = make(map[string]*cacheEntry)
+		c.shards[i].m = make(map[uint64]*cacheEntry)
 	}
 	return c
 }
 
-func (c *sigCache) shard(sig []byte) *cacheShard {
-	return &c.shards[maphash.Bytes(c.seed, sig)%cacheShards]
-}
-
-func (c *sigCache) get(sig []byte) *cacheEntry {
-	s := c.shard(sig)
+func (c *sigCache) get(sig []byte) (*cacheEntry, uint64, uint64) {
+	h, h2 := maphash.Bytes(c.seed, sig), maphash.Bytes(c.check, sig)
+	s := &c.shards[h%cacheShards]
 	s.mu.RLock()
-	e := s.m[string(sig)]
+	e := s.m[h]
 	s.mu.RUnlock()
+	if e != nil && e.check != h2 {
+		e = nil // a collision of the first hash: computed again, and replaces the other
+	}
 	if e == nil {
 		c.misses.Add(1)
 	} else {
 		c.hits.Add(1)
 	}
-	return e
+	return e, h, h2
 }
 
-func (c *sigCache) put(sig []byte, e *cacheEntry) {
-	s := c.shard(sig)
+func (c *sigCache) put(h, h2 uint64, e *cacheEntry) {
+	e.check = h2
+	s := &c.shards[h%cacheShards]
 	s.mu.Lock()
 	if len(s.m) >= c.perShard {
 		clear(s.m)
 	}
-	s.m[string(sig)] = e
+	s.m[h] = e
 	s.mu.Unlock()
 }
 
@@ -259,4 +257,4 @@ func (c *sigCache) stats() CacheStats {
 }
 
 // fmtScore renders a score or threshold without trailing zeros.
-func fmtScore(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+func fmtScore(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) }

@@ -168,12 +168,13 @@ func TestCacheBounded(t *testing.T) {
 	}
 }
 
-func TestHitCounts(t *testing.T) {
+func TestHitCounter(t *testing.T) {
 	rs := mustDefault(t)
 	c := New(rs, Options{})
-	hits := c.HitCounts()
-	if len(hits) != len(rs.Rules()) {
-		t.Fatalf("HitCounts has %d rules, the set %d", len(hits), len(rs.Rules()))
+	h := NewHitCounter(rs)
+	hits := h.Counts()
+	if len(hits) != len(HitIDs(rs)) || len(hits) < len(rs.Rules())+len(rs.Families()) {
+		t.Fatalf("counter has %d ids, the set %d rules and %d families", len(hits), len(rs.Rules()), len(rs.Families()))
 	}
 	for id, n := range hits {
 		if n != 0 {
@@ -182,15 +183,25 @@ func TestHitCounts(t *testing.T) {
 	}
 	serve := mk(gpu(8), step("vllm serve x"), name("serve_x"))
 	train := mk(gpu(8), step("torchrun train.py"))
+	// Classifying has no side effect: only what the caller adds counts.
 	for range 3 {
 		c.Classify(serve)
 		c.Classify(train)
+		c.ClassifyBatch([]*job.Record{serve, train})
 	}
-	c.Explain(serve) // explanations do not count
-	hits = c.HitCounts()
+	c.Explain(serve)
+	for id, n := range h.Counts() {
+		if n != 0 {
+			t.Errorf("%s: %d after classifying without storing", id, n)
+		}
+	}
+	h.Add(c.Classify(serve), 3)
+	h.Add(c.Classify(train), 3)
+	hits = h.Counts()
 	for id, want := range map[string]uint64{
 		"serve-vllm": 3, "name-inference": 0, // decided outright: evidence not counted
 		"launcher-torchrun": 3, "train-script-name": 3, "accel-training": 3, "cpu-only": 0,
+		"lexicon:launchers": 3, "lexicon:serving_engines": 0,
 	} {
 		if hits[id] != want {
 			t.Errorf("%s: %d hits, want %d", id, hits[id], want)
@@ -199,7 +210,7 @@ func TestHitCounts(t *testing.T) {
 }
 
 // TestConcurrentClassify runs classifiers from many goroutines; run it with
-// -race. Answers and hit counts must equal a sequential run's.
+// -race. Answers must equal a sequential run's.
 func TestConcurrentClassify(t *testing.T) {
 	recs := variedRecords(4000, 11)
 	rs := forcedRules(t)
@@ -222,7 +233,6 @@ func TestConcurrentClassify(t *testing.T) {
 						return
 					}
 					if k%500 == 0 {
-						c.HitCounts()
 						c.CacheStats()
 					}
 				}
@@ -232,12 +242,6 @@ func TestConcurrentClassify(t *testing.T) {
 		close(errs)
 		for e := range errs {
 			t.Error(e)
-		}
-		got, ref := c.HitCounts(), seq.HitCounts()
-		for id, n := range ref {
-			if got[id] != workers*n {
-				t.Errorf("cache %d: %s: %d hits, want %d", size, id, got[id], workers*n)
-			}
 		}
 	}
 }
@@ -271,13 +275,16 @@ rules:
   - {id: c, description: x, class: other, stage: evidence, weight: -5, when: {field: job_name, contains: c}}
 `)
 	c := New(rs, Options{})
-	for in, want := range map[string]Class{"a": AITraining, "b": AIInference, "ab": Unknown, "ac": AITraining, "c": Unknown, "x": Unknown} {
+	for in, want := range map[string]Class{"a": AITraining, "b": AIInference, "ab": AITraining, "ac": AITraining, "c": Unknown, "x": Unknown} {
 		if got := c.Classify(mk(name(in))).Class; got != want {
 			t.Errorf("%s: got %s, want %s", in, got, want)
 		}
 	}
-	if ex := c.Explain(mk(name("ab"))); ex.Reason != "tie: ai_training and ai_inference both score 3" {
-		t.Errorf("reason %q", ex.Reason)
+	// Clear AI evidence with a tied subtype is AI: the documented default
+	// settles the subtype, and says so.
+	if ex := c.Explain(mk(name("ab"))); !strings.Contains(ex.SubtypeDecision, "training and inference both score 3") ||
+		!strings.Contains(ex.SubtypeDecision, "subtype_default ai_training") || !slices.Contains(ex.Decision.Rules, RuleSubtypeDefault) {
+		t.Errorf("subtype decision %q, rules %v", ex.SubtypeDecision, ex.Decision.Rules)
 	}
 }
 

@@ -69,8 +69,9 @@ func TestCorpus(t *testing.T) {
 	ev := Evaluate(c, recs, labels, nil)
 	t.Logf("corpus, default rules + testdata/corpus/site.yaml:\n%s", ev)
 	var wrong []string
-	for _, r := range recs {
-		if d := c.Classify(r); d.Class != labels[r.JobID] {
+	ds := c.ClassifyBatch(recs)
+	for i, r := range recs {
+		if d := ds[i]; d.Class != labels[r.JobID] {
 			wrong = append(wrong, r.JobID+" "+r.Name+": truth "+labels[r.JobID].String()+", got "+d.Class.String())
 		}
 	}

@@ -322,6 +322,12 @@ func ratio(a, b float64) float64 {
 // labels.
 func Evaluate(c Classifier, records []*job.Record, labels Labels, table *accel.Table) *Evaluation {
 	e := NewEvaluator(labels, table)
+	if bc, ok := c.(BatchClassifier); ok {
+		for i, d := range bc.ClassifyBatch(records) {
+			e.Add(records[i], d.Class)
+		}
+		return e.Report()
+	}
 	for _, r := range records {
 		e.Add(r, c.Classify(r).Class)
 	}

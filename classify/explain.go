@@ -35,12 +35,47 @@ type Explanation struct {
 	Scores []ClassScore `json:"scores"`
 	// Thresholds are the rule set's thresholds.
 	Thresholds Thresholds `json:"thresholds"`
+	// Lexicon lists the lexicon terms found, counted or not (one term
+	// per family and class counts, the strongest).
+	Lexicon []LexiconHit `json:"lexicon"`
+	// Cues are the secondary cues of training versus inference.
+	Cues []string `json:"cues,omitempty"`
 	// Stage is the stage that decided.
 	Stage Stage `json:"stage"`
+	// AIDecision says how decision 1 (AI or not) went.
+	AIDecision string `json:"ai_decision,omitempty"`
+	// SubtypeDecision says how decision 2 (training or inference) went.
+	SubtypeDecision string `json:"subtype_decision,omitempty"`
+	// Context lists the context stage's evidence; nil when the stage did
+	// not run for the job (it runs on batches, for jobs the rules left
+	// undecided or unclear).
+	Context []ContextHit `json:"context,omitempty"`
+	// ContextDecision says how the two decisions went with the context.
+	ContextDecision string `json:"context_decision,omitempty"`
+	// Learned is the learned stage's say, when it ran.
+	Learned *LearnedHit `json:"learned,omitempty"`
+	// Final names the stage whose decision stands: rules, context or
+	// learned.
+	Final string `json:"final"`
 	// Decision is what Classify returns for the record.
 	Decision Decision `json:"decision"`
 	// Reason says in one sentence why the decision was made.
 	Reason string `json:"reason"`
+}
+
+// LexiconHit is one lexicon term found in a record.
+type LexiconHit struct {
+	// Term, Family, Class, Weight and Source are the term's.
+	Term   string  `json:"term"`
+	Family string  `json:"family"`
+	Class  Prior   `json:"class"`
+	Weight float64 `json:"weight"`
+	Source string  `json:"source"`
+	// Field is where it was found and Text the tokens matched.
+	Field string `json:"field"`
+	Text  string `json:"text"`
+	// Counted says whether it added to a score.
+	Counted bool `json:"counted"`
 }
 
 // FieldValue is one field as the rules read it.
@@ -138,18 +173,26 @@ func (c *RuleClassifier) Explain(r *job.Record) *Explanation {
 			ex.Shadowed = append(ex.Shadowed, hit(r, log))
 		}
 	}
-	var scores [len(classNames)]float64
 	var evHits []RuleHit
 	for _, r := range rs.rules[rs.nDecisive:] {
 		var log []Match
 		if r.when.eval(&ev, &log) {
-			scores[r.Class] += r.Weight
 			evHits = append(evHits, hit(r, log))
 		}
 	}
+	o := rs.evaluate(&ev)
+	for i, h := range o.lex {
+		t := rs.lex.terms[h.term]
+		ex.Lexicon = append(ex.Lexicon, LexiconHit{Term: t.Term, Family: t.Family, Class: t.Prior, Weight: t.Weight,
+			Source: t.Source, Field: h.field.String(), Text: h.text, Counted: o.counted[i]})
+	}
+	for _, cu := range o.cues {
+		ex.Cues = append(ex.Cues, fmt.Sprintf("%s (%+g training)", cu.why, cu.weight))
+	}
+	ex.Final = "rules"
 	for _, cl := range Classes {
 		if cl != Unknown {
-			ex.Scores = append(ex.Scores, ClassScore{Class: cl, Score: scores[cl]})
+			ex.Scores = append(ex.Scores, ClassScore{Class: cl, Score: o.scores[cl]})
 		}
 	}
 	if decisive != nil {
@@ -157,14 +200,48 @@ func (c *RuleClassifier) Explain(r *job.Record) *Explanation {
 		ex.Decision = Decision{Class: decisive.Class, Rules: []string{decisive.ID}}
 		ex.Reason = fmt.Sprintf("decisive rule %s matched first", decisive.ID)
 		ex.Shadowed = append(ex.Shadowed, evHits...)
+		ex.Lexicon = nil
+		ex.Cues = nil
 		return ex
 	}
 	ex.Stage = Evidence
-	ex.Decision.Class, ex.Reason = rs.pick(&scores)
 	ex.Fired = evHits
-	for _, h := range evHits {
-		ex.Decision.Rules = append(ex.Decision.Rules, h.ID)
+	ex.Decision = Decision{Class: o.class, Rules: o.rules}
+	ex.AIDecision, ex.SubtypeDecision = o.aiWhy, o.subWhy
+	ex.Reason = o.aiWhy
+	if o.subWhy != "" {
+		ex.Reason += "; " + o.subWhy
 	}
+	return ex
+}
+
+// Explain says why record i got its decision, with every stage: the rules
+// and lexicon, the two decisions, the context of the batch and the learned
+// model.
+func (b *Batch) Explain(i int) *Explanation {
+	ex := b.c.Explain(b.recs[i])
+	if b.later == nil || b.later[i] == nil {
+		return ex
+	}
+	l := b.later[i]
+	ex.Context = l.ctx
+	if ex.Context == nil {
+		ex.Context = []ContextHit{}
+	}
+	if l.ctxOut != nil {
+		ex.ContextDecision = l.ctxOut.aiWhy
+		if l.ctxOut.subWhy != "" {
+			ex.ContextDecision += "; " + l.ctxOut.subWhy
+		}
+		ex.Final = "context"
+		ex.Reason = "with context: " + ex.ContextDecision
+	}
+	ex.Learned = l.learned
+	if l.learned != nil && l.learned.Decided {
+		ex.Final = "learned"
+		ex.Reason = "learned stage: " + l.learned.Reason
+	}
+	ex.Decision = l.d
 	return ex
 }
 
@@ -183,7 +260,7 @@ func (e *Explanation) WriteText(w io.Writer) error {
 		title += " (cluster " + e.Cluster + ")"
 	}
 	ew.printf("%s: %s\n", title, e.Decision.Class)
-	ew.printf("  decided by: %s stage, rules %s\n", e.Stage, e.Rules)
+	ew.printf("  decided by: %s (%s stage of rules %s)\n", e.Final, e.Stage, e.Rules)
 	ew.printf("  reason:     %s\n", e.Reason)
 	ew.printf("evidence:\n")
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
@@ -231,12 +308,55 @@ func (e *Explanation) WriteText(w io.Writer) error {
 	}
 	writeHits("rules fired", e.Fired)
 	writeHits("also matched, not counted (a decisive rule decided first)", e.Shadowed)
-	parts := make([]string, len(e.Scores))
-	for i, s := range e.Scores {
-		parts[i] = fmt.Sprintf("%s %s", s.Class, fmtScore(s.Score))
+	if len(e.Lexicon) > 0 {
+		ew.printf("lexicon:\n")
+		for _, h := range e.Lexicon {
+			mark := "+"
+			if !h.Counted {
+				mark = " "
+			}
+			ew.printf("  %s %q [%s, %s %+g] in %s %q (source: %s)\n", mark, h.Term, h.Family, h.Class, h.Weight, h.Field, h.Text, h.Source)
+		}
 	}
-	ew.printf("scores: %s (min_score %s, min_margin %s)\n", strings.Join(parts, ", "),
-		fmtScore(e.Thresholds.MinScore), fmtScore(e.Thresholds.MinMargin))
+	if len(e.Scores) > 0 {
+		parts := make([]string, len(e.Scores))
+		for i, s := range e.Scores {
+			parts[i] = fmt.Sprintf("%s %s", s.Class, fmtScore(s.Score))
+		}
+		ew.printf("scores: %s (min_score %s, min_margin %s, subtype_margin %s)\n", strings.Join(parts, ", "),
+			fmtScore(e.Thresholds.MinScore), fmtScore(e.Thresholds.MinMargin), fmtScore(e.Thresholds.SubtypeMargin))
+	}
+	if len(e.Cues) > 0 {
+		ew.printf("secondary cues: %s\n", strings.Join(e.Cues, ", "))
+	}
+	if e.AIDecision != "" {
+		ew.printf("decision 1 (AI or not): %s\n", e.AIDecision)
+	}
+	if e.SubtypeDecision != "" {
+		ew.printf("decision 2 (training or inference): %s\n", e.SubtypeDecision)
+	}
+	if e.Context != nil {
+		if len(e.Context) == 0 {
+			ew.printf("context: no account, user, work directory or name family with enough agreeing decided jobs\n")
+		} else {
+			ew.printf("context:\n")
+			for _, h := range e.Context {
+				ew.printf("  %s [%s]\n", h, h.Rule)
+			}
+			ew.printf("  with context: %s\n", e.ContextDecision)
+		}
+	}
+	if l := e.Learned; l != nil {
+		ew.printf("learned: %s (fitted on %d confident decisions, %d of the job's tokens known)\n", l.Reason, l.Examples, l.Known)
+		if len(l.Top) > 0 {
+			parts := make([]string, len(l.Top))
+			for i, t := range l.Top {
+				parts[i] = fmt.Sprintf("%s %+.2f", t.Token, t.Weight)
+			}
+			ew.printf("  top tokens for %s: %s\n", l.Class, strings.Join(parts, ", "))
+		}
+	}
+	ew.printf("final: %s stage\n", e.Final)
 	return ew.err
 }
 

@@ -77,7 +77,7 @@ var fieldInfos = [numFields]fieldInfo{
 	fAccelKind:    {"accel_kind", textField, true, "accelerator kinds held (gpu, npu, dcu, mlu); none where accelerators are forced"},
 	fAccelModel:   {"accel_model", textField, true, "accelerator models held (A100, H100, Ascend 910B, K100, ...)"},
 	fAccelVendor:  {"accel_vendor", textField, true, "accelerator vendors held (nvidia, amd, huawei, hygon, cambricon)"},
-	fAccelCount:   {"accel_count", countField, false, "accelerators held, all kinds; 0 where accelerators are forced"},
+	fAccelCount:   {"accel_count", countField, false, "accelerators held, all kinds; absent where accelerators were forced or a GRES is not in the accelerator table (neither says the job needs none)"},
 	fNodes:        {"nodes", countField, false, "nodes allocated"},
 	fCores:        {"cores", countField, false, "cores (CPUs) allocated"},
 	fElapsed:      {"elapsed", durationField, false, "run time, end - start; absent while running"},
@@ -131,6 +131,8 @@ type evidence struct {
 	num    [numFields]numVal
 	// forced names the declaration that made the accelerators no evidence.
 	forced string
+	// lex holds the lexicon terms found in the text fields.
+	lex []lexHit
 	// command parts, with their source, for explanations.
 	cmdParts []cmdPart
 	// folded values (foldKey), made on first use by the regexp prefilter.
@@ -212,6 +214,7 @@ type extractor struct {
 	used   fieldSet
 	forced []forcedDecl
 	table  *accel.Table
+	lex    *lexicon
 }
 
 // extract reads the used fields of r.
@@ -256,6 +259,13 @@ func (x *extractor) extract(r *job.Record, ev *evidence) {
 	}
 	if x.used.has(fCommand) {
 		ev.single[fCommand], ev.cmdParts = joinCommand(r)
+	}
+	if x.lex != nil && len(x.lex.terms) > 0 {
+		for _, f := range lexFields {
+			for _, v := range ev.values(f) {
+				ev.lex = x.lex.match(ev.lex, v, f)
+			}
+		}
 	}
 	if u&accelFields != 0 {
 		x.extractAccels(r, ev)
@@ -345,12 +355,17 @@ func (x *extractor) extractAccels(r *job.Record, ev *evidence) {
 	}
 	var kinds, models, vendors []string
 	var count int64
+	unsure := false // a device held that says nothing either way
 	for _, a := range r.Accels {
 		dev, res := x.table.Lookup(a.Name, a.Type)
+		if res == accel.Unknown && a.Count > 0 {
+			unsure = true
+		}
 		if res != accel.Accelerator || a.Count <= 0 {
 			continue
 		}
 		if ignoreAll || contains(ignoreKinds, dev.Kind) {
+			unsure = true
 			continue
 		}
 		count += a.Count
@@ -365,7 +380,9 @@ func (x *extractor) extractAccels(r *job.Record, ev *evidence) {
 	ev.multi[fAccelKind] = kinds
 	ev.multi[fAccelModel] = models
 	ev.multi[fAccelVendor] = vendors
-	ev.num[fAccelCount] = numVal{float64(count), true}
+	// Forced or unknown devices and nothing else: the job may need them or
+	// not, so neither "holds an accelerator" nor "holds none" holds.
+	ev.num[fAccelCount] = numVal{float64(count), count > 0 || !unsure}
 }
 
 func contains(list []string, s string) bool {

@@ -68,6 +68,13 @@ type Thresholds struct {
 	MinScore float64 `json:"min_score"`
 	// MinMargin is the least lead of the best class over the second.
 	MinMargin float64 `json:"min_margin"`
+	// SubtypeMargin is the least difference between the training and
+	// inference scores that settles the subtype of an AI job by itself;
+	// below it, secondary cues and then SubtypeDefault do.
+	SubtypeMargin float64 `json:"subtype_margin"`
+	// SubtypeDefault is the subtype of an AI job that nothing else
+	// settles.
+	SubtypeDefault Class `json:"subtype_default"`
 }
 
 // ForcedAccelerators declares a partition or QOS (or both; shell patterns
@@ -135,6 +142,10 @@ type RuleInfo struct {
 	Condition string `json:"condition"`
 	// Source names the file the rule comes from ("default" for built-ins).
 	Source string `json:"source"`
+	// Family names the family of tools the rule recognises
+	// ("serving_engines", "hpc_md"), shared with lexicon terms, so that a
+	// family can be disabled or held out as a whole; empty for none.
+	Family string `json:"family,omitempty"`
 }
 
 type rule struct {
@@ -151,6 +162,9 @@ type RuleSet struct {
 	nDecisive  int
 	thresholds Thresholds
 	forced     []forcedDecl
+	lex        *lexicon
+	context    ContextSettings
+	learned    LearnedSettings
 	used       fieldSet
 	// cuts holds, per numeric field, the sorted values rules compare
 	// against: values between two cuts classify alike.
@@ -214,18 +228,23 @@ type ruleFile struct {
 	ForcedAccelerators []ForcedAccelerators `mapstructure:"forced_accelerators"`
 	Disable            []string             `mapstructure:"disable"`
 	Rules              []map[string]any     `mapstructure:"rules"`
+	Lexicon            map[string]any       `mapstructure:"lexicon"`
+	Context            map[string]any       `mapstructure:"context"`
+	Learned            map[string]any       `mapstructure:"learned"`
 }
 
 type thresholdsFile struct {
-	MinScore  *float64 `mapstructure:"min_score"`
-	MinMargin *float64 `mapstructure:"min_margin"`
+	MinScore       *float64 `mapstructure:"min_score"`
+	MinMargin      *float64 `mapstructure:"min_margin"`
+	SubtypeMargin  *float64 `mapstructure:"subtype_margin"`
+	SubtypeDefault string   `mapstructure:"subtype_default"`
 }
 
 var (
-	topKeys       = []string{"version", "base", "thresholds", "forced_accelerators", "disable", "rules"}
-	thresholdKeys = []string{"min_score", "min_margin"}
+	topKeys       = []string{"version", "base", "thresholds", "forced_accelerators", "disable", "rules", "lexicon", "context", "learned"}
+	thresholdKeys = []string{"min_score", "min_margin", "subtype_margin", "subtype_default"}
 	forcedKeys    = []string{"partition", "qos", "kind"}
-	ruleKeys      = []string{"id", "description", "class", "stage", "weight", "when"}
+	ruleKeys      = []string{"id", "description", "class", "stage", "weight", "when", "family"}
 	validID       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`)
 )
 
@@ -311,6 +330,67 @@ func ParseRules(name string, data []byte) (*RuleSet, error) {
 	}
 	if m := rs.thresholds.MinMargin; marginOK && (m < 0 || math.IsInf(m, 0) || math.IsNaN(m)) {
 		fail("thresholds: min_margin must be zero or more, not %v", m)
+	}
+	switch t := f.Thresholds.SubtypeMargin; {
+	case t != nil:
+		rs.thresholds.SubtypeMargin = *t
+	case base == nil:
+		rs.thresholds.SubtypeMargin = rs.thresholds.MinMargin
+	}
+	if m := rs.thresholds.SubtypeMargin; f.Thresholds.SubtypeMargin != nil && (m < 0 || math.IsInf(m, 0) || math.IsNaN(m)) {
+		fail("thresholds: subtype_margin must be zero or more, not %v", m)
+	}
+	switch sd := f.Thresholds.SubtypeDefault; {
+	case sd != "":
+		c, err := ParseClass(sd)
+		if err != nil || !c.IsAI() {
+			fail("thresholds: subtype_default %q: want ai_training or ai_inference", sd)
+		}
+		rs.thresholds.SubtypeDefault = c
+	case base == nil:
+		rs.thresholds.SubtypeDefault = AITraining
+	}
+
+	// Lexicon: the built-in one (or the base's), plus the file's terms.
+	lf, err := decodeLexicon(f.Lexicon)
+	if err != nil {
+		fail("%v", err)
+	}
+	var baseLex *lexicon
+	switch {
+	case base != nil:
+		baseLex = base.lex
+	case lf.Builtin == nil || *lf.Builtin:
+		lx, err := defaultLexicon()
+		if err != nil {
+			return nil, err
+		}
+		baseLex = lx
+	}
+	if name == DefaultRulesName && f.Lexicon == nil {
+		rs.lex = baseLex
+	} else {
+		lx, lerrs := buildLexicon(baseLex, lf, name)
+		for _, e := range lerrs {
+			fail("%v", e)
+		}
+		rs.lex = lx
+	}
+
+	// Context and learned stages: the file's keys replace the base's.
+	rs.context, rs.learned = DefaultContextSettings(), DefaultLearnedSettings()
+	if base != nil {
+		rs.context, rs.learned = base.context, base.learned
+	}
+	if err := decodeStrict(f.Context, &rs.context, "enabled", "min_jobs", "min_share", "weight"); err != nil {
+		fail("context: %v", err)
+	} else if err := rs.context.validate(); err != nil {
+		fail("context: %v", err)
+	}
+	if err := decodeStrict(f.Learned, &rs.learned, "enabled", "min_examples", "min_probability", "min_tokens"); err != nil {
+		fail("learned: %v", err)
+	} else if err := rs.learned.validate(); err != nil {
+		fail("learned: %v", err)
 	}
 
 	// Forced-accelerator declarations add to the base's.
@@ -406,11 +486,26 @@ func ParseRules(name string, data []byte) (*RuleSet, error) {
 // index records which fields the rules read and the cut points of the
 // numeric fields.
 func (rs *RuleSet) index() {
+	rs.used = 0
+	rs.cuts = [numFields][]float64{}
 	cuts := map[fieldID][]float64{}
 	for _, r := range rs.rules {
 		r.when.fields(&rs.used)
 		r.when.thresholds(cuts)
 	}
+	if rs.lex != nil && len(rs.lex.terms) > 0 {
+		for _, f := range lexFields {
+			rs.used.add(f)
+		}
+	}
+	// The secondary cues of decision 2 read the record's shape.
+	rs.used.add(fNodes)
+	rs.used.add(fElapsed)
+	rs.used.add(fState)
+	cuts[fNodes] = append(cuts[fNodes], 2)
+	cuts[fElapsed] = append(cuts[fElapsed], 12*3600, 24*3600)
+	rs.used.add(fAccelCount)
+	cuts[fAccelCount] = append(cuts[fAccelCount], 1, 2, 8)
 	for f, list := range cuts {
 		sort.Float64s(list)
 		rs.cuts[f] = slices.Compact(list)
@@ -461,6 +556,13 @@ func parseRule(m map[string]any, i int, source string) (*rule, error) {
 		return nil, fmt.Errorf("%s: description is missing", where)
 	}
 	r.Description = strings.TrimSpace(desc)
+	if fam, has := m["family"]; has {
+		f, ok := fam.(string)
+		if !ok || !validID.MatchString(f) {
+			return nil, fmt.Errorf("%s: family must be a name of letters, digits and _ . : -, not %v", where, fam)
+		}
+		r.Family = f
+	}
 	cls, ok := m["class"].(string)
 	if !ok {
 		return nil, fmt.Errorf("%s: class is missing", where)
@@ -509,60 +611,4 @@ func parseRule(m map[string]any, i int, source string) (*rule, error) {
 	r.when = cnd
 	r.Condition = cnd.String()
 	return r, nil
-}
-
-// decision is the outcome of the two stages on one record's evidence.
-type decision struct {
-	class Class
-	fired []uint16 // indexes into rs.rules of the rules that decided
-}
-
-// decide runs the two stages. It allocates only for the fired list.
-func (rs *RuleSet) decide(ev *evidence) decision {
-	for i, r := range rs.rules[:rs.nDecisive] {
-		if r.when.eval(ev, nil) {
-			return decision{class: r.Class, fired: []uint16{uint16(i)}}
-		}
-	}
-	var scores [len(classNames)]float64
-	var fired []uint16
-	for i := rs.nDecisive; i < len(rs.rules); i++ {
-		r := rs.rules[i]
-		if r.when.eval(ev, nil) {
-			scores[r.Class] += r.Weight
-			fired = append(fired, uint16(i))
-		}
-	}
-	c, _ := rs.pick(&scores)
-	return decision{class: c, fired: fired}
-}
-
-// pick applies the thresholds to the scores and says why.
-func (rs *RuleSet) pick(scores *[len(classNames)]float64) (Class, string) {
-	best, second := Unknown, Unknown
-	for _, c := range Classes {
-		if c == Unknown {
-			continue
-		}
-		switch {
-		case best == Unknown || scores[c] > scores[best]:
-			best, second = c, best
-		case second == Unknown || scores[c] > scores[second]:
-			second = c
-		}
-	}
-	top, margin := scores[best], scores[best]-scores[second]
-	t := rs.thresholds
-	switch {
-	case top <= 0:
-		return Unknown, "no evidence"
-	case margin == 0:
-		return Unknown, fmt.Sprintf("tie: %s and %s both score %s", best, second, fmtScore(top))
-	case top < t.MinScore:
-		return Unknown, fmt.Sprintf("best score %s (%s) is below min_score %s", fmtScore(top), best, fmtScore(t.MinScore))
-	case margin < t.MinMargin:
-		return Unknown, fmt.Sprintf("%s leads %s by %s, less than min_margin %s", best, second, fmtScore(margin), fmtScore(t.MinMargin))
-	}
-	return best, fmt.Sprintf("%s scores %s >= min_score %s and leads %s by %s >= min_margin %s",
-		best, fmtScore(top), fmtScore(t.MinScore), second, fmtScore(margin), fmtScore(t.MinMargin))
 }

@@ -348,7 +348,9 @@ var defaultRuleCases = map[string][]ruleCase{
 	},
 	"cpu-only": {
 		{mk(), mk(gpu(1))},
-		{mk(dcu(1), part("dcu"), qos("dcu_min")), mk(dcu(1))}, // forced: no accelerator counts
+		// Forced devices say neither "needs an accelerator" nor "needs none".
+		{mk(), mk(dcu(1), part("dcu"), qos("dcu_min"))},
+		{mk(), mk(gres("xpu", "r200", 8))}, // a device the table does not know
 	},
 }
 

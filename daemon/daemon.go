@@ -51,7 +51,10 @@ type Runtime struct {
 	Table     *accel.Table
 	Rules     *classify.RuleSet
 	Classer   *classify.RuleClassifier
-	Location  *time.Location
+	// Context holds the confident decisions of the records stored so far,
+	// which the context and learned stages of later records draw on.
+	Context  *classify.Context
+	Location *time.Location
 	// Shift is how far the built-in sample was moved to end at start.
 	Shift time.Duration
 	// SampleEnd is the end of the shifted sample.
@@ -344,18 +347,20 @@ func (d *Daemon) rebuildMemory(ctx context.Context, rt *Runtime) (int, error) {
 	differ := 0
 	var origin time.Time
 	quarantined := map[string]bool{}
-	// A record the engine refuses is not classified either (classifying
-	// 70,000 generic resources takes minutes).
-	classifyLoadable := func(r *job.Record) classify.Decision {
-		if usage.CheckRecord(r) != nil {
-			return classify.Decision{Class: classify.Unknown}
-		}
-		return rt.Classer.Classify(r)
-	}
+	// Records the per-record stages leave unsettled keep the decision they
+	// got when they arrived (with the context of their time); it is
+	// replayed when the store is reclassified.
+	unsettled := map[string]classify.Decision{}
+	rt.Context.Reset()
 	err := d.store.Scan(ctx, func(r *job.Record, stored classify.Decision) error {
+		// A record the engine refuses is not classified either (classifying
+		// 70,000 generic resources takes minutes).
 		err := usage.CheckRecord(r)
 		if err == nil {
-			dec := rt.Classer.Classify(r)
+			dec, settled := rt.Classer.Restore(rt.Context, r, stored)
+			if !settled {
+				unsettled[r.Key()] = dec
+			}
 			if dec.Class != stored.Class || !equalRules(dec.Rules, stored.Rules) {
 				differ++
 			}
@@ -384,7 +389,15 @@ func (d *Daemon) rebuildMemory(ctx context.Context, rt *Runtime) (int, error) {
 		d.log.Warn("stored records quarantined", "count", len(quarantined))
 	}
 	if differ > 0 {
-		n, err := d.store.Reclassify(ctx, classifyLoadable)
+		n, err := d.store.Reclassify(ctx, func(r *job.Record) classify.Decision {
+			if usage.CheckRecord(r) != nil {
+				return classify.Decision{Class: classify.Unknown}
+			}
+			if dec, ok := unsettled[r.Key()]; ok {
+				return dec
+			}
+			return rt.Classer.Classify(r)
+		})
 		if err != nil {
 			return 0, fmt.Errorf("reclassify job store: %w", err)
 		}
@@ -597,10 +610,8 @@ func (d *Daemon) pollOnce(ctx context.Context, s source.JobSource) (more bool, e
 		kept = append(kept, r)
 	}
 	b.Records = kept
-	decs := make([]classify.Decision, len(b.Records))
-	for i, r := range b.Records {
-		decs[i] = rt.Classer.Classify(r)
-	}
+	// Classified once, as they arrive, with the context of what is stored.
+	decs := rt.Classer.ClassifyWith(rt.Context, b.Records)
 	complete := b.Complete
 	if complete.Before(env.Complete) {
 		complete = env.Complete

@@ -125,7 +125,7 @@ func (d *Daemon) buildSnapshot() (*snapshot.Snapshot, error) {
 		complete = d.countedTo
 	}
 	d.countedTo = complete
-	s := &snapshot.Snapshot{Time: now, Complete: complete, RuleHits: rt.Classer.HitCounts(), Config: d.lastReload}
+	s := &snapshot.Snapshot{Time: now, Complete: complete, RuleHits: ruleHits(rt.Rules, d.mem), Config: d.lastReload}
 	inv := rt.Inventory
 	if inv == nil {
 		inv = d.nodeInventory(rt)

@@ -51,6 +51,48 @@ type Options struct {
 	// that views needing more than the store keeps (when a job became
 	// eligible, its name) read the same records once.
 	Observe func(rec *job.Record, d classify.Decision)
+	// Defer, when set, holds the records read instead of storing them, so
+	// that Defer.Flush classifies the whole input at once with every stage
+	// (the context and learned stages draw on the other jobs of the input).
+	Defer *Deferred
+}
+
+// Deferred holds records read by LoadReader until Flush classifies them
+// all at once and stores them. It keeps the records, so it costs memory in
+// proportion to the input.
+type Deferred struct {
+	recs    []*job.Record
+	stats   []*Stats
+	observe func(rec *job.Record, d classify.Decision)
+}
+
+// Len returns the number of records held.
+func (d *Deferred) Len() int { return len(d.recs) }
+
+// Flush classifies every record held with c's batch path and adds them to
+// store; a record the store refuses is counted as skipped in the stats of
+// its input (or fails the flush in strict mode). The records are released.
+func (d *Deferred) Flush(store *usage.Store, c classify.BatchClassifier, strict bool) error {
+	ds := c.ClassifyBatch(d.recs)
+	for i, rec := range d.recs {
+		if err := store.Add(rec, ds[i]); err != nil {
+			if strict {
+				return fmt.Errorf("strict mode: %s:%d: %w", rec.Source, rec.Line, err)
+			}
+			st := d.stats[i]
+			st.Records--
+			st.Skipped[collector.ReasonRecord]++
+			if len(st.Errors) < MaxLogged {
+				st.Errors = append(st.Errors, fmt.Sprintf("%s:%d: %v", rec.Source, rec.Line, err))
+			}
+			continue
+		}
+		if d.observe != nil {
+			d.observe(rec, ds[i])
+		}
+	}
+	d.recs, d.stats = nil, nil
+	return nil
 }
 
 // MaxLogged bounds the skipped lines logged one by one per input; all are
@@ -140,6 +182,13 @@ func LoadReader(store *usage.Store, r collector.Reader, in Input, opts Options) 
 			if len(st.Errors) < MaxLogged {
 				st.Errors = append(st.Errors, fmt.Sprintf("%s:%d: %v", rec.Source, rec.Line, err))
 			}
+			continue
+		}
+		if opts.Defer != nil {
+			opts.Defer.recs = append(opts.Defer.recs, rec)
+			opts.Defer.stats = append(opts.Defer.stats, st)
+			opts.Defer.observe = opts.Observe
+			st.Records++
 			continue
 		}
 		d := opts.Classifier.Classify(rec)

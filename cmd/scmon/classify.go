@@ -84,18 +84,18 @@ func runClassify(f classifyFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Every stage over the whole input: the context and learned stages
+	// draw on the other jobs of the input.
+	batch := l.classer.NewBatch(recs)
 	switch {
 	case len(f.explain) > 0:
-		return explain(stdout, l, recs, f.explain)
+		return explain(stdout, batch, recs, f.explain)
 	case labels != nil:
-		return evaluate(stdout, l, recs, labels)
+		return evaluate(stdout, l, recs, batch.Decisions(), labels)
 	}
-	decisions := make([]classify.Decision, len(recs))
-	for i, r := range recs {
-		decisions[i] = l.classer.Classify(r)
-	}
+	decisions := batch.Decisions()
 	if f.hits {
-		return writeHits(stdout, l.classer)
+		return writeHits(stdout, l.rules, decisions)
 	}
 	return writeClasses(stdout, f.output, recs, decisions)
 }
@@ -244,8 +244,12 @@ func writeClasses(w io.Writer, format string, recs []*job.Record, ds []classify.
 	return ew.err
 }
 
-func writeHits(w io.Writer, c *classify.RuleClassifier) error {
-	hits := c.HitCounts()
+func writeHits(w io.Writer, rs *classify.RuleSet, ds []classify.Decision) error {
+	h := classify.NewHitCounter(rs)
+	for _, d := range ds {
+		h.Add(d, 1)
+	}
+	hits := h.Counts()
 	ids := make([]string, 0, len(hits))
 	for id := range hits {
 		ids = append(ids, id)
@@ -264,14 +268,14 @@ func writeHits(w io.Writer, c *classify.RuleClassifier) error {
 	return ew.err
 }
 
-func explain(w io.Writer, l *loaded, recs []*job.Record, ids []string) error {
+func explain(w io.Writer, b *classify.Batch, recs []*job.Record, ids []string) error {
 	var missing []string
 	for _, id := range ids {
 		found := false
-		for _, r := range recs {
+		for i, r := range recs {
 			if r.JobID == id || (r.RawID != "" && r.RawID == id) {
 				found = true
-				if err := l.classer.Explain(r).WriteText(w); err != nil {
+				if err := b.Explain(i).WriteText(w); err != nil {
 					return err
 				}
 				if _, err := io.WriteString(w, "\n"); err != nil {
@@ -291,7 +295,7 @@ func explain(w io.Writer, l *loaded, recs []*job.Record, ids []string) error {
 
 // evaluate compares classes with labels. Running allocations are weighed
 // up to the latest time the inputs name, as a report would count them.
-func evaluate(w io.Writer, l *loaded, recs []*job.Record, labels classify.Labels) error {
+func evaluate(w io.Writer, l *loaded, recs []*job.Record, ds []classify.Decision, labels classify.Labels) error {
 	var latest time.Time
 	for _, r := range recs {
 		for _, t := range []time.Time{r.Submit, r.Start, r.End} {
@@ -301,8 +305,8 @@ func evaluate(w io.Writer, l *loaded, recs []*job.Record, labels classify.Labels
 		}
 	}
 	ev := classify.NewEvaluator(labels, l.table)
-	for _, r := range recs {
-		d := l.classer.Classify(r)
+	for i, r := range recs {
+		d := ds[i]
 		if r.Running() {
 			cp := *r
 			cp.End = latest

@@ -116,7 +116,7 @@ func load(f sourceFlags, logger *slog.Logger) (*loaded, error) {
 		fields = strings.Split(f.fields, ",")
 	}
 	opts := ingest.Options{Location: l.location, Cluster: f.cluster, Clusters: clusters, Fields: fields, MaxLine: f.maxLine,
-		Strict: f.strict, Classifier: l.classer, Logger: logger}
+		Strict: f.strict, Classifier: l.classer, Logger: logger, Defer: &ingest.Deferred{}}
 	if f.collect {
 		l.planner = planning.NewCollector(l.inventory, table)
 		opts.Observe = l.planner.Observe
@@ -128,6 +128,10 @@ func load(f sourceFlags, logger *slog.Logger) (*loaded, error) {
 			return nil, err
 		}
 		l.stats = append(l.stats, st)
+		// The whole input classified at once, with every stage.
+		if err := opts.Defer.Flush(l.store, l.classer, f.strict); err != nil {
+			return nil, err
+		}
 		return l, nil
 	}
 	for _, in := range inputs {
@@ -137,6 +141,9 @@ func load(f sourceFlags, logger *slog.Logger) (*loaded, error) {
 		}
 		l.stats = append(l.stats, st)
 		l.fromSub = l.fromSub || st.WindowFromSubmit
+	}
+	if err := opts.Defer.Flush(l.store, l.classer, f.strict); err != nil {
+		return nil, err
 	}
 	if err := unreadable(l.stats, f.fields != ""); err != nil {
 		return nil, err

@@ -192,6 +192,16 @@ func TestClassifyExplainAndEval(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "job 4 (cluster lab): ai_inference") || !strings.Contains(out, "name-eval") {
 		t.Errorf("explain: exit %d\n%s", code, out)
 	}
+	// Every stage, over the whole input: a job nothing decides shows the
+	// lexicon, both decisions, the context and the learned model.
+	code, out, _ = scmon(t, "classify", "-q", "--input", "slurm-sacct:../../classify/testdata/corpus/slurm.sacct",
+		"--rules", "../../classify/testdata/corpus/site.yaml", "--explain", "1980,1553")
+	for _, want := range []string{"job 1980 (cluster hpc1): unknown", "decision 1 (AI or not): best score", "context: no account",
+		"learned: ai_", "top tokens for", "final: rules stage", "job 1553", "lexicon:\n  + ", "decision 2 (training or inference)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain lacks %q:\n%s", want, out)
+		}
+	}
 	code, _, errOut := scmon(t, "classify", "-q", "--input", "slurm-sacct:../../collector/testdata/sacct/lab-sacct-steps.psv", "--explain", "999")
 	if code != 1 || !strings.Contains(errOut, "no allocation with job id 999") {
 		t.Errorf("explain of a missing id: exit %d, %q", code, errOut)

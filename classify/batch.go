@@ -1,0 +1,500 @@
+package classify
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/scmon/scmon/job"
+)
+
+// ctxKind names what a context key is made of.
+type ctxKind uint8
+
+const (
+	ctxAccount ctxKind = iota
+	ctxUser
+	ctxWorkDir
+	ctxName
+	numCtxKinds
+)
+
+var ctxKindNames = [numCtxKinds]string{"account", "user", "work_dir", "name"}
+
+// String returns the kind as rule ids and explanations name it.
+func (k ctxKind) String() string { return ctxKindNames[k] }
+
+// counts holds confident decisions by class: ai_training, ai_inference,
+// other.
+type counts [3]uint32
+
+func slotOf(c Class) int {
+	switch c {
+	case AITraining:
+		return 0
+	case AIInference:
+		return 1
+	case Other:
+		return 2
+	}
+	return -1
+}
+
+var slotClass = [3]Class{AITraining, AIInference, Other}
+
+// Context accumulates the confident decisions that the context and learned
+// stages draw on: per account, user, work directory and name family, the
+// number of jobs of each class, and per token, the number of jobs of each
+// class that hold it. A report makes one for its whole input
+// (ClassifyBatch); a daemon keeps one and adds each poll's records, so that
+// a record is classified once, when it arrives, with the context of the
+// jobs stored before it. It is safe for concurrent use.
+type Context struct {
+	mu   sync.Mutex
+	keys [numCtxKinds]map[string]*counts
+	toks map[string]*counts
+	docs counts
+	// model is the learned model fitted on toks, remade when stale.
+	model *nbModel
+	stale bool
+}
+
+// NewContext returns an empty context.
+func NewContext() *Context {
+	x := &Context{toks: map[string]*counts{}}
+	for k := range x.keys {
+		x.keys[k] = map[string]*counts{}
+	}
+	return x
+}
+
+// Reset empties the context, before a daemon reloads it from its store.
+func (x *Context) Reset() {
+	x.mu.Lock()
+	for k := range x.keys {
+		x.keys[k] = map[string]*counts{}
+	}
+	x.toks, x.docs, x.model, x.stale = map[string]*counts{}, counts{}, nil, false
+	x.mu.Unlock()
+}
+
+// Len returns the number of confident decisions the context holds.
+func (x *Context) Len() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return int(x.docs[0]) + int(x.docs[1]) + int(x.docs[2])
+}
+
+func keysOf(r *job.Record, o *outcome) [numCtxKinds]string {
+	return [numCtxKinds]string{r.Account, r.User, r.WorkDir, o.nameFam}
+}
+
+// addLocked counts one record's confident decision n times.
+func (x *Context) addKeys(keys [numCtxKinds]string, slot int) {
+	for k, v := range keys {
+		if v == "" {
+			continue
+		}
+		c := x.keys[k][v]
+		if c == nil {
+			c = new(counts)
+			x.keys[k][v] = c
+		}
+		c[slot]++
+	}
+}
+
+func (x *Context) addTokens(tokens []string, slot int, n uint32) {
+	for _, t := range tokens {
+		c := x.toks[t]
+		if c == nil {
+			c = new(counts)
+			x.toks[t] = c
+		}
+		c[slot] += n
+	}
+	x.docs[slot] += n
+	x.stale = true
+}
+
+// ContextHit is the evidence one context key gave a job.
+type ContextHit struct {
+	// Rule is the rule id of the key's kind ("context:account").
+	Rule string `json:"rule"`
+	// Key and Value name the key ("account", "llm-lab").
+	Key   string `json:"key"`
+	Value string `json:"value"`
+	// Class is the key's leading class, Jobs of Decided its jobs.
+	Class   Class `json:"class"`
+	Jobs    int   `json:"jobs"`
+	Decided int   `json:"decided"`
+	// Weight is the evidence added.
+	Weight float64 `json:"weight"`
+}
+
+// String says it in words: "account X: 37 of 40 decided jobs are AI
+// training".
+func (h ContextHit) String() string {
+	return fmt.Sprintf("%s %s: %d of %d decided jobs are %s (%+.2f %s)", h.Key, h.Value, h.Jobs, h.Decided, h.Class, h.Weight, h.Class)
+}
+
+// contextHits reads the context of a record: each key whose confident
+// decisions agree enough adds evidence. Records are never in their own
+// context: only confident records are counted, and those are not asked.
+func (x *Context) contextHits(s ContextSettings, keys [numCtxKinds]string) []ContextHit {
+	var out []ContextHit
+	for k, v := range keys {
+		if v == "" {
+			continue
+		}
+		c := x.keys[k][v]
+		if c == nil {
+			continue
+		}
+		n := int(c[0]) + int(c[1]) + int(c[2])
+		if n < s.MinJobs {
+			continue
+		}
+		best := 0
+		for i := 1; i < 3; i++ {
+			if c[i] > c[best] {
+				best = i
+			}
+		}
+		share := float64(c[best]) / float64(n)
+		if share < s.MinShare {
+			continue
+		}
+		out = append(out, ContextHit{Rule: contextRulePrefix + ctxKind(k).String(), Key: ctxKind(k).String(), Value: v,
+			Class: slotClass[best], Jobs: int(c[best]), Decided: n, Weight: s.Weight * share})
+	}
+	return out
+}
+
+// nbModel is a multinomial-free (Bernoulli-style presence) naive Bayes
+// model over tokens: log P(class) and, per token, log P(token | class)
+// with add-one smoothing.
+type nbModel struct {
+	prior [3]float64
+	logp  map[string][3]float64
+	docs  int
+}
+
+// fit remakes the model from the token counts. Counts are integers, so
+// the model does not depend on the order records were added in.
+func (x *Context) fit() *nbModel {
+	if !x.stale && x.model != nil {
+		return x.model
+	}
+	m := &nbModel{logp: make(map[string][3]float64, len(x.toks))}
+	total := float64(x.docs[0] + x.docs[1] + x.docs[2])
+	m.docs = int(total)
+	for i := range 3 {
+		m.prior[i] = math.Log((float64(x.docs[i]) + 1) / (total + 3))
+	}
+	for t, c := range x.toks {
+		var lp [3]float64
+		for i := range 3 {
+			lp[i] = math.Log((float64(c[i]) + 1) / (float64(x.docs[i]) + 2))
+		}
+		m.logp[t] = lp
+	}
+	x.model, x.stale = m, false
+	return m
+}
+
+// LearnedHit says what the learned stage made of a job.
+type LearnedHit struct {
+	// Class is the model's leading class and Probability its posterior.
+	Class       Class   `json:"class"`
+	Probability float64 `json:"probability"`
+	// Known is the number of the job's tokens the model knows.
+	Known int `json:"known"`
+	// Examples is the number of confident decisions the model was fitted on.
+	Examples int `json:"examples"`
+	// Top lists the tokens that spoke most for the leading class, with
+	// their log-likelihood ratio against the runner-up.
+	Top []TokenWeight `json:"top"`
+	// Decided says whether the stage decided the job.
+	Decided bool `json:"decided"`
+	// Reason says why it decided or abstained.
+	Reason string `json:"reason"`
+}
+
+// TokenWeight is one token's say in a learned decision.
+type TokenWeight struct {
+	Token  string  `json:"token"`
+	Weight float64 `json:"weight"`
+}
+
+// predict applies the model to a job's tokens.
+func (m *nbModel) predict(s LearnedSettings, tokens []string, top int) LearnedHit {
+	h := LearnedHit{Examples: m.docs}
+	if m.docs < s.MinExamples {
+		h.Reason = fmt.Sprintf("fitted on %d confident decisions, fewer than min_examples %d", m.docs, s.MinExamples)
+		return h
+	}
+	lp := m.prior
+	var known []string
+	for _, t := range tokens {
+		p, ok := m.logp[t]
+		if !ok {
+			continue
+		}
+		known = append(known, t)
+		for i := range 3 {
+			lp[i] += p[i]
+		}
+	}
+	h.Known = len(known)
+	best, second := 0, 1
+	if lp[second] > lp[best] {
+		best, second = second, best
+	}
+	if lp[2] > lp[best] {
+		best, second = 2, best
+	} else if lp[2] > lp[second] {
+		second = 2
+	}
+	// Posterior by log-sum-exp.
+	mx := lp[best]
+	var z float64
+	for i := range 3 {
+		z += math.Exp(lp[i] - mx)
+	}
+	h.Class, h.Probability = slotClass[best], 1/z
+	for _, t := range known {
+		p := m.logp[t]
+		h.Top = append(h.Top, TokenWeight{t, p[best] - p[second]})
+	}
+	sort.SliceStable(h.Top, func(i, j int) bool { return h.Top[i].Weight > h.Top[j].Weight })
+	if len(h.Top) > top {
+		h.Top = h.Top[:top]
+	}
+	switch {
+	case h.Known < s.MinTokens:
+		h.Reason = fmt.Sprintf("knows %d of the job's tokens, fewer than min_tokens %d", h.Known, s.MinTokens)
+	case h.Probability < s.MinProbability:
+		h.Reason = fmt.Sprintf("%s at probability %.3f, below min_probability %s", h.Class, h.Probability, fmtScore(s.MinProbability))
+	default:
+		h.Decided = true
+		h.Reason = fmt.Sprintf("%s at probability %.3f >= min_probability %s", h.Class, h.Probability, fmtScore(s.MinProbability))
+	}
+	return h
+}
+
+// against makes the model abstain where the job's own evidence leans the
+// other way (a CPU-only job the tokens call AI): the model only settles
+// what the job's own evidence leaves open.
+func (h *LearnedHit) against(scores [len(classNames)]float64) {
+	if !h.Decided {
+		return
+	}
+	ai := math.Max(scores[AITraining], scores[AIInference])
+	switch {
+	case h.Class.IsAI() && scores[Other] > ai:
+		h.Decided = false
+		h.Reason = fmt.Sprintf("%s at probability %.3f, but the job's own evidence leans other (%s vs AI %s)", h.Class, h.Probability, fmtScore(scores[Other]), fmtScore(ai))
+	case h.Class == Other && ai > scores[Other]:
+		h.Decided = false
+		h.Reason = fmt.Sprintf("other at probability %.3f, but the job's own evidence leans AI (%s vs other %s)", h.Probability, fmtScore(ai), fmtScore(scores[Other]))
+	}
+}
+
+// later is what the context and learned stages did for one record.
+type later struct {
+	ctx     []ContextHit
+	ctxOut  *outcome // the two decisions redone with the context's evidence
+	learned *LearnedHit
+	d       Decision
+}
+
+// ClassifyBatch classifies a whole input with every stage: rules and
+// lexicon per record, then the context and learned stages over the batch.
+// Result i belongs to recs[i]. The result depends only on the records and
+// the rule set, so it is deterministic.
+func (c *RuleClassifier) ClassifyBatch(recs []*job.Record) []Decision {
+	return c.ClassifyWith(NewContext(), recs)
+}
+
+// ClassifyWith classifies records as ClassifyBatch does, with the context
+// of x: the records' confident decisions are added to x first, then the
+// others are decided with everything x holds. A daemon calls it once per
+// poll with the context of everything stored before.
+func (c *RuleClassifier) ClassifyWith(x *Context, recs []*job.Record) []Decision {
+	out := make([]Decision, len(recs))
+	b := c.run(x, recs, false)
+	for i := range recs {
+		out[i] = b.decision(i)
+	}
+	return out
+}
+
+// Batch is a classified input that can explain any of its records with
+// every stage.
+type Batch struct {
+	c       *RuleClassifier
+	recs    []*job.Record
+	entries []*cacheEntry
+	later   []*later // nil where the per-record stages decided
+}
+
+// NewBatch classifies recs with every stage and keeps what each stage did,
+// for Explain.
+func (c *RuleClassifier) NewBatch(recs []*job.Record) *Batch {
+	return c.run(NewContext(), recs, true)
+}
+
+// Decisions returns the decision of every record, in order.
+func (b *Batch) Decisions() []Decision {
+	out := make([]Decision, len(b.recs))
+	for i := range b.recs {
+		out[i] = b.decision(i)
+	}
+	return out
+}
+
+func (b *Batch) decision(i int) Decision {
+	if b.later != nil && b.later[i] != nil {
+		return b.later[i].d
+	}
+	return b.entries[i].d
+}
+
+// run does the work of the batch: pass 1 decides every record with the
+// per-record stages and counts the confident ones into x; pass 2 decides
+// the rest with context and the learned model.
+func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
+	b := &Batch{c: c, recs: recs, entries: make([]*cacheEntry, len(recs))}
+	rs := c.rs
+	mult := map[*cacheEntry]uint32{}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i, r := range recs {
+		e := c.entry(r)
+		b.entries[i] = e
+		if e.confident {
+			slot := slotOf(e.d.Class)
+			if rs.context.Enabled {
+				x.addKeys([numCtxKinds]string{r.Account, r.User, r.WorkDir, e.nameFam}, slot)
+			}
+			if rs.learned.Enabled {
+				mult[e]++
+			}
+		}
+	}
+	if rs.learned.Enabled && len(mult) > 0 {
+		// Entries in a fixed order keep the counts, and so the model,
+		// independent of map order (the counts are integers anyway).
+		list := make([]*cacheEntry, 0, len(mult))
+		for e := range mult {
+			list = append(list, e)
+		}
+		for _, e := range list {
+			x.addTokens(e.out.tokens, slotOf(e.out.class), mult[e])
+		}
+	}
+	var model *nbModel
+	// The model's answer depends on the tokens alone: once per signature.
+	predicted := map[*cacheEntry]*LearnedHit{}
+	for i, r := range recs {
+		if b.entries[i].confident || (!rs.context.Enabled && !rs.learned.Enabled) {
+			continue
+		}
+		o := b.entries[i].out
+		l := &later{d: b.entries[i].d}
+		if rs.context.Enabled {
+			l.ctx = x.contextHits(rs.context, keysOf(r, o))
+			if o.class.IsAI() {
+				// The job's own evidence made it AI: context only
+				// settles the subtype, at half weight, so that it weighs
+				// about as much as the job's own shape (nodes,
+				// accelerators) and not more.
+				l.ctx = slices.DeleteFunc(l.ctx, func(h ContextHit) bool { return !h.Class.IsAI() })
+				for k := range l.ctx {
+					l.ctx[k].Weight /= 2
+				}
+			}
+			if len(l.ctx) > 0 {
+				co := *o
+				co.rules = append([]string(nil), o.rules...)
+				scores := o.scores
+				for _, h := range l.ctx {
+					scores[h.Class] += h.Weight
+					co.rules = append(co.rules, h.Rule)
+				}
+				co.scores = scores
+				rs.decideTwo(&co, &scores)
+				for _, h := range l.ctx {
+					co.rules = appendUnique(co.rules, h.Rule)
+				}
+				l.ctxOut = &co
+				l.d = Decision{Class: co.class, Rules: co.rules}
+			}
+		}
+		if l.d.Class == Unknown && rs.learned.Enabled {
+			h := predicted[b.entries[i]]
+			if h == nil {
+				if model == nil {
+					model = x.fit()
+				}
+				p := model.predict(rs.learned, o.tokens, 8)
+				p.against(o.scores)
+				h = &p
+				predicted[b.entries[i]] = h
+			}
+			l.learned = h
+			if h.Decided {
+				l.d = Decision{Class: h.Class, Rules: append(append([]string(nil), l.d.Rules...), RuleLearned)}
+			}
+		}
+		if keep || l.ctxOut != nil || (l.learned != nil && l.learned.Decided) {
+			if b.later == nil {
+				b.later = make([]*later, len(recs))
+			}
+			b.later[i] = l
+		}
+	}
+	return b
+}
+
+// Restore gives a daemon the decision to keep for a stored record when it
+// starts again: the per-record stages' decision when it is confident (and
+// then it is added to x), else the stored decision when a later stage
+// made it (a record is classified once, when it arrives, with the context
+// of its time), else the per-record decision. settled reports whether
+// Classify(r) gives the decision by itself.
+func (c *RuleClassifier) Restore(x *Context, r *job.Record, stored Decision) (d Decision, settled bool) {
+	e := c.entry(r)
+	o := e.out
+	if o.confident {
+		x.mu.Lock()
+		slot := slotOf(o.class)
+		if c.rs.context.Enabled {
+			x.addKeys(keysOf(r, o), slot)
+		}
+		if c.rs.learned.Enabled {
+			x.addTokens(o.tokens, slot, 1)
+		}
+		x.mu.Unlock()
+		return e.d, true
+	}
+	if laterStage(stored.Rules) {
+		return stored, false
+	}
+	return e.d, false
+}
+
+// laterStage reports whether a decision's rules name the context or
+// learned stage.
+func laterStage(rules []string) bool {
+	for _, id := range rules {
+		if id == RuleLearned || strings.HasPrefix(id, contextRulePrefix) {
+			return true
+		}
+	}
+	return false
+}

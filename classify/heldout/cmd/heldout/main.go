@@ -1,0 +1,92 @@
+// Command heldout prints the classifier's held-out evaluation as the
+// README shows it: the leave-one-family-out table on a generated center
+// and the shares on the real public sacct dumps. Run it from the
+// repository root:
+//
+//	go run ./classify/heldout/cmd/heldout
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/scmon/scmon/classify"
+	"github.com/scmon/scmon/classify/heldout"
+	"github.com/scmon/scmon/classify/internal/labgen"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("heldout", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	seed := fs.Uint64("seed", heldout.DefaultSeed, "generator seed")
+	jobs := fs.Int("jobs", labgen.DefaultJobs, "submissions in the generated center")
+	public := fs.String("public", "classify/heldout/testdata/public", "directory of the public sacct dumps")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := write(stdout, *seed, *jobs, *public); err != nil {
+		fmt.Fprintln(stderr, "heldout:", err)
+		return 1
+	}
+	return 0
+}
+
+func write(w io.Writer, seed uint64, jobs int, public string) error {
+	rs, err := classify.DefaultRules()
+	if err != nil {
+		return err
+	}
+	d, err := heldout.Load(labgen.Config{Seed: seed, Jobs: jobs})
+	if err != nil {
+		return err
+	}
+	rep := heldout.Evaluate(d, rs, nil)
+	fmt.Fprintf(w, "Generated center: seed %d, %d job ids, %d runs, %d sacct lines.\n\n", seed, rep.Jobs, rep.Records, d.DumpLines)
+	for _, p := range rep.Problems {
+		fmt.Fprintln(w, "MAPPING:", p)
+	}
+	if len(rep.Problems) > 0 {
+		fmt.Fprintln(w)
+	}
+	if err := rep.WriteMarkdown(w); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	if err := rep.WriteFamiliesMarkdown(w); err != nil {
+		return err
+	}
+	for _, row := range rep.Rows {
+		if row.HeldOut != "" && len(row.Removed) == 0 {
+			continue
+		}
+		name := "nothing"
+		if row.HeldOut != "" {
+			name = row.HeldOut
+		}
+		unk, wrong := heldout.Misses(row.Center, classify.ByJobs)
+		fmt.Fprintf(w, "\n%s held out: %.0f runs unknown, %.0f runs of a wrong class.", name, unk, wrong)
+	}
+	fmt.Fprintln(w)
+	if s := rep.Shortfalls(heldout.DefaultGoals); len(s) > 0 {
+		fmt.Fprintf(w, "\n%d figures miss the goals:\n", len(s))
+		for _, x := range s {
+			fmt.Fprintln(w, "-", x)
+		}
+	} else {
+		fmt.Fprintln(w, "\nEvery figure meets the goals.")
+	}
+	fmt.Fprintln(w)
+	var figs []*heldout.DumpFigures
+	for _, p := range heldout.PublicDumps {
+		f, err := heldout.ClassifyPublic(public, p, rs, nil)
+		if err != nil {
+			return err
+		}
+		figs = append(figs, f)
+	}
+	return heldout.WritePublicMarkdown(w, figs)
+}
