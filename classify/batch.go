@@ -71,6 +71,13 @@ func NewContext() *Context {
 	return &Context{keys: map[ctxKey]*counts{}, toks: map[string]*counts{}}
 }
 
+// Reset empties the context, before a daemon reloads it from its store.
+func (x *Context) Reset() {
+	x.mu.Lock()
+	x.keys, x.toks, x.docs, x.model, x.stale = map[ctxKey]*counts{}, map[string]*counts{}, counts{}, nil, false
+	x.mu.Unlock()
+}
+
 // Len returns the number of confident decisions the context holds.
 func (x *Context) Len() int {
 	x.mu.Lock()
@@ -312,7 +319,7 @@ type Batch struct {
 	c       *RuleClassifier
 	recs    []*job.Record
 	entries []*cacheEntry
-	later   map[int]*later
+	later   []*later // nil where the per-record stages decided
 }
 
 // NewBatch classifies recs with every stage and keeps what each stage did,
@@ -331,8 +338,8 @@ func (b *Batch) Decisions() []Decision {
 }
 
 func (b *Batch) decision(i int) Decision {
-	if l := b.later[i]; l != nil {
-		return l.d
+	if b.later != nil && b.later[i] != nil {
+		return b.later[i].d
 	}
 	return b.entries[i].d
 }
@@ -341,7 +348,7 @@ func (b *Batch) decision(i int) Decision {
 // per-record stages and counts the confident ones into x; pass 2 decides
 // the rest with context and the learned model.
 func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
-	b := &Batch{c: c, recs: recs, entries: make([]*cacheEntry, len(recs)), later: map[int]*later{}}
+	b := &Batch{c: c, recs: recs, entries: make([]*cacheEntry, len(recs))}
 	rs := c.rs
 	mult := map[*cacheEntry]uint32{}
 	x.mu.Lock()
@@ -372,6 +379,8 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 		}
 	}
 	var model *nbModel
+	// The model's answer depends on the tokens alone: once per signature.
+	predicted := map[*cacheEntry]*LearnedHit{}
 	for i, r := range recs {
 		o := b.entries[i].out
 		if o.confident || (!rs.context.Enabled && !rs.learned.Enabled) {
@@ -398,16 +407,24 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 			}
 		}
 		if l.d.Class == Unknown && rs.learned.Enabled {
-			if model == nil {
-				model = x.fit()
+			h := predicted[b.entries[i]]
+			if h == nil {
+				if model == nil {
+					model = x.fit()
+				}
+				p := model.predict(rs.learned, o.tokens, 8)
+				h = &p
+				predicted[b.entries[i]] = h
 			}
-			h := model.predict(rs.learned, o.tokens, 8)
-			l.learned = &h
+			l.learned = h
 			if h.Decided {
 				l.d = Decision{Class: h.Class, Rules: append(append([]string(nil), l.d.Rules...), RuleLearned)}
 			}
 		}
 		if keep || l.ctxOut != nil || (l.learned != nil && l.learned.Decided) {
+			if b.later == nil {
+				b.later = make([]*later, len(recs))
+			}
 			b.later[i] = l
 		}
 	}

@@ -220,10 +220,10 @@ func (c *RuleClassifier) Explain(r *job.Record) *Explanation {
 // model.
 func (b *Batch) Explain(i int) *Explanation {
 	ex := b.c.Explain(b.recs[i])
-	l := b.later[i]
-	if l == nil {
+	if b.later == nil || b.later[i] == nil {
 		return ex
 	}
+	l := b.later[i]
 	ex.Context = l.ctx
 	if ex.Context == nil {
 		ex.Context = []ContextHit{}

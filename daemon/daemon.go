@@ -49,7 +49,10 @@ type Runtime struct {
 	Table     *accel.Table
 	Rules     *classify.RuleSet
 	Classer   *classify.RuleClassifier
-	Location  *time.Location
+	// Context holds the confident decisions of the records stored so far,
+	// which the context and learned stages of later records draw on.
+	Context  *classify.Context
+	Location *time.Location
 	// Shift is how far the built-in sample was moved to end at start.
 	Shift time.Duration
 	// SampleEnd is the end of the shifted sample.
@@ -309,8 +312,16 @@ func (d *Daemon) rebuildMemory(ctx context.Context, rt *Runtime) (int, error) {
 	mem := usage.NewStore(rt.Table)
 	differ := 0
 	var origin time.Time
+	// Records the per-record stages leave unsettled keep the decision they
+	// got when they arrived (with the context of their time); it is
+	// replayed when the store is reclassified.
+	unsettled := map[string]classify.Decision{}
+	rt.Context.Reset()
 	err := d.store.Scan(ctx, func(r *job.Record, stored classify.Decision) error {
-		dec := rt.Classer.Classify(r)
+		dec, settled := rt.Classer.Restore(rt.Context, r, stored)
+		if !settled {
+			unsettled[r.Key()] = dec
+		}
 		if dec.Class != stored.Class || !equalRules(dec.Rules, stored.Rules) {
 			differ++
 		}
@@ -323,7 +334,12 @@ func (d *Daemon) rebuildMemory(ctx context.Context, rt *Runtime) (int, error) {
 		return 0, fmt.Errorf("load job store: %w", err)
 	}
 	if differ > 0 {
-		n, err := d.store.Reclassify(ctx, rt.Classer.Classify)
+		n, err := d.store.Reclassify(ctx, func(r *job.Record) classify.Decision {
+			if dec, ok := unsettled[r.Key()]; ok {
+				return dec
+			}
+			return rt.Classer.Classify(r)
+		})
 		if err != nil {
 			return 0, fmt.Errorf("reclassify job store: %w", err)
 		}
@@ -503,10 +519,8 @@ func (d *Daemon) pollOnce(ctx context.Context, s source.JobSource) (more bool, e
 	if err != nil {
 		return false, d.fail(ctx, name, err, took)
 	}
-	decs := make([]classify.Decision, len(b.Records))
-	for i, r := range b.Records {
-		decs[i] = rt.Classer.Classify(r)
-	}
+	// Classified once, as they arrive, with the context of what is stored.
+	decs := rt.Classer.ClassifyWith(rt.Context, b.Records)
 	complete := b.Complete
 	if complete.Before(env.Complete) {
 		complete = env.Complete

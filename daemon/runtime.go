@@ -54,9 +54,10 @@ func (d *Daemon) newRuntime(cfg *Config, raw []byte) (*Runtime, error) {
 	// The same rules keep the same classifier, so a reload that does not
 	// touch them keeps the cache and the hit counts.
 	if old := d.rt.Load(); old != nil && old.Config.Rules == cfg.Rules && slices.Equal(old.Inventory.ForcedPartitions(), rt.Inventory.ForcedPartitions()) && !rulesFileChanged(old, cfg) {
-		rt.Rules, rt.Classer = old.Rules, old.Classer
+		rt.Rules, rt.Classer, rt.Context = old.Rules, old.Classer, old.Context
 	} else {
 		rt.Classer = classify.New(rt.Rules, classify.Options{Accel: table})
+		rt.Context = classify.NewContext()
 	}
 	return rt, nil
 }

@@ -1,0 +1,150 @@
+package classify
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/scmon/scmon/job"
+)
+
+// TestContextStage: a job that says nothing by itself takes the class of
+// its account's confidently decided jobs, and the explanation says so in
+// words; alone, it stays unknown.
+func TestContextStage(t *testing.T) {
+	c := New(mustDefault(t), Options{})
+	var recs []*job.Record
+	for i := range 8 {
+		recs = append(recs, mk(id(fmt.Sprint(i)), gpu(8), nodes(2), step("torchrun pretrain_gpt.py"), func(r *job.Record) { r.Account = "llm-lab" }))
+	}
+	odd := mk(id("99"), gpu(4), name("exp"), step("bash go.sh"), func(r *job.Record) { r.Account = "llm-lab" })
+	if got := c.Classify(odd).Class; got != Unknown {
+		t.Fatalf("alone: %s, want unknown", got)
+	}
+	recs = append(recs, odd)
+	b := c.NewBatch(recs)
+	ds := b.Decisions()
+	if ds[8].Class != AITraining || !slices.Contains(ds[8].Rules, "context:account") {
+		t.Fatalf("in context: %+v", ds[8])
+	}
+	if !slices.Equal(c.ClassifyBatch(recs)[8].Rules, ds[8].Rules) {
+		t.Error("ClassifyBatch and NewBatch disagree")
+	}
+	text := b.Explain(8).String()
+	if !strings.Contains(text, "account llm-lab: 8 of 8 decided jobs are ai_training") || !strings.Contains(text, "final: context stage") {
+		t.Errorf("explanation lacks the context:\n%s", text)
+	}
+	// A job without any evidence, alone in its keys, stays unknown.
+	lone := mk(id("100"), name("x"), func(r *job.Record) { r.Account = "solo" })
+	if d := c.ClassifyBatch(append(recs, lone))[9]; d.Class != Unknown {
+		t.Errorf("no evidence: %+v, want unknown", d)
+	}
+}
+
+// TestLearnedStage: tokens that confidently decided jobs share decide an
+// undecided job when the context says nothing; switched off in the rules
+// file, the job stays unknown.
+func TestLearnedStage(t *testing.T) {
+	var recs []*job.Record
+	for i := range 60 {
+		recs = append(recs, mk(id(fmt.Sprint(i)), gpu(8), step("vllm serve /models/zeta"+fmt.Sprint(i)), name("zetaserve"),
+			func(r *job.Record) { r.Account = fmt.Sprint("a", i); r.WorkDir = "/w/zetaserve" }))
+		recs = append(recs, mk(id(fmt.Sprint(100+i)), step("gmx mdrun -deffnm prod"), name("membrane"),
+			func(r *job.Record) { r.Account = fmt.Sprint("b", i); r.WorkDir = "/w/membrane" }))
+	}
+	odd := mk(id("999"), gpu(1), step("bash ./zetaserve.sh"), name("q"), func(r *job.Record) { r.Account = "c"; r.WorkDir = "/w/zetaserve/q" })
+	recs = append(recs, odd)
+	c := New(mustDefault(t), Options{})
+	b := c.NewBatch(recs)
+	d := b.Decisions()[len(recs)-1]
+	if d.Class != AIInference || !slices.Contains(d.Rules, RuleLearned) {
+		t.Fatalf("learned: %+v\n%s", d, b.Explain(len(recs)-1))
+	}
+	ex := b.Explain(len(recs) - 1)
+	if ex.Learned == nil || len(ex.Learned.Top) == 0 || ex.Learned.Top[0].Token != "zetaserve" {
+		t.Errorf("top tokens %+v", ex.Learned)
+	}
+	off := New(mustParse(t, "base: default\nlearned: {enabled: false}\n"), Options{})
+	if d := off.ClassifyBatch(recs)[len(recs)-1]; d.Class != Unknown {
+		t.Errorf("learned stage off: %+v, want unknown", d)
+	}
+}
+
+// TestIncrementalContext: a daemon's context of earlier polls decides a
+// later record as a batch of both would.
+func TestIncrementalContext(t *testing.T) {
+	c := New(mustDefault(t), Options{})
+	x := NewContext()
+	var first []*job.Record
+	for i := range 6 {
+		first = append(first, mk(id(fmt.Sprint(i)), gpu(8), step("gmx mdrun -nb gpu"), name("md_prod"), func(r *job.Record) { r.User = "ana" }))
+	}
+	c.ClassifyWith(x, first)
+	later := mk(id("50"), gpu(1), step("python a.py"), name("q7"), func(r *job.Record) { r.User = "ana" })
+	d := c.ClassifyWith(x, []*job.Record{later})[0]
+	if d.Class != Other || !slices.Contains(d.Rules, "context:user") {
+		t.Errorf("later poll: %+v", d)
+	}
+	if x.Len() != 6 {
+		t.Errorf("context holds %d decisions, want 6", x.Len())
+	}
+}
+
+func TestFamiliesWithout(t *testing.T) {
+	rs := mustDefault(t)
+	fams := rs.Families()
+	for _, want := range []string{"train_frameworks", "serving_engines", "hpc_chemistry", "eval_harnesses"} {
+		if !slices.Contains(fams, want) {
+			t.Errorf("families %v lack %s", fams, want)
+		}
+	}
+	if n := len(rs.Terms()); n < 200 {
+		t.Errorf("lexicon has %d terms, want at least 200", n)
+	}
+	for _, term := range rs.Terms() {
+		if term.Source == "" || term.Family == "" {
+			t.Errorf("term %q lacks a source or family", term.Term)
+		}
+	}
+	r := mk(gpu(16), nodes(2), name("job"), step("bash run_megatron.sh"))
+	if got := New(rs, Options{}).Classify(r).Class; got != AITraining {
+		t.Errorf("run_megatron.sh: %s", got)
+	}
+	without := rs.Without("train_frameworks")
+	if slices.Contains(without.Families(), "train_frameworks") {
+		t.Error("Without kept the family")
+	}
+	if got := New(without, Options{}).Classify(r).Class; got == AITraining && slices.Contains(New(without, Options{}).Classify(r).Rules, "lexicon:train_frameworks") {
+		t.Error("Without kept the family's terms")
+	}
+	if len(rs.Families()) != len(fams) {
+		t.Error("Without changed the receiver")
+	}
+}
+
+// TestTokenMatching: one term, every spelling.
+func TestTokenMatching(t *testing.T) {
+	c := New(mustDefault(t), Options{})
+	for _, r := range []*job.Record{
+		mk(gpu(8), step("bash run_megatron.sh")),
+		mk(gpu(8), name("megatron_gpt")),
+		mk(gpu(8), func(r *job.Record) { r.WorkDir = "/data/Megatron-LM/" }),
+		mk(gpu(8), name("MegatronLM-test")),
+	} {
+		d := c.Classify(r)
+		if !slices.Contains(d.Rules, "lexicon:train_frameworks") {
+			t.Errorf("%q %q %v: rules %v", r.Name, r.WorkDir, r.Steps, d.Rules)
+		}
+	}
+}
+
+// TestAcceleratorsAreNotAI: post-processing on a GPU partition is other.
+func TestAcceleratorsAreNotAI(t *testing.T) {
+	c := New(mustDefault(t), Options{})
+	for _, cmd := range []string{"python plot_results.py", "python postprocess.py out/", "pvbatch render.py", "gmx mdrun -nb gpu"} {
+		if got := c.Classify(mk(gpu(1), step(cmd))).Class; got != Other {
+			t.Errorf("%s on a GPU: %s, want other", cmd, got)
+		}
+	}
+}
