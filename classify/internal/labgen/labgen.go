@@ -522,7 +522,7 @@ func (g *gen) termText(s *submission, t *term) jobText {
 			return s.fill(pick(r, t.cmds), w)
 		}
 		if task != "" {
-			return s.fill(pick(r, []string{"python "+task+".py --model {W}", "python "+task+"_main.py --model_name_or_path {M} --arch {W}", "bash scripts/"+task+"_{W}.sh"}), w)
+			return s.fill(pick(r, []string{"python " + task + ".py --model {W}", "python " + task + "_main.py --model_name_or_path {M} --arch {W}", "bash scripts/" + task + "_{W}.sh"}), w)
 		}
 		return s.fill(pick(r, []string{"python main.py --model_name {W}", "python run.py --config configs/{W}.yaml", "bash scripts/{W}.sh", "python gen.py --model /models/{W}", "python -u main.py --arch {W}"}), w)
 	}
