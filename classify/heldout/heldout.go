@@ -201,7 +201,6 @@ func Evaluate(d *Dataset, rs *classify.RuleSet, table *accel.Table) *Report {
 	removed, problems := Resolve(rep.Declared)
 	rep.Problems = problems
 	rep.Rows = make([]Row, 1+len(labgen.Families()))
-	rep.Rows[0] = Row{}
 	for i, fam := range labgen.Families() {
 		rep.Rows[i+1] = Row{HeldOut: fam, Removed: removed[fam]}
 	}
@@ -267,7 +266,6 @@ func Evaluate(d *Dataset, rs *classify.RuleSet, table *accel.Table) *Report {
 		}
 		row.Center, row.Family = rep.Rows[0].Center, rep.Whole[row.HeldOut]
 	}
-	wg.Wait()
 	return rep
 }
 

@@ -493,6 +493,22 @@ var genericCommands = []string{"python main.py", "bash run.sh", "./launch.sh", "
 func (g *gen) termText(s *submission, t *term) jobText {
 	r := s.r
 	w := s.truth.Word
+	var task string
+	if t.platform && r.IntN(10) < 6 {
+		tasks := trainTasks
+		if t.class == Inference {
+			tasks = inferTasks
+		}
+		task = pick(r, tasks)
+		switch r.IntN(3) {
+		case 0:
+			w += "_" + task
+		case 1:
+			w = task + "_" + w
+		default:
+			w = camel(w, task)
+		}
+	}
 	places := []string{"name", "script", "command", "workdir", "all"}
 	place := places[weighted(r, []float64{30, 25, 20, 10, 15})]
 	s.truth.Place = place
@@ -504,6 +520,9 @@ func (g *gen) termText(s *submission, t *term) jobText {
 	termCmd := func() string {
 		if len(t.cmds) > 0 {
 			return s.fill(pick(r, t.cmds), w)
+		}
+		if task != "" {
+			return s.fill(pick(r, []string{"python " + task + ".py --model {W}", "python " + task + "_main.py --model_name_or_path {M} --arch {W}", "bash scripts/" + task + "_{W}.sh"}), w)
 		}
 		return s.fill(pick(r, []string{"python main.py --model_name {W}", "python run.py --config configs/{W}.yaml", "bash scripts/{W}.sh", "python gen.py --model /models/{W}", "python -u main.py --arch {W}"}), w)
 	}

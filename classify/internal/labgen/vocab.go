@@ -77,6 +77,11 @@ type term struct {
 	kinds string
 	// weight is how common the term is inside its family.
 	weight float64
+	// platform marks words that name a model or a software platform
+	// rather than a tool with one purpose: they say AI but not whether a
+	// job trains or infers. Users then usually, not always, add what the
+	// job does ("qwen_infer", "sft_llama").
+	platform bool
 }
 
 // vocabulary holds every family's terms.
@@ -190,23 +195,23 @@ var vocabulary = map[string][]term{
 			cmds: []string{"lighteval accelerate model_args.txt tasks.txt"}},
 	},
 	ModelFamilies: {
-		{words: []string{"llama", "Llama3", "llama2", "LLaMA", "llama-3.1-8b"}, kinds: "gpu npu dcu", class: Training, profile: pPretrain, weight: 3},
-		{words: []string{"qwen", "Qwen2.5", "qwen2", "Qwen3", "qwen_7b"}, kinds: "gpu npu dcu", class: Training, profile: pFinetune, weight: 3},
-		{words: []string{"chatglm", "ChatGLM3", "glm4", "GLM-4"}, kinds: "gpu npu", class: Training, profile: pFinetune, weight: 1},
-		{words: []string{"baichuan", "Baichuan2"}, kinds: "gpu npu", class: Training, profile: pFinetune, weight: 1},
-		{words: []string{"deepseek", "DeepSeek-V3", "deepseek_moe", "DeepSeekR1"}, kinds: "gpu npu", class: Training, profile: pPretrain, weight: 2},
-		{words: []string{"mistral", "Mistral", "mixtral", "Mixtral-8x7B"}, kinds: "gpu", class: Training, profile: pFinetune, weight: 1},
-		{words: []string{"internlm", "InternLM2", "internvl"}, kinds: "gpu", class: Training, profile: pFinetune, weight: 1},
-		{words: []string{"gemma", "Gemma2", "phi3", "Phi-3"}, kinds: "gpu", class: Training, profile: pFinetune, weight: 1},
-		{words: []string{"bert", "BERT", "roberta", "RoBERTa"}, kinds: "gpu dcu", class: Training, profile: pFinetune, weight: 2},
-		{words: []string{"vit", "ViT", "clip", "CLIP", "resnet50", "ResNet"}, kinds: "gpu dcu mlu", class: Training, profile: pFinetune, weight: 2},
-		{words: []string{"gpt2", "GPT-2", "gpt_neo"}, kinds: "gpu", class: Training, profile: pFinetune, weight: 1},
-		{words: []string{"sdxl", "stable-diffusion", "StableDiffusion", "unet_ddpm"}, kinds: "gpu", class: Training, profile: pFinetune, weight: 1},
-		{words: []string{"llava", "LLaVA", "qwen_vl", "Qwen2-VL"}, kinds: "gpu", class: Training, profile: pFinetune, weight: 1},
+		{words: []string{"llama", "Llama3", "llama2", "LLaMA", "llama-3.1-8b"}, platform: true, kinds: "gpu npu dcu", class: Training, profile: pPretrain, weight: 3},
+		{words: []string{"qwen", "Qwen2.5", "qwen2", "Qwen3", "qwen_7b"}, platform: true, kinds: "gpu npu dcu", class: Training, profile: pFinetune, weight: 3},
+		{words: []string{"chatglm", "ChatGLM3", "glm4", "GLM-4"}, platform: true, kinds: "gpu npu", class: Training, profile: pFinetune, weight: 1},
+		{words: []string{"baichuan", "Baichuan2"}, platform: true, kinds: "gpu npu", class: Training, profile: pFinetune, weight: 1},
+		{words: []string{"deepseek", "DeepSeek-V3", "deepseek_moe", "DeepSeekR1"}, platform: true, kinds: "gpu npu", class: Training, profile: pPretrain, weight: 2},
+		{words: []string{"mistral", "Mistral", "mixtral", "Mixtral-8x7B"}, platform: true, kinds: "gpu", class: Training, profile: pFinetune, weight: 1},
+		{words: []string{"internlm", "InternLM2", "internvl"}, platform: true, kinds: "gpu", class: Training, profile: pFinetune, weight: 1},
+		{words: []string{"gemma", "Gemma2", "phi3", "Phi-3"}, platform: true, kinds: "gpu", class: Training, profile: pFinetune, weight: 1},
+		{words: []string{"bert", "BERT", "roberta", "RoBERTa"}, platform: true, kinds: "gpu dcu", class: Training, profile: pFinetune, weight: 2},
+		{words: []string{"vit", "ViT", "clip", "CLIP", "resnet50", "ResNet"}, platform: true, kinds: "gpu dcu mlu", class: Training, profile: pFinetune, weight: 2},
+		{words: []string{"gpt2", "GPT-2", "gpt_neo"}, platform: true, kinds: "gpu", class: Training, profile: pFinetune, weight: 1},
+		{words: []string{"sdxl", "stable-diffusion", "StableDiffusion", "unet_ddpm"}, platform: true, kinds: "gpu", class: Training, profile: pFinetune, weight: 1},
+		{words: []string{"llava", "LLaVA", "qwen_vl", "Qwen2-VL"}, platform: true, kinds: "gpu", class: Training, profile: pFinetune, weight: 1},
 		// The same models served or sampled: the words alone do not tell
 		// training from inference, the resources and ends do.
-		{words: []string{"llama", "Llama3", "qwen", "Qwen2.5", "deepseek", "DeepSeek-R1", "glm4", "mistral"}, kinds: "gpu npu dcu", class: Inference, profile: pBatchInf, weight: 3},
-		{words: []string{"whisper", "Whisper", "sdxl", "stable-diffusion", "llava"}, kinds: "gpu", class: Inference, profile: pBatchInf, weight: 1},
+		{words: []string{"llama", "Llama3", "qwen", "Qwen2.5", "deepseek", "DeepSeek-R1", "glm4", "mistral"}, platform: true, kinds: "gpu npu dcu", class: Inference, profile: pBatchInf, weight: 3},
+		{words: []string{"whisper", "Whisper", "sdxl", "stable-diffusion", "llava"}, platform: true, kinds: "gpu", class: Inference, profile: pBatchInf, weight: 1},
 	},
 	DomesticStacks: {
 		{words: []string{"mindspeed", "MindSpeed", "MindSpeed-LLM", "mindspeed_llm"}, kinds: "npu", class: Training, profile: pPretrain, weight: 3,
@@ -215,27 +220,27 @@ var vocabulary = map[string][]term{
 			cmds: []string{"msrun --worker_num={P} --local_worker_num={G} run_mindformer.py --config {D}/finetune.yaml", "python run_mindformer.py --run_mode train"}},
 		{words: []string{"mindspore", "MindSpore", "msrun"}, kinds: "npu", class: Training, profile: pFinetune, weight: 2,
 			cmds: []string{"msrun --worker_num={P} --local_worker_num={G} --master_port=8118 main.py", "mpirun -n {G} python mindspore_main.py --device_target Ascend"}},
-		{words: []string{"torch_npu", "torchnpu", "npu_main"}, kinds: "npu", class: Training, profile: pFinetune, weight: 2,
+		{words: []string{"torch_npu", "torchnpu", "npu_main"}, platform: true, kinds: "npu", class: Training, profile: pFinetune, weight: 2,
 			cmds: []string{"python -c 'import torch_npu' && torchrun --nproc_per_node {G} main.py --device npu", "source /usr/local/Ascend/ascend-toolkit/set_env.sh && python main.py --npu"}},
-		{words: []string{"cann", "CANN", "ascend", "Ascend"}, kinds: "npu", class: Training, profile: pFinetune, weight: 1,
+		{words: []string{"cann", "CANN", "ascend", "Ascend"}, platform: true, kinds: "npu", class: Training, profile: pFinetune, weight: 1,
 			cmds: []string{"source /usr/local/Ascend/ascend-toolkit/set_env.sh; export HCCL_CONNECT_TIMEOUT=1200; torchrun --nproc_per_node {G} main.py"}},
 		{words: []string{"mindie", "MindIE", "mindie_service"}, kinds: "npu", class: Inference, profile: pServe, weight: 3,
 			cmds: []string{"/usr/local/Ascend/mindie/latest/mindie-service/bin/mindieservice_daemon", "mindie_llm_server --model {M} --npu-ids 0,1,2,3"}},
 		{words: []string{"atb_llm", "ascend_infer", "acl_infer"}, kinds: "npu", class: Inference, profile: pBatchInf, weight: 1,
 			cmds: []string{"python -m atb_llm.runner --model_path {M} --max_output_length 256", "python acl_infer.py --om {D}/model.om"}},
-		{words: []string{"dtk", "DTK", "hip_torch", "rocm"}, kinds: "dcu", class: Training, profile: pFinetune, weight: 3,
+		{words: []string{"dtk", "DTK", "hip_torch", "rocm"}, platform: true, kinds: "dcu", class: Training, profile: pFinetune, weight: 3,
 			cmds: []string{"module load dtk/24.04.1 && torchrun --nproc_per_node {G} main.py", "source /opt/dtk/env.sh; export HIP_VISIBLE_DEVICES=0,1,2,3; python -m torch.distributed.run --nproc_per_node {G} main.py"}},
-		{words: []string{"dtk", "rocm", "DTK"}, kinds: "dcu", class: Inference, profile: pBatchInf, weight: 1,
+		{words: []string{"dtk", "rocm", "DTK"}, platform: true, kinds: "dcu", class: Inference, profile: pBatchInf, weight: 1,
 			cmds: []string{"module load dtk/24.04.1 && python batch_predict.py --model {M}"}},
-		{words: []string{"paddle", "PaddlePaddle", "PaddleNLP", "paddlenlp", "fleetrun"}, kinds: "gpu dcu xpu", class: Training, profile: pFinetune, weight: 2,
+		{words: []string{"paddle", "PaddlePaddle", "PaddleNLP", "paddlenlp", "fleetrun"}, platform: true, kinds: "gpu dcu xpu", class: Training, profile: pFinetune, weight: 2,
 			cmds: []string{"python -m paddle.distributed.launch --gpus 0,1,2,3 run_pretrain.py", "fleetrun --ips $IPS main.py"}},
 		{words: []string{"PaddleOCR", "paddleocr", "paddle_infer", "FastDeploy"}, kinds: "gpu dcu xpu", class: Inference, profile: pBatchInf, weight: 1,
 			cmds: []string{"python tools/infer/predict_system.py --image_dir {D}/imgs --use_gpu True", "paddleocr --image_dir {D} --lang ch"}},
-		{words: []string{"torch_mlu", "cambricon", "Cambricon", "cnnl"}, kinds: "mlu", class: Training, profile: pFinetune, weight: 2,
+		{words: []string{"torch_mlu", "cambricon", "Cambricon", "cnnl"}, platform: true, kinds: "mlu", class: Training, profile: pFinetune, weight: 2,
 			cmds: []string{"export MLU_VISIBLE_DEVICES=0,1,2,3; python main.py --device mlu", "cnmon && torchrun --nproc_per_node {G} main.py"}},
 		{words: []string{"magicmind", "MagicMind", "cnrt_infer"}, kinds: "mlu", class: Inference, profile: pBatchInf, weight: 1,
 			cmds: []string{"python magicmind_infer.py --model {D}/model.mm"}},
-		{words: []string{"kunlun", "kunlunxin", "xpu_main", "XPURT", "bkcl"}, kinds: "xpu", class: Training, profile: pFinetune, weight: 2,
+		{words: []string{"kunlun", "kunlunxin", "xpu_main", "XPURT", "bkcl"}, platform: true, kinds: "xpu", class: Training, profile: pFinetune, weight: 2,
 			cmds: []string{"export XPU_VISIBLE_DEVICES=0,1,2,3,4,5,6,7; python -m paddle.distributed.launch --xpus 0,1,2,3 main.py", "BKCL_PCIE_RING=1 python main.py --device xpu"}},
 	},
 	Chemistry: {
@@ -332,6 +337,10 @@ var (
 	dataDirs = []string{"/data/{U}/ds1", "/gpfs/{U}/corpus", "/share/datasets/v2", "/scratch/{U}/in", "/data/{A}/shared", "/lustre/{U}/set3"}
 	// cnWords are Chinese words users put in job names.
 	cnWords = []string{"测试", "实验", "正式", "新", "第二轮", "调参", "对比", "复现", "最终"}
+	// trainTasks and inferTasks are the words users add to say what a
+	// job does.
+	trainTasks = []string{"train", "pretrain", "finetune", "sft", "ft", "cpt"}
+	inferTasks = []string{"infer", "gen", "generate", "predict", "sample", "chat", "batch_infer"}
 	// comments are free-text comments that some sites ask for.
 	comments = []string{"", "", "", "", "", "", "", "", "priority", "deadline 12/20", "rerun", "ticket 4711", "see wiki", "urgent", "proj review", "重跑"}
 )

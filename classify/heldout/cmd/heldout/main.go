@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/classify/heldout"
@@ -46,6 +48,17 @@ func write(w io.Writer, seed uint64, jobs int, public string) error {
 	}
 	rep := heldout.Evaluate(d, rs, nil)
 	fmt.Fprintf(w, "Generated center: seed %d, %d job ids, %d runs, %d sacct lines.\n\n", seed, rep.Jobs, rep.Records, d.DumpLines)
+	var never []string
+	for _, f := range rep.Declared {
+		held := false
+		for _, names := range heldout.Mapping {
+			held = held || slices.Contains(names, f)
+		}
+		if !held {
+			never = append(never, f)
+		}
+	}
+	fmt.Fprintf(w, "Lexicon families no generator family holds out: %s.\n\n", strings.Join(never, ", "))
 	for _, p := range rep.Problems {
 		fmt.Fprintln(w, "MAPPING:", p)
 	}
