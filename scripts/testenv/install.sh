@@ -3,9 +3,10 @@
 # end-to-end tests and the other testenv scripts need: Slurm 22.05 (slurmctld,
 # slurmd, slurmdbd, client tools), munge, MariaDB, Prometheus (server and
 # promtool), VictoriaMetrics (single node and vmagent), PostgreSQL, Chromium
-# with ChromeDriver, and the small tools the scripts use. Non-interactive; package maintainer scripts are kept from
-# starting services (a policy-rc.d that exits 101 is in place during the
-# install); safe to run again when everything is already installed.
+# with ChromeDriver, and the small tools the scripts use. Non-interactive;
+# package maintainer scripts are kept from starting services (a policy-rc.d
+# that exits 101 is in place during the install); safe to run again when
+# everything is already installed.
 #
 # Usage: install.sh [--if-needed]
 #   --if-needed  do nothing (no apt-get update) when all packages are present.
