@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/scmon/scmon/collector"
 	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/seeds"
@@ -35,9 +37,11 @@ import (
 //     and picked up with a reload (POST /-/reload), as a cron job on the
 //     scheduler host would do.
 //
-// Each Prometheus evaluates the committed rules (intervals cut to 1 s, as
-// in TestEndToEndAgainstPrometheus) and adds an external label center,
-// so the recorded series reach the central store too. Against
+// Each Prometheus runs deploy/federation/prometheus-center.yml with the
+// test's addresses and 1 s intervals: it evaluates the committed rules
+// (group intervals cut to 1 s, as in TestEndToEndAgainstPrometheus) and
+// adds the external label center, so the recorded series reach the
+// central store too. Against
 // VictoriaMetrics' Prometheus-compatible API the test then
 //
 //   - runs every dashboard query and every rule expression, with Grafana's
@@ -480,25 +484,73 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-// startCenterPrometheus starts a center's Prometheus: it scrapes the
-// center's scmon and evaluates the rules every second, labels everything
-// it sends center=NAME, and remote-writes to the central store.
+// federationExample is the per-center Prometheus configuration of the
+// deploy/federation example, which the test runs.
+const federationExample = "../deploy/federation/prometheus-center.yml"
+
+// centerPrometheusConfig returns the example's per-center configuration
+// as the test runs it: the center's name in the external label (which
+// Prometheus would take from SCMON_CENTER), the test's addresses and rule
+// files, and 1 s intervals; everything else as the example has it.
+func centerPrometheusConfig(t *testing.T, center, target, central string, rules []string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(federationExample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Global struct {
+			ScrapeInterval     string            `yaml:"scrape_interval"`
+			ScrapeTimeout      string            `yaml:"scrape_timeout,omitempty"`
+			EvaluationInterval string            `yaml:"evaluation_interval"`
+			ExternalLabels     map[string]string `yaml:"external_labels"`
+		} `yaml:"global"`
+		RuleFiles     []string `yaml:"rule_files"`
+		ScrapeConfigs []struct {
+			JobName       string `yaml:"job_name"`
+			StaticConfigs []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+		RemoteWrite []struct {
+			URL         string         `yaml:"url"`
+			QueueConfig map[string]any `yaml:"queue_config"`
+		} `yaml:"remote_write"`
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatalf("%s: %v", federationExample, err)
+	}
+	if cfg.Global.ExternalLabels["center"] != "${SCMON_CENTER}" || len(cfg.ScrapeConfigs) != 1 || len(cfg.RemoteWrite) != 1 ||
+		len(cfg.ScrapeConfigs[0].StaticConfigs) != 1 || !strings.HasSuffix(cfg.RemoteWrite[0].URL, "/api/v1/write") {
+		t.Fatalf("%s: not the shape the test runs (one scrape of scmon, one remote write, center=${SCMON_CENTER})", federationExample)
+	}
+	cfg.Global.ScrapeInterval, cfg.Global.ScrapeTimeout, cfg.Global.EvaluationInterval = "1s", "1s", "1s"
+	cfg.Global.ExternalLabels["center"] = center
+	cfg.RuleFiles = rules
+	cfg.ScrapeConfigs[0].StaticConfigs[0].Targets = []string{target}
+	cfg.RemoteWrite[0].URL = central + "/api/v1/write"
+	cfg.RemoteWrite[0].QueueConfig["batch_send_deadline"] = "1s"
+	out, err := yaml.Marshal(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// startCenterPrometheus starts a center's Prometheus with the example's
+// configuration (centerPrometheusConfig): it scrapes the center's scmon,
+// evaluates the rules, labels everything it sends center=NAME and
+// remote-writes to the central store.
 func startCenterPrometheus(t *testing.T, bin, dir, center, target, central string, rules []string) string {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	addr := freeAddr(t)
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n  external_labels:\n    center: %s\n", center)
-	cfg.WriteString("rule_files:\n")
-	for _, r := range rules {
-		fmt.Fprintf(&cfg, "  - %s\n", r)
-	}
-	fmt.Fprintf(&cfg, "scrape_configs:\n  - job_name: scmon\n    static_configs:\n      - targets: ['%s']\n", target)
-	fmt.Fprintf(&cfg, "remote_write:\n  - url: %s/api/v1/write\n    queue_config:\n      batch_send_deadline: 1s\n", central)
 	path := filepath.Join(dir, "prometheus.yml")
-	writeFile(t, path, cfg.String())
+	writeFile(t, path, string(centerPrometheusConfig(t, center, target, central, rules)))
 	startDaemon(t, filepath.Join(dir, "prometheus.log"), bin, "--config.file="+path, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr)
 	waitFor(t, 60*time.Second, center+"'s Prometheus ready", func() bool {
