@@ -67,11 +67,25 @@ debian_rootfs() {
 	echo "$tar"
 }
 
+# local_cas C: this machine's own certificate authorities (those under
+# /usr/local/share/ca-certificates, e.g. of a TLS-intercepting proxy) into
+# container C's trust store, so that its RUN steps reach what this machine
+# reaches. The images built then trust them too.
+local_cas() {
+	local c="$1" crts
+	crts=(/usr/local/share/ca-certificates/*.crt)
+	[[ -e "${crts[0]}" ]] || return 0
+	buildah copy "$c" "${crts[@]}" /usr/local/share/ca-certificates/ >/dev/null
+	buildah run --isolation chroot "$c" -- update-ca-certificates >/dev/null
+	log "added this machine's CAs to the base image: ${crts[*]}"
+}
+
 make_debian() {
 	local c tar
 	tar="$(debian_rootfs)"
 	c="$(buildah from scratch)"
 	buildah add "$c" "$tar" / >/dev/null
+	local_cas "$c"
 	buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd /bin/bash "$c"
 	buildah commit --quiet "$c" "$1" >/dev/null
 	buildah rm "$c" >/dev/null
@@ -85,6 +99,7 @@ make_golang() {
 	[[ "$(go env GOVERSION)" == go1.26* ]] || die "this machine's Go is $(go env GOVERSION), the images build with 1.26"
 	c="$(buildah from scratch)"
 	buildah add "$c" "$tar" / >/dev/null
+	local_cas "$c"
 	buildah copy "$c" "$goroot" /usr/local/go >/dev/null
 	buildah config --env PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		--env GOPATH=/go --env GOTOOLCHAIN=local "$c"
