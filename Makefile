@@ -5,7 +5,7 @@ GOBIN       ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 PKGS        := ./...
 
-.PHONY: all build test check fmt vet lint unit bench sample seeds clean
+.PHONY: all build test check fmt vet lint unit bench sample seeds image scale clean
 
 all: build
 
@@ -47,6 +47,15 @@ bench:
 ## seeds: regenerate the sample center's job log
 seeds:
 	$(GO) run ./seeds/gen
+
+## image: build the container images (Dockerfile, Dockerfile.slurm) with
+## buildah and run them; root; not part of `make test`
+image:
+	bash scripts/image.sh
+
+## scale: the measurements of the README's "Scale" section
+scale:
+	bash scripts/scale.sh
 
 clean:
 	rm -rf bin bench.txt
