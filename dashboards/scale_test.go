@@ -8,9 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -28,6 +30,8 @@ func TestScale(t *testing.T) {
 		t.Skip("a measurement: run with SCMON_SCALE=1 (scripts/scale.sh)")
 	}
 	vmBin := requireTool(t, "victoria-metrics")
+	logLoad(t, "at the start")
+	defer logLoad(t, "at the end")
 	work := t.TempDir()
 	bin := filepath.Join(work, "scmon")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/scmon")
@@ -59,9 +63,20 @@ func TestScale(t *testing.T) {
 	nonzero := regexp.MustCompile(`(?m)^scmon_allocated_core_seconds_total\{.*\} [1-9]`)
 	serve := func(name, cfg string, stored int) measured {
 		addr := freeAddr(t)
-		cfgPath := filepath.Join(work, strings.ReplaceAll(name, " ", "-")+".yml")
+		file := strings.NewReplacer(" ", "-", ",", "").Replace(name)
+		cfgPath := filepath.Join(work, file+".yml")
 		writeFile(t, cfgPath, cfg)
-		startScmon(t, bin, cfgPath, addr, filepath.Join(work, strings.ReplaceAll(name, " ", "-")+".log"))
+		// Started here and stopped when measured, so that it loads no
+		// later measurement.
+		cmd := exec.Command(bin, "serve", "--config.file", cfgPath, "--web.listen-address", addr)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		stop := func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			_ = cmd.Wait()
+		}
+		defer stop()
 		began := time.Now()
 		last := -1
 		waitFor(t, 5*time.Minute, name+"'s counters", func() bool {
@@ -109,12 +124,12 @@ func TestScale(t *testing.T) {
 	bigM := serve("big center", bigCfg(false), jobs)
 	bigA := serve("big center, account label", bigCfg(true), jobs)
 
-	// Backfill into VictoriaMetrics: the big center's 30 days at 5 min,
-	// with the account label.
+	// Backfill into VictoriaMetrics: the big center's 30 days at 5 min
+	// (without the account label: 100 times the series, and the time).
 	vm := startVictoriaMetrics(t, vmBin, filepath.Join(work, "vm"))
 	cmd := exec.Command(bin, "backfill", "--input", "slurm-sacct:"+dump, "--capacity", "inventory:"+inv, "--timezone", "UTC",
 		"--from", base.Add(-30*24*time.Hour).Format(time.RFC3339), "--to", base.Format(time.RFC3339), "--step", "5m",
-		"--remote-write", vm+"/api/v1/write", "--label", "job=scmon", "--account-label")
+		"--remote-write", vm+"/api/v1/write", "--label", "job=scmon")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	t0 := time.Now()
@@ -146,13 +161,27 @@ func TestScale(t *testing.T) {
 	bps := dataBytes / rows
 	t.Logf("VictoriaMetrics after the backfill: %.0f rows in %.0f bytes on disk (%.2f bytes per sample), %.0f MB resident", rows, dataBytes, bps, rss/1e6)
 
-	// The arithmetic of a central store, at a 30 s scrape interval.
-	perCenter := float64(bigA.series)
-	rate := perCenter / 30
-	t.Logf("central store: a big center with the account label sends %d series (%d without) = %.0f samples/s at a 30 s scrape interval", bigA.series, bigM.series, rate)
-	t.Logf("central store: %.0f bytes per series per day (2,880 samples x %.2f bytes), %.1f MB per center per year", 2880*bps, bps, 2880*365*bps*perCenter/1e6)
-	t.Logf("central store: 50 such centers: %d active series, %.0f samples/s (%.1f%% of the %.0f samples/s this backfill reached), %.1f GB per year",
-		50*bigA.series, 50*rate, 100*50*rate/(samples/sendSecs), samples/sendSecs, 50*2880*365*bps*perCenter/1e9)
+	// The arithmetic of a central store, at a 30 s scrape interval: what
+	// 50 centers like the big one send, against what this VictoriaMetrics
+	// took from the backfill and what a sample cost it on disk.
+	ingest := samples / sendSecs
+	for _, c := range []struct {
+		what   string
+		series int
+	}{{"without the account label", bigM.series}, {"with the account label", bigA.series}} {
+		rate := float64(c.series) / 30
+		t.Logf("central store, big centers %s: %d series each = %.0f samples/s at 30 s; 50 centers: %d active series, %.0f samples/s (%.1f%% of the %.0f samples/s ingested here), %.1f GB per year at %.2f bytes per sample",
+			c.what, c.series, rate, 50*c.series, 50*rate, 100*50*rate/ingest, ingest, 50*rate*86400*365*bps/1e9, bps)
+	}
+}
+
+// logLoad prints the machine's load average: the times measured here are
+// only as good as the machine was quiet.
+func logLoad(t *testing.T, when string) {
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		f := strings.Fields(string(b))
+		t.Logf("load average %s: %s %s %s on %d CPUs", when, f[0], f[1], f[2], runtime.NumCPU())
+	}
 }
 
 // sumMetric adds up every sample of the families whose lines start with
