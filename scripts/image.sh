@@ -111,15 +111,23 @@ make_golang() {
 go_image="$(pull_or_make golang:1.26-bookworm localhost/scmon-base/golang:1.26-bookworm make_golang)"
 base_image="$(pull_or_make debian:bookworm-slim localhost/scmon-base/debian:bookworm-slim make_debian)"
 
+# The Go module and build caches of the build stages, kept between builds
+# (the second image compiles nothing the first one did).
+mkdir -p "$cache/go-mod" "$cache/go-build"
 build() {
 	local file="$1" image="$2"
 	log "buildah build -f $file -t $image (isolation $isolation)"
 	buildah build --quiet --isolation "$isolation" --layers=false -f "$ctx/$file" -t "$image" \
+		--volume "$cache/go-mod:/go/pkg/mod" --volume "$cache/go-build:/root/.cache/go-build" \
 		--build-arg VERSION="$version" --build-arg GO_IMAGE="$go_image" --build-arg BASE_IMAGE="$base_image" \
 		"$ctx" >/dev/null
 }
 build Dockerfile "$tag"
 build Dockerfile.slurm "$tag-slurm"
+
+# Slurm commands read slurm.conf even for --version; the Slurm image gets
+# a minimal one mounted where the host's /etc/slurm would be.
+printf 'ClusterName=image\nSlurmctldHost=localhost\n' >"$ctx/slurm.conf"
 
 # run_in IMAGE CMD...: run a command in the image, with podman when it can
 # start containers, else with buildah run (chroot) in the image's files.
@@ -135,19 +143,19 @@ run_in() {
 	local image="$1" c rc=0
 	shift
 	if [[ -n "$podman_ok" ]]; then
-		podman run --rm --entrypoint "$1" "$image" "${@:2}"
+		podman run --rm -v "$ctx/slurm.conf:/etc/slurm/slurm.conf:ro" --entrypoint "$1" "$image" "${@:2}"
 		return
 	fi
 	c="$(buildah from "$image")"
-	buildah run --isolation chroot "$c" -- "$@" || rc=$?
+	buildah run --isolation chroot -v "$ctx/slurm.conf:/etc/slurm/slurm.conf:ro" "$c" -- "$@" || rc=$?
 	buildah rm "$c" >/dev/null
 	return "$rc"
 }
 
 log "static image: $(run_in "$tag" /usr/local/bin/scmon version)"
-run_in "$tag" /usr/local/bin/scmon report -q | head -n 1 >&2
+report="$(run_in "$tag" /usr/local/bin/scmon report -q)"
+log "static image: scmon report: $(grep -m 1 '^Headline' <<<"$report")"
 log "slurm image: $(run_in "$tag-slurm" /usr/local/bin/scmon version)"
-log "slurm image: $(run_in "$tag-slurm" sacct --version), $(run_in "$tag-slurm" scontrol --version), $(run_in "$tag-slurm" munge --version 2>&1 | head -n 1)"
-log "slurm image runs as: $(buildah inspect --type image --format '{{.OCIv1.Config.User}}' "$tag-slurm")"
+log "slurm image: sacct $(run_in "$tag-slurm" sacct --version), scontrol $(run_in "$tag-slurm" scontrol --version), $(run_in "$tag-slurm" munge --version 2>&1 | head -n 1), as $(run_in "$tag-slurm" id)"
 buildah images --format '{{.Name}}:{{.Tag}} {{.Size}}' | grep -E "scmon:$version" >&2
 log "built and ran $tag and $tag-slurm in $(( $(date +%s) - start )) s"
