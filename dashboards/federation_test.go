@@ -140,7 +140,7 @@ func TestFederationThroughVictoriaMetrics(t *testing.T) {
 	// central store.
 	var a time.Time
 	var northA, southA int64
-	waitFor(t, 60*time.Second, "both centers' counters in VictoriaMetrics", func() bool {
+	waitFor(t, 90*time.Second, "both centers' counters in VictoriaMetrics", func() bool {
 		vmFlush(t, vm)
 		at := time.Now().Add(-2 * time.Second).Truncate(time.Second)
 		r := api.query(`count by (cluster) (`+mAllocCore+`)`, at)
@@ -198,6 +198,29 @@ func TestFederationThroughVictoriaMetrics(t *testing.T) {
 		time.Unix(southA, 0).UTC().Format(time.TimeOnly), time.Unix(southB, 0).UTC().Format(time.TimeOnly))
 
 	runDashboardQueriesOn(t, api, promStart, b)
+
+	// a and b were chosen from what the store held then; a sample stamped
+	// before either may have arrived since (remote write lags under load).
+	// Read the complete times again now that later samples are in.
+	waitFor(t, 60*time.Second, "samples 5 s after b from both centers", func() bool {
+		vmFlush(t, vm)
+		r := api.query(fmt.Sprintf(`count by (center) (timestamp(%s) > %d)`, mSnapshotTime, b.Unix()+5), time.Now())
+		return len(r.series) == 2
+	})
+	for _, x := range []struct {
+		center string
+		at     time.Time
+		c      *int64
+	}{{"north", a, &northA}, {"south", a, &southA}, {"north", b, &northB}, {"south", b, &southB}} {
+		c, ok := complete(x.center, x.at)
+		if !ok {
+			t.Fatalf("%s's complete time at %s is not readable any more", x.center, x.at)
+		}
+		*x.c = c
+	}
+	if southA != base.Unix() || southB != asOf.Unix() {
+		t.Fatalf("south's complete times at a and b are %d and %d, want its dumps' %d and %d", southA, southB, base.Unix(), asOf.Unix())
+	}
 
 	// The sums. north's reports run on the built-in sample, unshifted: the
 	// daemon moved it by a whole number of seconds, which its last-record
