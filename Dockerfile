@@ -3,7 +3,10 @@
 # Run:    docker run -p 9810:9810 scmon            (the built-in sample center)
 #         docker run -p 9810:9810 -v /etc/scmon:/etc/scmon:ro -v scmon-data:/var/lib/scmon \
 #           scmon serve --config.file /etc/scmon/scmon.yaml
-FROM golang:1.26-bookworm AS build
+# GO_IMAGE: any Debian-based image with Go 1.26 (scripts/image.sh makes one
+# from Debian packages and the host's Go where no registry is reachable).
+ARG GO_IMAGE=golang:1.26-bookworm
+FROM ${GO_IMAGE} AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -5,7 +5,7 @@ GOBIN       ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 PKGS        := ./...
 
-.PHONY: all build test check fmt vet lint unit bench fuzz sample seeds clean
+.PHONY: all build test check fmt vet lint unit bench fuzz sample seeds image scale clean
 
 all: build
 
@@ -54,6 +54,15 @@ fuzz:
 ## seeds: regenerate the sample center's job log
 seeds:
 	$(GO) run ./seeds/gen
+
+## image: build the container images (Dockerfile, Dockerfile.slurm) with
+## buildah and run them; root; not part of `make test`
+image:
+	bash scripts/image.sh
+
+## scale: the measurements of the README's "Scale" section
+scale:
+	bash scripts/scale.sh
 
 clean:
 	rm -rf bin bench.txt fuzz-summary.md

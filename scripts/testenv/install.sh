@@ -2,10 +2,11 @@
 # install.sh: install (with apt-get) every Debian package that scmon's
 # end-to-end tests and the other testenv scripts need: Slurm 22.05 (slurmctld,
 # slurmd, slurmdbd, client tools), munge, MariaDB, Prometheus (server and
-# promtool), PostgreSQL, Chromium with ChromeDriver, and the small tools the
-# scripts use. Non-interactive; package maintainer scripts are kept from
-# starting services (a policy-rc.d that exits 101 is in place during the
-# install); safe to run again when everything is already installed.
+# promtool), VictoriaMetrics (single node and vmagent), PostgreSQL, Chromium
+# with ChromeDriver, and the small tools the scripts use. Non-interactive;
+# package maintainer scripts are kept from starting services (a policy-rc.d
+# that exits 101 is in place during the install); safe to run again when
+# everything is already installed.
 #
 # Usage: install.sh [--if-needed]
 #   --if-needed  do nothing (no apt-get update) when all packages are present.
@@ -56,7 +57,7 @@ apt-get "${apt_opts[@]}" install "${TESTENV_PACKAGES[@]}"
 packages_installed || die "some packages are still missing after apt-get install"
 
 for bin in slurmctld slurmd slurmdbd sbatch sacct sacctmgr sreport munged mariadbd \
-	mariadb-install-db prometheus promtool psql chromium chromedriver setpriv ss curl; do
+	mariadb-install-db prometheus promtool victoria-metrics vmagent psql chromium chromedriver setpriv ss curl; do
 	command -v "$bin" >/dev/null || die "$bin not found after install"
 done
 [[ -n "$(compgen -G '/usr/lib/postgresql/*/bin/postgres')" ]] || die "postgres server binary not found"

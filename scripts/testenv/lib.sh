@@ -137,7 +137,7 @@ port_free_or_die() {
 # The Debian packages install.sh puts on the machine.
 TESTENV_PACKAGES=(
 	slurmctld slurmd slurmdbd slurm-client munge mariadb-server
-	prometheus postgresql postgresql-client
+	prometheus victoria-metrics postgresql postgresql-client
 	chromium chromium-driver
 	procps iproute2 curl ca-certificates util-linux passwd coreutils
 )
