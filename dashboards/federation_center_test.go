@@ -151,6 +151,10 @@ func writeSouthDump(t *testing.T, path string, jobs []southJob, asOf time.Time) 
 		fmt.Fprintf(w, "%d|%d|%s|%s|%s|%s|%s|%s|%s|%s|1|%d|%s|%s|%s\n", j.id, j.id, southCluster, j.partition, j.account, j.user,
 			ts(j.submit), ts(j.start), end, state, j.cores, tres, j.name, j.command)
 	}
+	// A job submitted as the dump was taken: the dump names its own time
+	// (scmon takes the latest instant a dump's records name as the time it
+	// is complete up to).
+	fmt.Fprintf(w, "%d|%d|%s|%s|%s|%s|%s|Unknown|Unknown|PENDING|1|0||queued|sbatch queued.sh\n", 999999, 999999, southCluster, jobs[0].partition, jobs[0].account, jobs[0].user, ts(asOf))
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}

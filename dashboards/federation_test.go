@@ -22,6 +22,9 @@ import (
 	"github.com/scmon/scmon/seeds"
 )
 
+// mComplete is the instant up to which a daemon's counters are complete.
+const mComplete = "scmon_complete_timestamp_seconds"
+
 // TestFederationThroughVictoriaMetrics is the many-centers setup of
 // deploy/federation run for real: two centers, each with its own scmon
 // serve scraped by its own Prometheus (the Debian package's), both
@@ -114,17 +117,16 @@ func TestFederationThroughVictoriaMetrics(t *testing.T) {
 		return r.series[0].Values[0], true
 	}
 	// complete returns a center's complete time at an instant, read from
-	// the samples VictoriaMetrics holds then, in whole seconds (the
+	// the scmon_complete_timestamp_seconds samples VictoriaMetrics holds
+	// then, in whole seconds (the
 	// counters count up to it truncated to the second). ok is false while
 	// the center has no samples, or when float rounding could put the
 	// value on either side of a second.
 	complete := func(center string, at time.Time) (int64, bool) {
-		snap, ok1 := gauge(fmt.Sprintf(`%s{center=%q}`, mSnapshotTime, center), at)
-		lag, ok2 := gauge(fmt.Sprintf(`%s{center=%q}`, mLag, center), at)
-		if !ok1 || !ok2 {
+		c, ok := gauge(fmt.Sprintf(`%s{center=%q}`, mComplete, center), at)
+		if !ok {
 			return 0, false
 		}
-		c := snap - lag
 		if f := c - math.Floor(c); f < 1e-4 || f > 1-1e-4 {
 			// Whole seconds (south's dump times) are whole up to float
 			// rounding; north's complete times are not.
@@ -396,7 +398,7 @@ func runDashboardQueriesOn(t *testing.T, api *promAPI, start, end time.Time) {
 			t.Logf("%s: only NaN (0/0) in %d series", q.where, len(res.series))
 		}
 	}
-	var nRecording, nAlerting, nKnown int
+	var nRecording, nAlerting int
 	for _, f := range ruleFiles {
 		for _, g := range loadRules(t)[f] {
 			for _, r := range g.Rules {
@@ -409,13 +411,8 @@ func runDashboardQueriesOn(t *testing.T, api *promAPI, start, end time.Time) {
 				}
 				if r.Record != "" {
 					nRecording++
-					switch known := centralMismatch(r.Expr); {
-					case len(res.series) == 0 && known:
-						nKnown++
-					case len(res.series) == 0:
+					if len(res.series) == 0 {
 						t.Errorf("%s returned no data from VictoriaMetrics:\n%s", where, r.Expr)
-					case known:
-						t.Errorf("%s now returns data in the central store: remove it from centralMismatch", where)
 					}
 					continue
 				}
@@ -436,25 +433,8 @@ func runDashboardQueriesOn(t *testing.T, api *promAPI, start, end time.Time) {
 			t.Errorf("recorded series %s: %d series in VictoriaMetrics, want one per center at least (%s)", name, len(res.series), res.err)
 		}
 	}
-	if nKnown > 0 {
-		t.Logf("%d recording-rule expressions join with ignoring(state) and return nothing in the central store (see centralMismatch); their series, recorded by each center's Prometheus, are there", nKnown)
-	}
 	t.Logf("VictoriaMetrics: executed %d dashboard queries (%d all NaN) and %d rule expressions (%d recording, %d alerting) in %.1fs",
 		nQueries, nNaN, nRecording+nAlerting, nRecording, nAlerting, time.Since(began).Seconds())
-}
-
-// centralMismatch reports the recording-rule expressions known to return
-// nothing when evaluated in the central store rather than by a center's
-// Prometheus: x / ignoring(state) group_left sum by (cluster) (x). There x
-// carries the center's external label (center="..."), which sum by
-// (cluster) drops, so the two sides no longer match. Each center's
-// Prometheus evaluates them before the label is added, and their recorded
-// series reach the store (checked below), so the dashboards are right; a
-// central rule evaluator (vmalert) would need the join written as
-// ignoring(state) group_left sum without (state) (x). The test requires
-// these to keep failing, so that the list goes when the rules change.
-func centralMismatch(expr string) bool {
-	return strings.Contains(expr, "/ ignoring(state) group_left sum by (cluster) (")
 }
 
 // sampleNewest is the latest time the built-in sample's stored records

@@ -251,7 +251,9 @@ func recordingRules() ruleFile {
 		}
 		for _, r := range withCapacity() {
 			c := recCapacity(r, w)
-			add(recCapacityShare(w), c+" / ignoring(state) group_left "+sumBy("cluster", c), map[string]string{"resource": r.name})
+			// sum without (state), not sum by (cluster): the ratio must keep
+			// every other label (a center's external label in a central store).
+			add(recCapacityShare(w), c+" / ignoring(state) group_left sum without (state) ("+c+")", map[string]string{"resource": r.name})
 		}
 		f.Groups = append(f.Groups, g)
 	}

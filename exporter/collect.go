@@ -412,6 +412,9 @@ func (em emitter) rest(s *snapshot.Snapshot) {
 	em.emit(mConfigReloadOK, boolValue(s.Config.LastReloadSuccess))
 	em.emit(mConfigReloadTime, unixSeconds(s.Config.LastReload))
 	em.emit(mSnapshotTime, unixSeconds(s.Time))
+	if !s.Complete.IsZero() {
+		em.emit(mComplete, unixSeconds(s.Complete))
+	}
 	em.emit(mQuarantined, s.Quarantined)
 }
 

@@ -25,6 +25,7 @@ func fakeSnapshot() *snapshot.Snapshot {
 
 	s := &snapshot.Snapshot{
 		Time:     fakeTime,
+		Complete: fakeTime.Add(-90 * time.Second),
 		Clusters: []string{"east", "west"},
 		Partitions: []snapshot.ClusterPartition{
 			{Cluster: "east", Partition: "cpu"},

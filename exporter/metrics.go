@@ -66,6 +66,7 @@ const (
 	mIdleAccel
 	mDemandCore
 	mDemandAccel
+	mComplete
 	numFamilies
 )
 
@@ -220,6 +221,10 @@ var families = [numFamilies]family{
 	mSnapshotTime: {
 		name: "scmon_snapshot_timestamp_seconds", kind: gauge,
 		help: "Unix time in seconds at which the published figures were built.",
+	},
+	mComplete: {
+		name: "scmon_complete_timestamp_seconds", kind: gauge,
+		help: "Unix time in seconds up to which every source had delivered its records when the figures were built: the counters hold everything before it and nothing after. It never moves back.",
 	},
 	mOccupiedNode: {
 		name: "scmon_occupied_node_seconds_total", kind: counter, labels: []string{labelCluster},
