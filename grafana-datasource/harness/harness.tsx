@@ -5,7 +5,7 @@
 // the editor (#figures, #jobs, #config).
 import { DataSourceSettings, createTheme, dateTime } from '@grafana/data';
 import { TemplateSrv, setTemplateSrv } from '@grafana/runtime';
-import { ThemeContext } from '@grafana/ui';
+import { GlobalStyles, ThemeContext } from '@grafana/ui';
 import { css } from '@emotion/css';
 import React from 'react';
 import { createRoot } from 'react-dom/client';
@@ -97,6 +97,7 @@ function Page() {
   const [options, setOptions] = React.useState(settings);
   return (
     <ThemeContext.Provider value={theme}>
+      <GlobalStyles />
       <div
         className={css({
           background: theme.colors.background.primary,
