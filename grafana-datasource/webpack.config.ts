@@ -88,7 +88,7 @@ export default (env: Env): Configuration => ({
   },
   optimization: {
     minimize: Boolean(env.production),
-    minimizer: [new TerserPlugin({ terserOptions: { compress: { drop_console: ['log', 'info'] } } })],
+    minimizer: [new TerserPlugin({ extractComments: false, terserOptions: { compress: { drop_console: ['log', 'info'] } } })],
   },
   output: {
     path: path.join(root, 'dist'),
