@@ -32,4 +32,5 @@ for mod in dashboards grafana-datasource; do
 		(cd "$mod" && go vet ./... && go test -race -count=1 -timeout 20m ./...)
 	fi
 done
+bash grafana-datasource/scripts/test-frontend.sh
 echo "scripts/test.sh: all tests passed in $(( $(date +%s) - start )) s"

@@ -3,11 +3,13 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +94,7 @@ func (l testLog) Write(p []byte) (int, error) {
 type pluginClient struct {
 	data pluginv2.DataClient
 	diag pluginv2.DiagnosticsClient
+	res  pluginv2.ResourceClient
 }
 
 // launch starts the plugin binary the way Grafana does: hashicorp/go-plugin
@@ -110,6 +113,7 @@ func launch(t *testing.T, bin string) *pluginClient {
 			grpcplugin.ProtocolVersion: {
 				"diagnostics": &grpcplugin.DiagnosticsGRPCPlugin{},
 				"data":        &grpcplugin.DataGRPCPlugin{},
+				"resource":    &grpcplugin.ResourceGRPCPlugin{},
 			},
 		},
 		Cmd:              exec.Command(bin),
@@ -129,7 +133,11 @@ func launch(t *testing.T, bin string) *pluginClient {
 		}
 		return raw
 	}
-	return &pluginClient{data: dispense("data").(pluginv2.DataClient), diag: dispense("diagnostics").(pluginv2.DiagnosticsClient)}
+	return &pluginClient{
+		data: dispense("data").(pluginv2.DataClient),
+		diag: dispense("diagnostics").(pluginv2.DiagnosticsClient),
+		res:  dispense("resource").(pluginv2.ResourceClient),
+	}
 }
 
 func (p *pluginClient) query(t *testing.T, pctx backend.PluginContext, queries ...backend.DataQuery) *backend.QueryDataResponse {
@@ -159,10 +167,34 @@ func (p *pluginClient) health(t *testing.T, pctx backend.PluginContext) *backend
 	return backend.FromProto().CheckHealthResponse(resp)
 }
 
-// pluginContext is what Grafana sends along for a data source of url.
-func pluginContext(uid, url string) backend.PluginContext {
+// resource sends a resource request (GET path?query) as Grafana forwards
+// the browser's, and returns the status and the body.
+func (p *pluginClient) resource(t *testing.T, pctx backend.PluginContext, path, query string) (int, []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	u := path
+	if query != "" {
+		u += "?" + query
+	}
+	req := backend.ToProto().CallResourceRequest(&backend.CallResourceRequest{PluginContext: pctx, Path: path, Method: "GET", URL: u})
+	stream, err := p.res.CallResource(ctx, req)
+	if err != nil {
+		t.Fatalf("CallResource over gRPC: %v", err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatalf("CallResource %s: %v", path, err)
+	}
+	return int(resp.Code), resp.Body
+}
+
+// pluginContext is what Grafana sends along for a data source of url;
+// allow switches on grouping by account and user.
+func pluginContext(uid, url string, allow bool) backend.PluginContext {
 	return backend.PluginContext{Namespace: "default", PluginID: pluginID, DataSourceInstanceSettings: &backend.DataSourceInstanceSettings{
-		UID: uid, Name: uid, Type: pluginID, JSONData: []byte(`{"url":"` + url + `","timeout":60}`), Updated: time.Unix(1, 0)}}
+		UID: uid, Name: uid, Type: pluginID, JSONData: []byte(fmt.Sprintf(`{"url":%q,"timeout":60,"allowGroupByAccountUser":%t}`, url, allow)),
+		Updated: time.Unix(1, 0)}}
 }
 
 // TestOutOfProcess builds the plugin binary, launches it as Grafana does
@@ -175,7 +207,7 @@ func TestOutOfProcess(t *testing.T) {
 
 	t.Run("recorded", func(t *testing.T) {
 		replay := scmontest.NewReplay(t, exchangesDir)
-		pctx := pluginContext("recorded", replay.URL)
+		pctx := pluginContext("recorded", replay.URL, true)
 		res := p.health(t, pctx)
 		if res.Status != backend.HealthStatusOk || !strings.Contains(res.Message, "30d billing utilization 65.9%") {
 			t.Errorf("health: %v %q", res.Status, res.Message)
@@ -213,7 +245,9 @@ func TestOutOfProcess(t *testing.T) {
 
 	t.Run("real-scmon", func(t *testing.T) {
 		srv := scmontest.StartServe(t)
-		testRealScmon(t, p, pluginContext("real", srv.URL))
+		testRealScmon(t, p, pluginContext("real", srv.URL, true))
+		testLists(t, p, pluginContext("real-lists", srv.URL, true))
+		testPrivacy(t, p, pluginContext("real-private", srv.URL, false))
 	})
 }
 
@@ -314,4 +348,127 @@ func figure(t *testing.T, frames data.Frames, name string) float64 {
 	}
 	t.Fatalf("no frame of figure %s", name)
 	return 0
+}
+
+// testLists asks the plugin's resource handlers for the pickers' lists
+// over the last 30 days of a real scmon, then checks that a figures query
+// filtered by one partition answers exactly that partition's figures as
+// the grouped query gives them.
+func testLists(t *testing.T, p *pluginClient, pctx backend.PluginContext) {
+	now := time.Now()
+	from := now.Add(-30 * 24 * time.Hour).UTC().Format(time.RFC3339)
+	lists := map[string][]string{}
+	for _, name := range []string{"clusters", "partitions", "accounts", "users", "classes", "kinds", "models"} {
+		code, body := p.resource(t, pctx, name, "from="+from)
+		var vl struct {
+			Values []string `json:"values"`
+		}
+		if code != 200 || json.Unmarshal(body, &vl) != nil {
+			t.Fatalf("resource %s: %d %s", name, code, body)
+		}
+		// Classes come in scmon's order, the other lists sorted.
+		sorted := name == "classes" || slices.IsSorted(vl.Values)
+		if len(vl.Values) == 0 || !sorted || len(slices.Compact(slices.Sorted(slices.Values(vl.Values)))) != len(vl.Values) {
+			t.Errorf("resource %s: %q, want sorted distinct values", name, vl.Values)
+		}
+		lists[name] = vl.Values
+	}
+	t.Logf("lists over 30 days: %d clusters, %d partitions, %d accounts, %d users, %d kinds, %d models",
+		len(lists["clusters"]), len(lists["partitions"]), len(lists["accounts"]), len(lists["users"]), len(lists["kinds"]), len(lists["models"]))
+	if len(lists["partitions"]) != 4 {
+		t.Errorf("partitions %q, want the sample's 4", lists["partitions"])
+	}
+	if want := []string{"ai_inference", "ai_training", "other", "unknown"}; !slices.Equal(slices.Sorted(slices.Values(lists["classes"])), want) {
+		t.Errorf("classes %q, want %q", lists["classes"], want)
+	}
+	if code, body := p.resource(t, pctx, "nodes", ""); code != 404 || !strings.Contains(string(body), "partitions") {
+		t.Errorf("unknown resource: %d %s", code, body)
+	}
+	if code, body := p.resource(t, pctx, "partitions", "from=yesterday"); code != 400 || !strings.Contains(string(body), "from") {
+		t.Errorf("bad from: %d %s", code, body)
+	}
+
+	month := backend.TimeRange{From: now.Add(-30 * 24 * time.Hour), To: now}
+	part := lists["partitions"][len(lists["partitions"])-1]
+	resp := p.query(t, pctx,
+		backend.DataQuery{RefID: "grouped", QueryType: "figures", TimeRange: month,
+			JSON: json.RawMessage(`{"resource":"cpu","every":"total","groupBy":["partition"]}`)},
+		backend.DataQuery{RefID: "filtered", QueryType: "figures", TimeRange: month,
+			JSON: json.RawMessage(`{"resource":"cpu","every":"total","partitions":"` + part + `"}`)},
+		backend.DataQuery{RefID: "filtered-class", QueryType: "figures", TimeRange: month,
+			JSON: json.RawMessage(`{"resource":"cpu","every":"total","figures":["allocated_hours"],"classes":["ai_training","ai_inference"]}`)},
+	)
+	for id, r := range resp.Responses {
+		if r.Error != nil {
+			t.Fatalf("%s: %v", id, r.Error)
+		}
+	}
+	filtered := resp.Responses["filtered"].Frames
+	if len(filtered) != 3 {
+		t.Fatalf("filtered by partition %s: %d frames, want 3 figures", part, len(filtered))
+	}
+	for _, f := range filtered {
+		l := f.Fields[1].Labels
+		if l["partition"] != part {
+			t.Errorf("filtered frame labels %s, want partition %s", l, part)
+		}
+		want := labelled(t, resp.Responses["grouped"].Frames, l)
+		got, _ := f.Fields[1].ConcreteAt(0)
+		if got != want {
+			t.Errorf("%s filtered %v, grouped %v", l, got, want)
+		}
+	}
+	classes := resp.Responses["filtered-class"].Frames
+	if len(classes) != 2 {
+		t.Errorf("filtered by two classes: %d frames, want one per class", len(classes))
+	}
+	for _, f := range classes {
+		if c := f.Fields[1].Labels["class"]; c != "ai_training" && c != "ai_inference" {
+			t.Errorf("filtered by class: a frame of class %q", c)
+		}
+	}
+}
+
+// labelled returns the one value of the frame with labels l.
+func labelled(t *testing.T, frames data.Frames, l data.Labels) any {
+	t.Helper()
+	for _, f := range frames {
+		if len(f.Fields) == 2 && f.Fields[1].Labels.Equals(l) {
+			v, _ := f.Fields[1].ConcreteAt(0)
+			return v
+		}
+	}
+	t.Fatalf("no frame labelled %s", l)
+	return nil
+}
+
+// testPrivacy checks that a data source whose settings do not allow
+// grouping by account and user refuses those groupings (as that query's
+// error, the others answering), filters and lists.
+func testPrivacy(t *testing.T, p *pluginClient, pctx backend.PluginContext) {
+	now := time.Now()
+	month := backend.TimeRange{From: now.Add(-30 * 24 * time.Hour), To: now}
+	resp := p.query(t, pctx,
+		backend.DataQuery{RefID: "by-user", QueryType: "figures", TimeRange: month, JSON: json.RawMessage(`{"every":"total","groupBy":["partition","user"]}`)},
+		backend.DataQuery{RefID: "top-accounts", QueryType: "table", TimeRange: month, JSON: json.RawMessage(`{"groupBy":"account"}`)},
+		backend.DataQuery{RefID: "one-account", QueryType: "figures", TimeRange: month, JSON: json.RawMessage(`{"every":"total","accounts":["a1"]}`)},
+		backend.DataQuery{RefID: "by-partition", QueryType: "figures", TimeRange: month, JSON: json.RawMessage(`{"every":"total","groupBy":["partition"]}`)},
+	)
+	for _, id := range []string{"by-user", "top-accounts", "one-account"} {
+		r := resp.Responses[id]
+		if r.Error == nil || r.Status != backend.StatusForbidden || !strings.Contains(r.Error.Error(), "Allow grouping by account and user") || len(r.Frames) != 0 {
+			t.Errorf("%s with grouping by account and user off: status %d, error %v, %d frames", id, r.Status, r.Error, len(r.Frames))
+		}
+	}
+	if r := resp.Responses["by-partition"]; r.Error != nil || len(r.Frames) != 12 {
+		t.Errorf("by-partition next to refused queries: %v, %d frames", r.Error, len(r.Frames))
+	}
+	for _, name := range []string{"accounts", "users"} {
+		if code, body := p.resource(t, pctx, name, ""); code != 403 || !strings.Contains(string(body), "Allow grouping by account and user") {
+			t.Errorf("resource %s with grouping by account and user off: %d %s", name, code, body)
+		}
+	}
+	if code, _ := p.resource(t, pctx, "partitions", ""); code != 200 {
+		t.Errorf("resource partitions with grouping by account and user off: %d", code)
+	}
 }

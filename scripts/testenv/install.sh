@@ -15,6 +15,15 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_root
 
+# The Grafana data source's frontend (grafana-datasource/scripts/test-frontend.sh)
+# builds with Node.js and npm: the machine's own when it has them, else
+# Debian's (nodejs 18, npm 9).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	log "apt-get install nodejs npm"
+	apt-get -o DPkg::Lock::Timeout=300 -q update
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -y -q --no-install-recommends install nodejs npm
+fi
+
 if [[ "${1:-}" == "--if-needed" ]] && packages_installed; then
 	log "all test-environment packages already installed"
 	exit 0

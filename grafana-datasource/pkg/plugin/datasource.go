@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -41,6 +42,7 @@ const maxParallel = 4
 var (
 	_ backend.QueryDataHandler      = (*Datasource)(nil)
 	_ backend.CheckHealthHandler    = (*Datasource)(nil)
+	_ backend.CallResourceHandler   = (*Datasource)(nil)
 	_ instancemgmt.InstanceDisposer = (*Datasource)(nil)
 )
 
@@ -81,8 +83,14 @@ func newDatasource(s backend.DataSourceInstanceSettings, logger log.Logger, now 
 	if d.settings.BasicAuthUser != "" {
 		opts.BasicAuth = &httpclient.BasicAuthOptions{User: d.settings.BasicAuthUser, Password: d.settings.BasicAuthPassword}
 	}
-	if d.settings.TLSSkipVerify {
-		opts.TLS = &httpclient.TLSOptions{InsecureSkipVerify: true}
+	if st := d.settings; st.TLSSkipVerify || st.TLSServerName != "" || st.TLSCACert != "" || st.TLSClientCert != "" {
+		opts.TLS = &httpclient.TLSOptions{
+			InsecureSkipVerify: st.TLSSkipVerify,
+			ServerName:         st.TLSServerName,
+			CACertificate:      st.TLSCACert,
+			ClientCertificate:  st.TLSClientCert,
+			ClientKey:          st.TLSClientKey,
+		}
 	}
 	opts.ConfigureTransport = func(_ httpclient.Options, t *http.Transport) { d.transport = t }
 	hc, err := httpclient.New(opts)
@@ -157,6 +165,9 @@ func (d *Datasource) query(ctx context.Context, q backend.DataQuery) backend.Dat
 	if err != nil {
 		return backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, err.Error())
 	}
+	if err := m.checkPrivacy(d.settings.AllowGroupByAccountUser); err != nil {
+		return backend.ErrDataResponseWithSource(backend.StatusForbidden, backend.ErrorSourceDownstream, err.Error())
+	}
 	switch m.QueryType {
 	case QueryTypeJobs:
 		return d.queryJobs(ctx, q, m)
@@ -196,11 +207,13 @@ func (d *Datasource) queryFigures(ctx context.Context, q backend.DataQuery, m qu
 	case "total":
 		every = ""
 	}
+	m.GroupBy = withFilterKeys(m.GroupBy, m.filters())
 	sq := scmon.FiguresQuery{From: from, To: to, Every: every, By: m.GroupBy, Timezone: m.Timezone}
 	rep, err := d.client.Figures(ctx, sq)
 	if err != nil {
 		return d.errorResponse(ctx, err)
 	}
+	keepMatching(rep, m.filters())
 	frames, err := figuresFrames(rep, m, "GET "+d.client.URL(scmon.PathFigures, sq.Values()))
 	if err != nil {
 		return backend.ErrDataResponseWithSource(backend.StatusBadGateway, backend.ErrorSourceDownstream, err.Error())
@@ -213,11 +226,13 @@ func (d *Datasource) queryTable(ctx context.Context, q backend.DataQuery, m quer
 	if !ok {
 		return futureNotice(data.FrameTypeTable, data.FrameTypeVersion{})
 	}
+	m.GroupBy = withFilterKeys(m.GroupBy, m.filters())
 	sq := scmon.FiguresQuery{From: from, To: to, By: m.GroupBy, Timezone: m.Timezone}
 	rep, err := d.client.Figures(ctx, sq)
 	if err != nil {
 		return d.errorResponse(ctx, err)
 	}
+	keepMatching(rep, m.filters())
 	return backend.DataResponse{Frames: data.Frames{tableFrame(rep, m, "GET "+d.client.URL(scmon.PathFigures, sq.Values()))}}
 }
 
@@ -227,12 +242,43 @@ func (d *Datasource) queryJobs(ctx context.Context, q backend.DataQuery, m query
 		return futureNotice(data.FrameTypeTable, data.FrameTypeVersion{})
 	}
 	sq := scmon.JobsQuery{From: from, To: to, Clusters: m.Clusters, Partitions: m.Partitions, Accounts: m.Accounts,
-		Users: m.Users, Classes: m.Classes, States: m.States, Limit: m.Limit}
+		Users: m.Users, Classes: m.Classes, States: m.States, Limit: int(m.Limit)}
 	page, err := d.client.Jobs(ctx, sq)
 	if err != nil {
 		return d.errorResponse(ctx, err)
 	}
-	return backend.DataResponse{Frames: data.Frames{jobsFrame(page, m.Limit, "GET "+d.client.URL(scmon.PathJobs, sq.Values()))}}
+	return backend.DataResponse{Frames: data.Frames{jobsFrame(page, m, "GET "+d.client.URL(scmon.PathJobs, sq.Values()))}}
+}
+
+// withFilterKeys returns the grouping keys followed by the keys of the
+// filters that are not among them: scmon has no filters on figures, so a
+// filtered figure is the figure of a group, and each filter's key becomes
+// a label of the series. The plugin never adds groups' ratios together:
+// every number shown is one scmon computed.
+func withFilterKeys(by []string, fs []filter) []string {
+	out := slices.Clone(by)
+	for _, f := range fs {
+		if !slices.Contains(out, f.key) {
+			out = append(out, f.key)
+		}
+	}
+	return out
+}
+
+// keepMatching drops the groups of rep whose value of a filter's key is
+// none of the filter's values.
+func keepMatching(rep *scmon.Report, fs []filter) {
+	if len(fs) == 0 {
+		return
+	}
+	rep.Groups = slices.DeleteFunc(rep.Groups, func(g scmon.Group) bool {
+		for _, f := range fs {
+			if !slices.Contains(f.values, g.Keys[f.key]) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // errorResponse maps an error of a request to scmon onto the status

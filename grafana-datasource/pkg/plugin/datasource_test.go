@@ -97,6 +97,13 @@ func TestBadQueries(t *testing.T) {
 	f("jobs", `{"limit": -1}`, "limit -1")
 	f("jobs", `{"limit": 10001}`, "limit 10001: want 1 to 10000")
 	f("jobs", `{"classes": ["training"]}`, `classes "training"`)
+	f("jobs", `{"models": ["a100"]}`, "a jobs query does not filter by accelerator")
+	f("jobs", `{"columns": ["job_id", "host"]}`, `columns "host"`)
+	f("jobs", `{"columns": "class,class"}`, `columns "class": given twice`)
+	f("jobs", `{"limit": "$limit"}`, "query JSON")
+	f("table", `{"groupBy": "partition", "order": "up"}`, `order "up": want desc or asc`)
+	f("", `{"classes": ["ai"]}`, `classes "ai"`)
+	f("", `{"states": ["RUNNING"]}`, "only a jobs query filters by job state")
 	if n := len(replay.Requests()); n != 0 {
 		t.Errorf("%d requests reached scmon", n)
 	}

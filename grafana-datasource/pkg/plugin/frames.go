@@ -220,7 +220,8 @@ type tableRow struct {
 }
 
 // tableFrame turns a grouped report without periods into the top
-// m.Limit groups by m.OrderBy, highest first (groups where the figure has
+// m.Limit groups by m.OrderBy, highest first or (m.Order asc) lowest
+// first (groups where the figure has
 // no meaning last, ties by key), as one table frame.
 func tableFrame(r *scmon.Report, m queryModel, executed string) *data.Frame {
 	res := resolveResource(m.Resource, r)
@@ -244,6 +245,9 @@ func tableFrame(r *scmon.Report, m queryModel, executed string) *data.Frame {
 		case x != nil && y == nil:
 			return -1
 		case x != nil && y != nil && *x != *y:
+			if m.Order == "asc" {
+				return cmp.Compare(*x, *y)
+			}
 			return cmp.Compare(*y, *x)
 		}
 		for _, k := range m.GroupBy {
@@ -253,7 +257,7 @@ func tableFrame(r *scmon.Report, m queryModel, executed string) *data.Frame {
 		}
 		return 0
 	})
-	if len(rows) > m.Limit {
+	if len(rows) > int(m.Limit) {
 		rows = rows[:m.Limit]
 	}
 
@@ -288,8 +292,10 @@ func tableFrame(r *scmon.Report, m queryModel, executed string) *data.Frame {
 	return frame
 }
 
-// jobsFrame turns a page of jobs into a table frame, one row per run.
-func jobsFrame(p *scmon.JobsPage, limit int, executed string) *data.Frame {
+// jobsFrame turns a page of jobs into a table frame, one row per run, with
+// the columns m.Columns names (all when none) in their order.
+func jobsFrame(p *scmon.JobsPage, m queryModel, executed string) *data.Frame {
+	limit := int(m.Limit)
 	n := len(p.Jobs)
 	var (
 		id, cluster, partition, account = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -330,6 +336,17 @@ func jobsFrame(p *scmon.JobsPage, limit int, executed string) *data.Frame {
 		data.NewField("class", nil, class),
 		data.NewField("rules", nil, rules),
 	)
+	if len(m.Columns) > 0 {
+		fields := make([]*data.Field, 0, len(m.Columns))
+		for _, c := range m.Columns {
+			for _, f := range frame.Fields {
+				if f.Name == c {
+					fields = append(fields, f)
+				}
+			}
+		}
+		frame.Fields = fields
+	}
 	frame.Meta = &data.FrameMeta{Type: data.FrameTypeTable, PreferredVisualization: data.VisTypeTable}
 	var notes []string
 	if p.More {

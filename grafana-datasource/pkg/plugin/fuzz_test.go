@@ -84,7 +84,7 @@ func FuzzFrames(f *testing.F) {
 		}
 		var p scmon.JobsPage
 		if json.Unmarshal([]byte(js), &p) == nil {
-			jobsFrame(&p, 10, "")
+			jobsFrame(&p, queryModel{Limit: 10}, "")
 		}
 	})
 }

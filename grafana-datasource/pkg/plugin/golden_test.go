@@ -54,7 +54,7 @@ func settingsJSON(js string, secure map[string]string) backend.DataSourceInstanc
 // at.
 func newTestDatasource(t testing.TB, target string, at time.Time, rec *scmontest.Recorder) *Datasource {
 	t.Helper()
-	d := newDatasource(settingsJSON(`{"url":"`+fakeURL+`","timeout":20}`, nil), log.NewNullLogger(), func() time.Time { return at })
+	d := newDatasource(settingsJSON(`{"url":"`+fakeURL+`","timeout":20,"allowGroupByAccountUser":true}`, nil), log.NewNullLogger(), func() time.Time { return at })
 	if d.settingsErr != nil {
 		t.Fatal(d.settingsErr)
 	}

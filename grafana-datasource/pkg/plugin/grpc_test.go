@@ -43,7 +43,7 @@ func TestGRPCInProcess(t *testing.T) {
 		}
 	})
 	pctx := backend.PluginContext{Namespace: "default", PluginID: PluginID, DataSourceInstanceSettings: &backend.DataSourceInstanceSettings{
-		UID: "scmon", Name: "scmon", JSONData: []byte(`{"url":"` + fakeURL + `","timeout":20}`)}}
+		UID: "scmon", Name: "scmon", JSONData: []byte(`{"url":"` + fakeURL + `","timeout":20,"allowGroupByAccountUser":true}`)}}
 
 	ctx := context.Background()
 	for _, c := range scmontest.LoadCases(t, casesDir) {

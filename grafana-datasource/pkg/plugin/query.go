@@ -49,6 +49,13 @@ var (
 	knownKeys      = []string{"cluster", "partition", "account", "user", "class", "kind", "model"}
 	knownOrders    = []string{FigureUtilization, FigureAIShare, FigureAIShareUpper, FigureAllocatedHours}
 	knownClasses   = []string{"ai_training", "ai_inference", "other", "unknown"}
+	knownOrder     = []string{"desc", "asc"}
+	// jobColumns are the columns of a jobs frame, in their default order.
+	jobColumns = []string{"job_id", "cluster", "partition", "account", "user", "name", "state",
+		"start", "end", "nodes", "cores", "accelerators", "class", "rules"}
+	// privateKeys are the grouping keys that need
+	// Settings.AllowGroupByAccountUser.
+	privateKeys = []string{"account", "user"}
 )
 
 // queryModel is the JSON of one query, as a panel or an alert rule sends
@@ -83,18 +90,97 @@ type queryModel struct {
 	// OrderBy ranks the groups of a table query: utilization (the
 	// default), ai_share, ai_share_upper or allocated_hours, highest first.
 	OrderBy string `json:"orderBy"`
+	// Order is desc (the default: highest first) or asc (lowest first);
+	// groups where the figure has no meaning come last either way.
+	Order string `json:"order"`
 	// Limit is the number of rows of a table (default 10) or jobs (default
-	// 100) query.
-	Limit int `json:"limit"`
+	// 100) query: a number, or a string of digits (an interpolated
+	// dashboard variable).
+	Limit flexInt `json:"limit"`
 
-	// Filters of a jobs query; empty does not filter, a list matches any
-	// of its values.
+	// Filters; empty does not filter, a list matches any of its values.
+	// Figures and table queries keep the groups whose key matches (the
+	// key becomes a label of each series); jobs queries ask scmon for the
+	// matching jobs and do not filter by accelerator (Kinds, Models).
 	Clusters   stringList `json:"clusters"`
 	Partitions stringList `json:"partitions"`
 	Accounts   stringList `json:"accounts"`
 	Users      stringList `json:"users"`
 	Classes    stringList `json:"classes"`
+	Kinds      stringList `json:"kinds"`
+	Models     stringList `json:"models"`
 	States     stringList `json:"states"`
+
+	// Columns are the columns of a jobs frame, in order; empty is all.
+	Columns stringList `json:"columns"`
+}
+
+// flexInt decodes a JSON number or a string of digits, so that a limit
+// typed as a dashboard variable works once Grafana has replaced it.
+type flexInt int
+
+// UnmarshalJSON accepts 10, "10", "" and null.
+func (n *flexInt) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			*n = 0
+			return nil
+		}
+		b = []byte(s)
+	}
+	if string(b) == "null" {
+		*n = 0
+		return nil
+	}
+	var v int
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("want a whole number, not %s", b)
+	}
+	*n = flexInt(v)
+	return nil
+}
+
+// filter is one key of a query's filters with its values.
+type filter struct {
+	key    string
+	values []string
+}
+
+// filters returns the query's non-empty filters on grouping keys, in the
+// order of knownKeys.
+func (m *queryModel) filters() []filter {
+	var out []filter
+	for _, f := range []filter{
+		{"cluster", m.Clusters}, {"partition", m.Partitions}, {"account", m.Accounts}, {"user", m.Users},
+		{"class", m.Classes}, {"kind", m.Kinds}, {"model", m.Models},
+	} {
+		if len(f.values) > 0 {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// checkPrivacy refuses a query that would show usage per account or user
+// when the settings do not allow it: grouping by those keys, or filtering
+// figures by them (a filter's key becomes a label of every series).
+func (m *queryModel) checkPrivacy(allowed bool) error {
+	if allowed || m.QueryType == QueryTypeJobs {
+		return nil
+	}
+	for _, k := range m.GroupBy {
+		if slices.Contains(privateKeys, k) {
+			return fmt.Errorf("groupBy %q: grouping by account and user is off in this data source's settings (switch on \"Allow grouping by account and user\", jsonData.allowGroupByAccountUser)", k)
+		}
+	}
+	for _, f := range m.filters() {
+		if slices.Contains(privateKeys, f.key) {
+			return fmt.Errorf("%ss filter: filtering figures by account and user is off in this data source's settings (switch on \"Allow grouping by account and user\", jsonData.allowGroupByAccountUser)", f.key)
+		}
+	}
+	return nil
 }
 
 // stringList decodes a JSON list of strings or one string, splitting
@@ -172,6 +258,16 @@ func (m *queryModel) validateFigures() error {
 		seen[k] = true
 		m.GroupBy[i] = k
 	}
+	for i, c := range m.Classes {
+		c = strings.ToLower(c)
+		if !slices.Contains(knownClasses, c) {
+			return fmt.Errorf("classes %q: want any of %s", c, strings.Join(knownClasses, ", "))
+		}
+		m.Classes[i] = c
+	}
+	if len(m.States) > 0 {
+		return fmt.Errorf("states: only a jobs query filters by job state")
+	}
 	m.Timezone = strings.TrimSpace(m.Timezone)
 	if m.QueryType == QueryTypeTable {
 		return m.validateTable()
@@ -212,6 +308,13 @@ func (m *queryModel) validateTable() error {
 	if !slices.Contains(knownOrders, m.OrderBy) {
 		return fmt.Errorf("orderBy %q: want one of %s", m.OrderBy, strings.Join(knownOrders, ", "))
 	}
+	m.Order = strings.ToLower(strings.TrimSpace(m.Order))
+	if m.Order == "" {
+		m.Order = "desc"
+	}
+	if !slices.Contains(knownOrder, m.Order) {
+		return fmt.Errorf("order %q: want desc or asc", m.Order)
+	}
 	return checkLimit(&m.Limit, DefaultTableLimit, MaxTableLimit)
 }
 
@@ -227,14 +330,29 @@ func (m *queryModel) validateJobs() error {
 		// scmon checks the state names and says which it knows.
 		m.States[i] = strings.ToUpper(s)
 	}
+	if len(m.Kinds) > 0 || len(m.Models) > 0 {
+		return fmt.Errorf("kinds, models: a jobs query does not filter by accelerator (scmon's jobs API has no such filter)")
+	}
+	seen := map[string]bool{}
+	for i, c := range m.Columns {
+		c = strings.ToLower(c)
+		if !slices.Contains(jobColumns, c) {
+			return fmt.Errorf("columns %q: want any of %s", c, strings.Join(jobColumns, ", "))
+		}
+		if seen[c] {
+			return fmt.Errorf("columns %q: given twice", c)
+		}
+		seen[c] = true
+		m.Columns[i] = c
+	}
 	return checkLimit(&m.Limit, DefaultJobsLimit, MaxJobsLimit)
 }
 
-func checkLimit(n *int, def, hi int) error {
+func checkLimit(n *flexInt, def, hi int) error {
 	switch {
 	case *n == 0:
-		*n = def
-	case *n < 0 || *n > hi:
+		*n = flexInt(def)
+	case *n < 0 || int(*n) > hi:
 		return fmt.Errorf("limit %d: want 1 to %d", *n, hi)
 	}
 	return nil

@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +39,19 @@ type Settings struct {
 	// TLSSkipVerify accepts any certificate of an https URL (a test
 	// setup with a self-signed certificate).
 	TLSSkipVerify bool
+	// TLSServerName is the name scmon's certificate must carry when it is
+	// not the URL's host.
+	TLSServerName string
+	// TLSCACert, TLSClientCert and TLSClientKey are PEM blocks from
+	// secureJsonData: the CA that signed scmon's certificate (the system's
+	// CAs when empty) and the client certificate scmon's web configuration
+	// may ask for.
+	TLSCACert, TLSClientCert, TLSClientKey string
+	// AllowGroupByAccountUser lets queries group (or filter figures) by
+	// account and user and lets the account and user lists be served.
+	// Off by default: usage per user is personal data, and anyone who may
+	// query the data source in Grafana would see it.
+	AllowGroupByAccountUser bool
 	// Timeout bounds one request to scmon.
 	Timeout time.Duration
 	// Unknown lists the jsonData keys the plugin does not know, sorted.
@@ -47,10 +62,15 @@ type Settings struct {
 }
 
 // jsonDataKeys are the keys of jsonData the plugin reads.
-var jsonDataKeys = []string{"basicAuthUser", "timeout", "tlsSkipVerify", "url"}
+var jsonDataKeys = []string{"allowGroupByAccountUser", "basicAuthUser", "timeout", "tlsServerName", "tlsSkipVerify", "url"}
 
-// secureKeyPassword is the secureJsonData key of the basic-auth password.
-const secureKeyPassword = "basicAuthPassword"
+// The secureJsonData keys: the basic-auth password and the TLS PEM blocks.
+const (
+	secureKeyPassword   = "basicAuthPassword"
+	secureKeyCACert     = "tlsCACert"
+	secureKeyClientCert = "tlsClientCert"
+	secureKeyClientKey  = "tlsClientKey"
+)
 
 // LoadSettings reads an instance's settings:
 //
@@ -58,7 +78,10 @@ const secureKeyPassword = "basicAuthPassword"
 //	jsonData.basicAuthUser  basic-auth user (Grafana's basic-auth user when it is empty and basic auth is on)
 //	jsonData.tlsSkipVerify  true to accept any certificate
 //	jsonData.timeout        seconds per request to scmon (a number, or a string such as "45" or "1m")
+//	jsonData.tlsServerName  the name scmon's certificate carries, when not the URL's host
+//	jsonData.allowGroupByAccountUser  true to allow grouping by account and user
 //	secureJsonData.basicAuthPassword
+//	secureJsonData.tlsCACert, tlsClientCert, tlsClientKey (PEM)
 //
 // The error names the key at fault.
 func LoadSettings(s backend.DataSourceInstanceSettings) (Settings, error) {
@@ -101,10 +124,18 @@ func LoadSettings(s backend.DataSourceInstanceSettings) (Settings, error) {
 		return out, errors.New("secureJsonData.basicAuthPassword is set but jsonData.basicAuthUser is empty")
 	}
 
-	if v, ok := raw["tlsSkipVerify"]; ok {
-		if err := json.Unmarshal(v, &out.TLSSkipVerify); err != nil {
-			return out, fmt.Errorf("jsonData.tlsSkipVerify: want true or false, not %s", v)
+	for key, dst := range map[string]*bool{"tlsSkipVerify": &out.TLSSkipVerify, "allowGroupByAccountUser": &out.AllowGroupByAccountUser} {
+		if v, ok := raw[key]; ok && !bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+			if err := json.Unmarshal(v, dst); err != nil {
+				return out, fmt.Errorf("jsonData.%s: want true or false, not %s", key, v)
+			}
 		}
+	}
+	if out.TLSServerName, err = stringKey(raw, "tlsServerName"); err != nil {
+		return out, err
+	}
+	if err := loadTLS(&out, s.DecryptedSecureJSONData); err != nil {
+		return out, err
 	}
 
 	out.Timeout = DefaultTimeout
@@ -180,4 +211,28 @@ func parseTimeout(v json.RawMessage) (time.Duration, error) {
 		return 0, fmt.Errorf("jsonData.timeout %gs: want more than 0 and at most %s", secs, MaxTimeout)
 	}
 	return time.Duration(secs * float64(time.Second)), nil
+}
+
+// loadTLS reads the PEM blocks of secureJsonData and checks that they
+// parse, so that a pasted certificate with a missing line is named in the
+// health check rather than failing every request with a TLS error.
+func loadTLS(out *Settings, secure map[string]string) error {
+	out.TLSCACert = strings.TrimSpace(secure[secureKeyCACert])
+	out.TLSClientCert = strings.TrimSpace(secure[secureKeyClientCert])
+	out.TLSClientKey = strings.TrimSpace(secure[secureKeyClientKey])
+	if out.TLSCACert != "" && !x509.NewCertPool().AppendCertsFromPEM([]byte(out.TLSCACert)) {
+		return errors.New("secureJsonData.tlsCACert: no PEM certificate in it")
+	}
+	switch {
+	case out.TLSClientCert == "" && out.TLSClientKey == "":
+		return nil
+	case out.TLSClientCert == "":
+		return errors.New("secureJsonData.tlsClientKey is set but secureJsonData.tlsClientCert is empty")
+	case out.TLSClientKey == "":
+		return errors.New("secureJsonData.tlsClientCert is set but secureJsonData.tlsClientKey is empty")
+	}
+	if _, err := tls.X509KeyPair([]byte(out.TLSClientCert), []byte(out.TLSClientKey)); err != nil {
+		return fmt.Errorf("secureJsonData.tlsClientCert and tlsClientKey: %w", err)
+	}
+	return nil
 }

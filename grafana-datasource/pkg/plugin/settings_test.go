@@ -19,7 +19,8 @@ func TestLoadSettings(t *testing.T) {
 		}
 		if got.URL.String() != want.URL.String() || got.BasicAuthUser != want.BasicAuthUser ||
 			got.BasicAuthPassword != want.BasicAuthPassword || got.TLSSkipVerify != want.TLSSkipVerify ||
-			got.Timeout != want.Timeout || strings.Join(got.Unknown, ",") != strings.Join(want.Unknown, ",") {
+			got.Timeout != want.Timeout || strings.Join(got.Unknown, ",") != strings.Join(want.Unknown, ",") ||
+			got.AllowGroupByAccountUser != want.AllowGroupByAccountUser || got.TLSServerName != want.TLSServerName {
 			t.Errorf("%s:\n got %+v\nwant %+v", js, got, want)
 		}
 	}
@@ -36,6 +37,10 @@ func TestLoadSettings(t *testing.T) {
 	f(`{"url":" https://x.org/scmon/ ","timeout":45,"tlsSkipVerify":true,"basicAuthUser":"grafana"}`,
 		map[string]string{"basicAuthPassword": "s3cret"}, none,
 		Settings{URL: u("https://x.org/scmon/").URL, BasicAuthUser: "grafana", BasicAuthPassword: "s3cret", TLSSkipVerify: true, Timeout: 45 * time.Second})
+	// Grouping by account and user is off unless switched on.
+	f(`{"url":"http://scmon:9810","allowGroupByAccountUser":true,"tlsServerName":"scmon.example.org"}`, nil, none,
+		Settings{URL: u("http://scmon:9810").URL, Timeout: DefaultTimeout, AllowGroupByAccountUser: true, TLSServerName: "scmon.example.org"})
+	f(`{"url":"http://scmon:9810","allowGroupByAccountUser":null}`, nil, none, Settings{URL: u("http://scmon:9810").URL, Timeout: DefaultTimeout})
 	f(`{"url":"http://scmon:9810","timeout":"1m"}`, nil, none, Settings{URL: u("http://scmon:9810").URL, Timeout: time.Minute})
 	f(`{"url":"http://scmon:9810","timeout":"2.5"}`, nil, none, Settings{URL: u("http://scmon:9810").URL, Timeout: 2500 * time.Millisecond})
 	f(`{"url":"http://scmon:9810","timeout":0}`, nil, none, Settings{URL: u("http://scmon:9810").URL, Timeout: DefaultTimeout})
@@ -59,6 +64,12 @@ func TestLoadSettingsErrors(t *testing.T) {
 		}
 	}
 	f(`{}`, nil, "jsonData.url is required")
+	f(`{"url":"http://scmon","allowGroupByAccountUser":"yes"}`, nil, "jsonData.allowGroupByAccountUser: want true or false")
+	f(`{"url":"http://scmon","tlsServerName":7}`, nil, "jsonData.tlsServerName: want a string")
+	f(`{"url":"https://scmon"}`, map[string]string{"tlsCACert": "-----BEGIN CERTIFICATE-----\nMIIB\n"}, "secureJsonData.tlsCACert: no PEM certificate")
+	f(`{"url":"https://scmon"}`, map[string]string{"tlsClientCert": "x"}, "tlsClientCert is set but secureJsonData.tlsClientKey is empty")
+	f(`{"url":"https://scmon"}`, map[string]string{"tlsClientKey": "x"}, "tlsClientKey is set but secureJsonData.tlsClientCert is empty")
+	f(`{"url":"https://scmon"}`, map[string]string{"tlsClientCert": "x", "tlsClientKey": "y"}, "secureJsonData.tlsClientCert and tlsClientKey")
 	f(`[1]`, nil, "jsonData is not a JSON object")
 	f(`{"url":42}`, nil, "jsonData.url: want a string")
 	f(`{"url":"scmon:9810"}`, nil, "want an http:// or https:// URL")
