@@ -196,6 +196,9 @@ func TestClassifyExplainAndEval(t *testing.T) {
 	// lexicon, both decisions, the context and the learned model.
 	code, out, _ = scmon(t, "classify", "-q", "--input", "slurm-sacct:../../classify/testdata/corpus/slurm.sacct",
 		"--rules", "../../classify/testdata/corpus/site.yaml", "--explain", "1980,1553")
+	if code != 0 {
+		t.Errorf("explain of every stage: exit %d", code)
+	}
 	for _, want := range []string{"job 1980 (cluster hpc1): unknown", "decision 1 (AI or not): best score", "context: no account",
 		"learned: ai_", "top tokens for", "final: rules stage", "job 1553", "lexicon:\n  + ", "decision 2 (training or inference)"} {
 		if !strings.Contains(out, want) {
