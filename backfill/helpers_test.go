@@ -139,8 +139,14 @@ var sampleOnce = sync.OnceValues(func() (*sampleData, error) {
 	}
 	loc := inv.Clusters[0].Location
 	r := collector.NewSacctReader(zr, collector.Options{Name: "sample", Location: loc, Cluster: seeds.ClusterName})
+	// Classified as scmon report, backfill and the daemon do: the whole
+	// input at once, with every stage.
+	deferred := &ingest.Deferred{}
 	if _, err := ingest.LoadReader(store, r, ingest.Input{Format: "slurm-sacct", Path: "sample"},
-		ingest.Options{Location: loc, Clusters: []string{seeds.ClusterName}, Classifier: classer}); err != nil {
+		ingest.Options{Location: loc, Clusters: []string{seeds.ClusterName}, Classifier: classer, Defer: deferred}); err != nil {
+		return nil, err
+	}
+	if err := deferred.Flush(store, classer, false); err != nil {
 		return nil, err
 	}
 	from, to := seeds.Window()

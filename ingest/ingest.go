@@ -69,11 +69,31 @@ type Deferred struct {
 // Len returns the number of records held.
 func (d *Deferred) Len() int { return len(d.recs) }
 
-// Flush classifies every record held with c's batch path and adds them to
-// store; a record the store refuses is counted as skipped in the stats of
+// Flush classifies every record held with c's batch path (pending jobs,
+// which allocate nothing, alone, as the daemon classifies them) and adds
+// them to store; a record the store refuses is counted as skipped in the stats of
 // its input (or fails the flush in strict mode). The records are released.
 func (d *Deferred) Flush(store *usage.Store, c classify.BatchClassifier, strict bool) error {
-	ds := c.ClassifyBatch(d.recs)
+	// Pending jobs allocate nothing and are no evidence for the others:
+	// they are classified alone, as the daemon classifies them, so that
+	// the batch is the one the daemon sees.
+	held := make([]*job.Record, 0, len(d.recs))
+	for _, rec := range d.recs {
+		if rec.State != job.StatePending {
+			held = append(held, rec)
+		}
+	}
+	batch := c.ClassifyBatch(held)
+	ds := make([]classify.Decision, len(d.recs))
+	k := 0
+	for i, rec := range d.recs {
+		if rec.State == job.StatePending {
+			ds[i] = c.Classify(rec)
+			continue
+		}
+		ds[i] = batch[k]
+		k++
+	}
 	for i, rec := range d.recs {
 		if err := store.Add(rec, ds[i]); err != nil {
 			if strict {

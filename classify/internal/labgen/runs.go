@@ -103,7 +103,7 @@ func (g *gen) record(s *submission, jobID, rawID string, start, end time.Time, s
 		Partition: p.name, QOS: s.qos, WCKey: s.u.account.wckey, Comment: s.comment,
 		SubmitLine: s.text.submitLine, WorkDir: s.text.workDir,
 		State: job.ParseState(state), StateRaw: state, ExitCode: exit,
-		Submit: s.submit, Start: start, End: end, Timelimit: s.limit,
+		Submit: s.submit, Eligible: s.submit, Start: start, End: end, Timelimit: s.limit,
 		Nodes: int64(s.nodes), Cores: int64(s.nodes * s.cores),
 	}
 	if rawID == jobID {
