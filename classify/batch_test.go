@@ -32,7 +32,7 @@ func TestContextStage(t *testing.T) {
 		t.Error("ClassifyBatch and NewBatch disagree")
 	}
 	text := b.Explain(8).String()
-	if !strings.Contains(text, "account llm-lab: 8 of 8 decided jobs are ai_training") || !strings.Contains(text, "final: context stage") {
+	if !strings.Contains(text, "account llm-lab: 8 of 8 decided AI jobs are ai_training") || !strings.Contains(text, "final: context stage") {
 		t.Errorf("explanation lacks the context:\n%s", text)
 	}
 	// A job without any evidence, alone in its keys, stays unknown.

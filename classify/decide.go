@@ -306,3 +306,38 @@ func learnTokens(texts ...string) []string {
 }
 
 const maxLearnTokens = 48
+
+// clearCue is the size of secondary cues (summed) that says the subtype
+// on its own: several nodes (+3), or a long single-node run ended by its
+// time limit on few accelerators (-2 with the accelerator cue).
+const clearCue = 2
+
+// cueClass returns the subtype the job's own secondary cues say clearly,
+// or Unknown.
+func (o *outcome) cueClass() Class {
+	if math.Abs(o.cueSum) < clearCue {
+		return Unknown
+	}
+	return pickSign(o.cueSum, AITraining)
+}
+
+// keepOwnSubtype undoes a subtype that evidence from other jobs (context)
+// put against the job's own clear secondary cues, when the job's own
+// scores did not settle the subtype: what a job's shape says of itself
+// outweighs what its account usually runs.
+func keepOwnSubtype(co, own *outcome) {
+	want := own.cueClass()
+	if !co.class.IsAI() || want == Unknown || co.class == want {
+		return
+	}
+	if own.class.IsAI() && own.sub == subMargin {
+		return
+	}
+	co.class, co.sub = want, subCues
+	var why []string
+	for _, c := range own.cues {
+		why = append(why, fmt.Sprintf("%s (%+g)", c.why, c.weight))
+	}
+	co.subWhy = fmt.Sprintf("the job's own secondary cues say %s clearly and outweigh the context: %s", want, strings.Join(why, ", "))
+	co.rules = appendUnique(co.rules, RuleSubtypeCues)
+}
