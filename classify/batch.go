@@ -24,6 +24,9 @@ const (
 
 var ctxKindNames = [numCtxKinds]string{"account", "user", "work_dir", "name"}
 
+// ctxRules are the rule ids of the kinds, made once rather than per hit.
+var ctxRules = [numCtxKinds]string{contextRulePrefix + "account", contextRulePrefix + "user", contextRulePrefix + "work_dir", contextRulePrefix + "name"}
+
 // String returns the kind as rule ids and explanations name it.
 func (k ctxKind) String() string { return ctxKindNames[k] }
 
@@ -177,7 +180,7 @@ func (x *Context) contextHits(s ContextSettings, keys [numCtxKinds]string) []Con
 		if n < s.MinJobs {
 			continue
 		}
-		rule, kind := contextRulePrefix+ctxKind(k).String(), ctxKind(k).String()
+		rule, kind := ctxRules[k], ctxKind(k).String()
 		ai := int(c[0]) + int(c[1])
 		lead := AITraining
 		if c[1] > c[0] {
@@ -186,20 +189,29 @@ func (x *Context) contextHits(s ContextSettings, keys [numCtxKinds]string) []Con
 		switch {
 		case float64(ai)/float64(n) >= s.MinShare:
 			share := float64(ai) / float64(n)
-			out = append(out, ContextHit{Rule: rule, Key: kind, Value: v, Class: lead, AI: true, Jobs: ai, Decided: n, Weight: s.Weight * share})
+			out = appendHit(out, ContextHit{Rule: rule, Key: kind, Value: v, Class: lead, AI: true, Jobs: ai, Decided: n, Weight: s.Weight * share})
 		case float64(c[2])/float64(n) >= s.MinShare:
 			share := float64(c[2]) / float64(n)
-			out = append(out, ContextHit{Rule: rule, Key: kind, Value: v, Class: Other, Jobs: int(c[2]), Decided: n, Weight: s.Weight * share})
+			out = appendHit(out, ContextHit{Rule: rule, Key: kind, Value: v, Class: Other, Jobs: int(c[2]), Decided: n, Weight: s.Weight * share})
 		}
 		if ai < s.MinJobs {
 			continue
 		}
 		sub := int(c[slotOf(lead)])
 		if share := float64(sub) / float64(ai); share >= s.MinShare {
-			out = append(out, ContextHit{Rule: rule, Key: kind, Value: v, Class: lead, Subtype: true, Jobs: sub, Decided: ai, Weight: s.Weight * share / 2})
+			out = appendHit(out, ContextHit{Rule: rule, Key: kind, Value: v, Class: lead, Subtype: true, Jobs: sub, Decided: ai, Weight: s.Weight * share / 2})
 		}
 	}
 	return out
+}
+
+// appendHit appends a hit, making room for every key's two at the first:
+// one allocation per record that has context at all.
+func appendHit(out []ContextHit, h ContextHit) []ContextHit {
+	if out == nil {
+		out = make([]ContextHit, 0, 2*numCtxKinds)
+	}
+	return append(out, h)
 }
 
 // nbModel is a multinomial-free (Bernoulli-style presence) naive Bayes
@@ -460,6 +472,7 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 					co.rules = append(co.rules, h.Rule)
 				}
 				co.scores = scores
+				co.quiet = !keep
 				rs.decideTwo(&co, &scores)
 				keepOwnSubtype(&co, o)
 				for _, h := range l.ctx {
