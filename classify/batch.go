@@ -205,11 +205,11 @@ func (x *Context) contextHits(s ContextSettings, keys [numCtxKinds]string) []Con
 	return out
 }
 
-// appendHit appends a hit, making room for every key's two at the first:
-// one allocation per record that has context at all.
+// appendHit appends a hit, making room for one per key at the first:
+// most records with context need one allocation.
 func appendHit(out []ContextHit, h ContextHit) []ContextHit {
 	if out == nil {
-		out = make([]ContextHit, 0, 2*numCtxKinds)
+		out = make([]ContextHit, 0, numCtxKinds)
 	}
 	return append(out, h)
 }
