@@ -24,6 +24,9 @@ const (
 
 var ctxKindNames = [numCtxKinds]string{"account", "user", "work_dir", "name"}
 
+// ctxRules are the rule ids of the kinds, made once rather than per hit.
+var ctxRules = [numCtxKinds]string{contextRulePrefix + "account", contextRulePrefix + "user", contextRulePrefix + "work_dir", contextRulePrefix + "name"}
+
 // String returns the kind as rule ids and explanations name it.
 func (k ctxKind) String() string { return ctxKindNames[k] }
 
@@ -127,10 +130,17 @@ type ContextHit struct {
 	// Key and Value name the key ("account", "llm-lab").
 	Key   string `json:"key"`
 	Value string `json:"value"`
-	// Class is the key's leading class, Jobs of Decided its jobs.
+	// Class is the key's leading class, Jobs of Decided its jobs. When AI
+	// is set, the hit is decision 1's (AI or not): Jobs counts the key's
+	// AI jobs of either subtype, Class names the leading subtype only for
+	// reference, and the weight goes to both AI classes.
 	Class   Class `json:"class"`
+	AI      bool  `json:"ai,omitempty"`
 	Jobs    int   `json:"jobs"`
 	Decided int   `json:"decided"`
+	// Subtype marks decision 2's hit (training or inference): Jobs of
+	// Decided count the key's AI jobs only.
+	Subtype bool `json:"subtype,omitempty"`
 	// Weight is the evidence added.
 	Weight float64 `json:"weight"`
 }
@@ -138,12 +148,24 @@ type ContextHit struct {
 // String says it in words: "account X: 37 of 40 decided jobs are AI
 // training".
 func (h ContextHit) String() string {
+	switch {
+	case h.AI:
+		return fmt.Sprintf("%s %s: %d of %d decided jobs are AI (%+.2f to both AI classes)", h.Key, h.Value, h.Jobs, h.Decided, h.Weight)
+	case h.Subtype:
+		return fmt.Sprintf("%s %s: %d of %d decided AI jobs are %s (%+.2f %s)", h.Key, h.Value, h.Jobs, h.Decided, h.Class, h.Weight, h.Class)
+	}
 	return fmt.Sprintf("%s %s: %d of %d decided jobs are %s (%+.2f %s)", h.Key, h.Value, h.Jobs, h.Decided, h.Class, h.Weight, h.Class)
 }
 
-// contextHits reads the context of a record: each key whose confident
-// decisions agree enough adds evidence. Records are never in their own
-// context: only confident records are counted, and those are not asked.
+// contextHits reads the context of a record. The two decisions are read
+// apart, as the per-record stages make them: for decision 1, a key whose
+// confident decisions are AI (of either subtype) or other with at least
+// min_share adds that much evidence; for decision 2, a key whose confident
+// AI decisions lean one subtype with at least min_share adds half as much
+// to that subtype. A key whose AI jobs split evenly between training and
+// inference thus still says "AI" without pretending to know the subtype.
+// Records are never in their own context: only confident records are
+// counted, and those are not asked.
 func (x *Context) contextHits(s ContextSettings, keys [numCtxKinds]string) []ContextHit {
 	var out []ContextHit
 	for k, v := range keys {
@@ -158,20 +180,38 @@ func (x *Context) contextHits(s ContextSettings, keys [numCtxKinds]string) []Con
 		if n < s.MinJobs {
 			continue
 		}
-		best := 0
-		for i := 1; i < 3; i++ {
-			if c[i] > c[best] {
-				best = i
-			}
+		rule, kind := ctxRules[k], ctxKind(k).String()
+		ai := int(c[0]) + int(c[1])
+		lead := AITraining
+		if c[1] > c[0] {
+			lead = AIInference
 		}
-		share := float64(c[best]) / float64(n)
-		if share < s.MinShare {
+		switch {
+		case float64(ai)/float64(n) >= s.MinShare:
+			share := float64(ai) / float64(n)
+			out = appendHit(out, ContextHit{Rule: rule, Key: kind, Value: v, Class: lead, AI: true, Jobs: ai, Decided: n, Weight: s.Weight * share})
+		case float64(c[2])/float64(n) >= s.MinShare:
+			share := float64(c[2]) / float64(n)
+			out = appendHit(out, ContextHit{Rule: rule, Key: kind, Value: v, Class: Other, Jobs: int(c[2]), Decided: n, Weight: s.Weight * share})
+		}
+		if ai < s.MinJobs {
 			continue
 		}
-		out = append(out, ContextHit{Rule: contextRulePrefix + ctxKind(k).String(), Key: ctxKind(k).String(), Value: v,
-			Class: slotClass[best], Jobs: int(c[best]), Decided: n, Weight: s.Weight * share})
+		sub := int(c[slotOf(lead)])
+		if share := float64(sub) / float64(ai); share >= s.MinShare {
+			out = appendHit(out, ContextHit{Rule: rule, Key: kind, Value: v, Class: lead, Subtype: true, Jobs: sub, Decided: ai, Weight: s.Weight * share / 2})
+		}
 	}
 	return out
+}
+
+// appendHit appends a hit, making room for one per key at the first:
+// most records with context need one allocation.
+func appendHit(out []ContextHit, h ContextHit) []ContextHit {
+	if out == nil {
+		out = make([]ContextHit, 0, numCtxKinds)
+	}
+	return append(out, h)
 }
 
 // nbModel is a multinomial-free (Bernoulli-style presence) naive Bayes
@@ -410,24 +450,31 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 			l.ctx = x.contextHits(rs.context, keysOf(r, o))
 			if o.class.IsAI() {
 				// The job's own evidence made it AI: context only
-				// settles the subtype, at half weight, so that it weighs
-				// about as much as the job's own shape (nodes,
-				// accelerators) and not more.
-				l.ctx = slices.DeleteFunc(l.ctx, func(h ContextHit) bool { return !h.Class.IsAI() })
-				for k := range l.ctx {
-					l.ctx[k].Weight /= 2
-				}
+				// settles the subtype.
+				l.ctx = slices.DeleteFunc(l.ctx, func(h ContextHit) bool { return !h.Subtype })
+			} else if o.scores[Other] > math.Max(o.scores[AITraining], o.scores[AIInference]) {
+				// The job's own evidence leans other (an analysis
+				// script on an accelerator): its account's habits do
+				// not make it AI.
+				l.ctx = slices.DeleteFunc(l.ctx, func(h ContextHit) bool { return h.Class.IsAI() })
 			}
 			if len(l.ctx) > 0 {
 				co := *o
 				co.rules = append([]string(nil), o.rules...)
 				scores := o.scores
 				for _, h := range l.ctx {
-					scores[h.Class] += h.Weight
+					if h.AI {
+						scores[AITraining] += h.Weight
+						scores[AIInference] += h.Weight
+					} else {
+						scores[h.Class] += h.Weight
+					}
 					co.rules = append(co.rules, h.Rule)
 				}
 				co.scores = scores
+				co.quiet = !keep
 				rs.decideTwo(&co, &scores)
+				keepOwnSubtype(&co, o)
 				for _, h := range l.ctx {
 					co.rules = appendUnique(co.rules, h.Rule)
 				}
@@ -448,7 +495,13 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 			}
 			l.learned = h
 			if h.Decided {
-				l.d = Decision{Class: h.Class, Rules: append(append([]string(nil), l.d.Rules...), RuleLearned)}
+				cls, rules := h.Class, append(append([]string(nil), l.d.Rules...), RuleLearned)
+				if want := o.cueClass(); cls.IsAI() && want != Unknown && want != cls {
+					// The model settles AI or not; the job's own clear
+					// shape settles the subtype.
+					cls, rules = want, appendUnique(rules, RuleSubtypeCues)
+				}
+				l.d = Decision{Class: cls, Rules: rules}
 			}
 		}
 		if keep || l.ctxOut != nil || (l.learned != nil && l.learned.Decided) {

@@ -32,7 +32,7 @@ func TestContextStage(t *testing.T) {
 		t.Error("ClassifyBatch and NewBatch disagree")
 	}
 	text := b.Explain(8).String()
-	if !strings.Contains(text, "account llm-lab: 8 of 8 decided jobs are ai_training") || !strings.Contains(text, "final: context stage") {
+	if !strings.Contains(text, "account llm-lab: 8 of 8 decided AI jobs are ai_training") || !strings.Contains(text, "final: context stage") {
 		t.Errorf("explanation lacks the context:\n%s", text)
 	}
 	// A job without any evidence, alone in its keys, stays unknown.
@@ -200,4 +200,53 @@ func FuzzTokenize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestContextDecisionsApart: an account that both trains and serves says
+// "AI" to a job that says nothing itself, without choosing its subtype,
+// and context never turns the subtype a job's own shape says clearly.
+func TestContextDecisionsApart(t *testing.T) {
+	c := New(mustDefault(t), Options{})
+	acct := func(r *job.Record) { r.Account = "mixed-ai" }
+	var recs []*job.Record
+	for i := range 4 {
+		recs = append(recs, mk(id(fmt.Sprint("t", i)), gpu(8), nodes(2), step("torchrun pretrain_gpt.py"), acct))
+		recs = append(recs, mk(id(fmt.Sprint("s", i)), gpu(1), step("vllm serve /models/m"), acct))
+	}
+	bare := mk(id("bare"), gpu(4), name("exp"), step("bash go.sh"), acct)
+	if got := c.Classify(bare).Class; got != Unknown {
+		t.Fatalf("alone: %s, want unknown", got)
+	}
+	b := c.NewBatch(append(recs, bare))
+	d := b.Decisions()[8]
+	if !d.Class.IsAI() || !slices.Contains(d.Rules, "context:account") {
+		t.Fatalf("bare job in a mixed AI account: %+v, want AI by context:account", d)
+	}
+	if text := b.Explain(8).String(); !strings.Contains(text, "account mixed-ai: 8 of 8 decided jobs are AI") || strings.Contains(text, "decided AI jobs are") {
+		t.Errorf("explanation should read the account as AI without a subtype:\n%s", text)
+	}
+
+	// An account that only serves, and a job of its on four nodes whose
+	// own evidence is AI with no subtype: its nodes say training.
+	// Every key (account, user, work directory, name family) leans
+	// inference, enough to pass subtype_margin on its own.
+	svc := func(r *job.Record) { r.Account, r.WorkDir = "svc", "/srv/svc" }
+	var serve []*job.Record
+	for i := range 8 {
+		serve = append(serve, mk(id(fmt.Sprint("v", i)), gpu(1), name("qwen_exp"), step("vllm serve /models/m"), svc))
+	}
+	big := mk(id("big"), gpu(8), nodes(4), name("qwen_exp"), step("bash go.sh"), svc)
+	own := c.Classify(big)
+	if !own.Class.IsAI() {
+		t.Fatalf("own evidence: %+v, want AI", own)
+	}
+	got := c.ClassifyBatch(append(serve, big))[8]
+	if got.Class != AITraining || !slices.Contains(got.Rules, RuleSubtypeCues) {
+		t.Errorf("four-node job of a serving account: %+v, want ai_training by its own cues", got)
+	}
+	// Without the nodes, the account's subtype settles it.
+	small := mk(id("small"), gpu(8), name("qwen_exp"), step("bash go.sh"), svc)
+	if got := c.ClassifyBatch(append(serve, small))[8]; got.Class != AIInference || !slices.Contains(got.Rules, "context:account") {
+		t.Errorf("one-node job of a serving account: %+v, want ai_inference by context", got)
+	}
 }

@@ -57,6 +57,9 @@ type outcome struct {
 	rules     []string // Decision.Rules
 	tokens    []string // distinct tokens, for the learned model
 	nameFam   string   // the job name with digits and dates stripped
+	// quiet skips the reasons' text: the context stage of a batch that
+	// will not be explained redecides many records and needs only classes.
+	quiet bool
 }
 
 // evaluate runs the per-record stages on extracted evidence.
@@ -169,19 +172,23 @@ func (rs *RuleSet) decideTwo(o *outcome, scores *[len(classNames)]float64) {
 	t := rs.thresholds
 	tr, in, other := scores[AITraining], scores[AIInference], scores[Other]
 	ai := math.Max(tr, in)
-	o.sub, o.subWhy = subNone, ""
+	o.sub, o.subWhy, o.aiWhy = subNone, "", ""
 	o.rules = dropMarkers(o.rules)
 	switch {
 	case ai <= 0 && other <= 0:
 		o.class, o.aiWhy, o.confident = Unknown, "no evidence", false
 		return
 	case ai >= t.MinScore && ai-other >= t.MinMargin:
-		o.aiWhy = fmt.Sprintf("AI scores %s >= min_score %s and leads other (%s) by %s >= min_margin %s",
-			fmtScore(ai), fmtScore(t.MinScore), fmtScore(other), fmtScore(ai-other), fmtScore(t.MinMargin))
+		if !o.quiet {
+			o.aiWhy = fmt.Sprintf("AI scores %s >= min_score %s and leads other (%s) by %s >= min_margin %s",
+				fmtScore(ai), fmtScore(t.MinScore), fmtScore(other), fmtScore(ai-other), fmtScore(t.MinMargin))
+		}
 	case other >= t.MinScore && other-ai >= t.MinMargin:
 		o.class, o.confident = Other, true
-		o.aiWhy = fmt.Sprintf("other scores %s >= min_score %s and leads AI (%s) by %s >= min_margin %s",
-			fmtScore(other), fmtScore(t.MinScore), fmtScore(ai), fmtScore(other-ai), fmtScore(t.MinMargin))
+		if !o.quiet {
+			o.aiWhy = fmt.Sprintf("other scores %s >= min_score %s and leads AI (%s) by %s >= min_margin %s",
+				fmtScore(other), fmtScore(t.MinScore), fmtScore(ai), fmtScore(other-ai), fmtScore(t.MinMargin))
+		}
 		return
 	default:
 		o.class, o.confident = Unknown, false
@@ -191,11 +198,17 @@ func (rs *RuleSet) decideTwo(o *outcome, scores *[len(classNames)]float64) {
 		}
 		switch {
 		case bs == ws:
-			o.aiWhy = fmt.Sprintf("tie: AI and other both score %s", fmtScore(bs))
+			if !o.quiet {
+				o.aiWhy = fmt.Sprintf("tie: AI and other both score %s", fmtScore(bs))
+			}
 		case bs < t.MinScore:
-			o.aiWhy = fmt.Sprintf("best score %s (%s) is below min_score %s", fmtScore(bs), best, fmtScore(t.MinScore))
+			if !o.quiet {
+				o.aiWhy = fmt.Sprintf("best score %s (%s) is below min_score %s", fmtScore(bs), best, fmtScore(t.MinScore))
+			}
 		default:
-			o.aiWhy = fmt.Sprintf("%s leads by %s, less than min_margin %s", best, fmtScore(bs-ws), fmtScore(t.MinMargin))
+			if !o.quiet {
+				o.aiWhy = fmt.Sprintf("%s leads by %s, less than min_margin %s", best, fmtScore(bs-ws), fmtScore(t.MinMargin))
+			}
 		}
 		return
 	}
@@ -206,25 +219,33 @@ func (rs *RuleSet) decideTwo(o *outcome, scores *[len(classNames)]float64) {
 	case d != 0 && math.Abs(d) >= t.SubtypeMargin:
 		o.sub = subMargin
 		o.class = pickSign(d, AITraining)
-		o.subWhy = fmt.Sprintf("training %s vs inference %s: the difference %s >= subtype_margin %s",
-			fmtScore(tr), fmtScore(in), fmtScore(math.Abs(d)), fmtScore(t.SubtypeMargin))
+		if !o.quiet {
+			o.subWhy = fmt.Sprintf("training %s vs inference %s: the difference %s >= subtype_margin %s",
+				fmtScore(tr), fmtScore(in), fmtScore(math.Abs(d)), fmtScore(t.SubtypeMargin))
+		}
 	case o.cueSum != 0 && sum != 0:
 		o.sub = subCues
 		o.class = pickSign(sum, AITraining)
-		var why []string
-		for _, c := range o.cues {
-			why = append(why, fmt.Sprintf("%s (%+g)", c.why, c.weight))
+		if !o.quiet {
+			var why []string
+			for _, c := range o.cues {
+				why = append(why, fmt.Sprintf("%s (%+g)", c.why, c.weight))
+			}
+			o.subWhy = fmt.Sprintf("training %s vs inference %s is unclear; secondary cues: %s", fmtScore(tr), fmtScore(in), strings.Join(why, ", "))
 		}
-		o.subWhy = fmt.Sprintf("training %s vs inference %s is unclear; secondary cues: %s", fmtScore(tr), fmtScore(in), strings.Join(why, ", "))
 		o.rules = append(o.rules, RuleSubtypeCues)
 	case d != 0:
 		o.sub = subLean
 		o.class = pickSign(d, AITraining)
-		o.subWhy = fmt.Sprintf("training %s vs inference %s: the larger wins, no secondary cue disagrees", fmtScore(tr), fmtScore(in))
+		if !o.quiet {
+			o.subWhy = fmt.Sprintf("training %s vs inference %s: the larger wins, no secondary cue disagrees", fmtScore(tr), fmtScore(in))
+		}
 	default:
 		o.sub = subDefault
 		o.class = t.SubtypeDefault
-		o.subWhy = fmt.Sprintf("training and inference both score %s and no secondary cue: subtype_default %s", fmtScore(tr), t.SubtypeDefault)
+		if !o.quiet {
+			o.subWhy = fmt.Sprintf("training and inference both score %s and no secondary cue: subtype_default %s", fmtScore(tr), t.SubtypeDefault)
+		}
 		o.rules = append(o.rules, RuleSubtypeDefault)
 	}
 	o.confident = o.sub == subMargin
@@ -306,3 +327,41 @@ func learnTokens(texts ...string) []string {
 }
 
 const maxLearnTokens = 48
+
+// clearCue is the size of secondary cues (summed) that says the subtype
+// on its own: several nodes (+3), or a long single-node run ended by its
+// time limit on few accelerators (-2 with the accelerator cue).
+const clearCue = 2
+
+// cueClass returns the subtype the job's own secondary cues say clearly,
+// or Unknown.
+func (o *outcome) cueClass() Class {
+	if math.Abs(o.cueSum) < clearCue {
+		return Unknown
+	}
+	return pickSign(o.cueSum, AITraining)
+}
+
+// keepOwnSubtype undoes a subtype that evidence from other jobs (context)
+// put against the job's own clear secondary cues, when the job's own
+// scores did not settle the subtype: what a job's shape says of itself
+// outweighs what its account usually runs.
+func keepOwnSubtype(co, own *outcome) {
+	want := own.cueClass()
+	if !co.class.IsAI() || want == Unknown || co.class == want {
+		return
+	}
+	if own.class.IsAI() && own.sub == subMargin {
+		return
+	}
+	co.class, co.sub = want, subCues
+	co.rules = appendUnique(co.rules, RuleSubtypeCues)
+	if co.quiet {
+		return
+	}
+	var why []string
+	for _, c := range own.cues {
+		why = append(why, fmt.Sprintf("%s (%+g)", c.why, c.weight))
+	}
+	co.subWhy = fmt.Sprintf("the job's own secondary cues say %s clearly and outweigh the context: %s", want, strings.Join(why, ", "))
+}

@@ -241,6 +241,13 @@ var defaultRuleCases = map[string][]ruleCase{
 		{mk(gpu(1)), mk()},
 		{mk(dcu(4)), mk(dcu(4), part("dcu"), qos("dcu_min"))}, // the near miss is in the forced partition (see forcedCases)
 	},
+	"python-accel-training": {
+		{mk(gpu(4), step("python main.py")), mk(step("python main.py"))},
+		{mk(npu(8), submit(`sbatch --wrap="python3.11 run.py"`)), mk(npu(8), step("./pythonic.x"))},
+	},
+	"python-accel-inference": {
+		{mk(gpu(1), step("srun /usr/bin/python3 x.py")), mk(gpu(1), step("ipython_kernel"))},
+	},
 	"accel-inference": {
 		{mk(npu(2)), mk(gres("mps", "", 100))},
 	},
