@@ -155,7 +155,10 @@ func TestPostgresStore(t *testing.T) {
 		if fmt.Sprint(p) != fmt.Sprint(l) {
 			t.Errorf("job %s: PostgreSQL %+v, SQLite %+v", id, p, l)
 		}
-		if want := classByName[p.Name]; p.Class != want {
+		// The job with no evidence of its own is decided by the context of
+		// its user's and account's other jobs, or stays unknown when it
+		// arrives before them (see jobMix).
+		if want := classByName[p.Name]; p.Class != want && (p.Name != "job1" || p.Class != "unknown") {
 			t.Errorf("job %s (%s): class %s, want %s", id, p.Name, p.Class, want)
 		}
 	}
