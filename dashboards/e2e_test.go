@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -321,32 +320,7 @@ func fastRuleCopies(t *testing.T, dir string) []string {
 // the test ends.
 func startScmon(t *testing.T, bin, cfg, addr, logPath string) {
 	t.Helper()
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "serve", "--config.file", cfg, "--web.listen-address", addr)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-		if t.Failed() {
-			if b, err := os.ReadFile(logPath); err == nil {
-				t.Logf("scmon log (tail):\n%s", tail(string(b), 3000))
-			}
-		}
-	})
+	startDaemon(t, logPath, bin, "serve", "--config.file", cfg, "--web.listen-address", addr)
 }
 
 // freeAddr returns a loopback address with a port free at the time of the
