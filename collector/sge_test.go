@@ -86,7 +86,7 @@ func TestSGEReaderRecords(t *testing.T) {
 					t.Errorf("UGE start %d ms", got)
 				}
 			},
-			bad: []string{"10:submission_time:bad_time", "11::field_count", "12:slots:bad_number", "13:end:bad_order", "14:job_number:bad_id"},
+			bad:   []string{"10:submission_time:bad_time", "11::field_count", "12:slots:bad_number", "13:end:bad_order", "14:job_number:bad_id"},
 			notes: map[string]int{"never_started": 1, "pe_task": 1, "times_in_milliseconds": 1, "gpu_ambiguous": 1},
 		},
 	}
