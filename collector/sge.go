@@ -327,16 +327,16 @@ func sgeTimes(vals ...int64) ([3]time.Time, bool, *sgeTimeErr) {
 // sgeEachRequest calls fn for every resource of the "-l" lists of a job
 // category ("-l h_rt=3600,gpu=1 -pe mpi 4 -q all.q").
 func sgeEachRequest(category []byte, fn func(key, val []byte)) {
-	words := bytes.Fields(category)
-	for i := 0; i+1 < len(words); i++ {
-		if string(words[i]) != "-l" {
-			continue
-		}
-		for item := range bytes.SplitSeq(words[i+1], []byte{','}) {
-			if k, v, ok := bytes.Cut(item, []byte{'='}); ok {
-				fn(k, v)
+	list := false // the previous word was "-l"
+	for word := range bytes.FieldsSeq(category) {
+		if list {
+			for item := range bytes.SplitSeq(word, []byte{','}) {
+				if k, v, ok := bytes.Cut(item, []byte{'='}); ok {
+					fn(k, v)
+				}
 			}
 		}
+		list = string(word) == "-l"
 	}
 }
 
