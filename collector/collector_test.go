@@ -58,7 +58,7 @@ func TestOpenErrors(t *testing.T) {
 	tests := []struct {
 		name, format, path, want string
 	}{
-		{"unknown format", "lsf", "x", `unknown input format "lsf"`},
+		{"unknown format", "no-such-format", "x", `unknown input format "no-such-format"`},
 		{"missing file", "slurm-sacct", filepath.Join(dir, "nope"), "no such file"},
 		{"directory for a file format", "slurm-sacct", dir, "is a directory"},
 	}

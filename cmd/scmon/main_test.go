@@ -134,7 +134,7 @@ func TestExitCodes(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"report", "--bogus"}, 2, "unknown flag"},
-		{[]string{"report", "--input", "lsf:x"}, 2, `unknown format "lsf"`},
+		{[]string{"report", "--input", "no-such-format:x"}, 2, `unknown format "no-such-format"`},
 		{[]string{"report", "--input", "nocolon"}, 2, "want FORMAT:PATH"},
 		{[]string{"report", "--by", "colour"}, 2, `unknown grouping key "colour"`},
 		{[]string{"report", "--every", "fortnight"}, 2, `unknown period "fortnight"`},
