@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -270,4 +271,48 @@ func FuzzLSFReader(f *testing.F) {
 
 func BenchmarkLSFReader(b *testing.B) {
 	benchReader(b, "lsf", "testdata/lsf/xdmod-lsb.acct")
+}
+
+// TestLSFAndSGEGzipBombs holds both readers to the bound of
+// TestHostileGenerated: a 1 MiB gzip file expanding to one line of
+// 256 MiB (64 MiB in race builds) before a good record costs the line
+// cap in memory, not the line.
+func TestLSFAndSGEGzipBombs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("one gzip bomb is enough in -short runs")
+	}
+	tests := []struct {
+		format, tail string
+		want         hostileOutcome
+	}{
+		{
+			format: "lsf",
+			tail:   "\n" + `"JOB_FINISH" "10.1" 1767229200 7 1001 0 4 1767225000 0 0 1767225600 "u" "q" "" "" "" "h" "/w" "" "" "" "" 0 1 "4*n1" 64 1.0 "j" "c" 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 "" "p" 0 4 "" "" 0` + "\n",
+			want: hostileOutcome{Records: 1, CoreSeconds: 4 * 3600, NodeSeconds: 3600, Skipped: map[string]int{ReasonLineTooLong: 1},
+				Errors: []string{"1::line_too_long"}, Notes: map[string]int{}, Jobs: []string{"7 4 2026-01-01T00:00:00Z 2026-01-01T01:00:00Z"}},
+		},
+		{
+			format: "sge",
+			tail:   "\nq:n1:g:u:j:8:sge:0:1767225000:1767225600:1767229200:0:0:3600:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:NONE:d:NONE:2:0:0:0:0:NONE:0:NONE:0:0:0\n",
+			want: hostileOutcome{Records: 1, CoreSeconds: 2 * 3600, NodeSeconds: 3600, Skipped: map[string]int{ReasonLineTooLong: 1},
+				Errors: []string{"1::line_too_long"}, Notes: map[string]int{}, Jobs: []string{"8 2 2026-01-01T00:00:00Z 2026-01-01T01:00:00Z"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bomb.gz")
+			writeGzipBomb(t, path, "", '"', bombSize/4, tt.tail)
+			var got hostileOutcome
+			bounded(t, memBound(Options{}), func() {
+				r, c, err := Open(tt.format, path, Options{})
+				if err != nil {
+					t.Errorf("Open: %v", err)
+					return
+				}
+				defer c.Close()
+				got = outcomeOf(t, r)
+			})
+			compareOutcome(t, got, tt.want)
+		})
+	}
 }
