@@ -119,13 +119,20 @@ type Tail struct {
 // identity of the file being read, offset the byte just after the last
 // complete line returned, line the number of lines before offset, check the
 // first 16 bytes (hex) of the SHA-256 of the up to 64 bytes before offset.
+// head and head_lines (absent when zero) are the bytes and lines of the
+// file's prelude, the lines before its first record (a sacct header line,
+// the comment header of an SWF trace): a read from the middle of the file
+// is given them first, since the reader needs them to read the rest (the
+// field order, the trace's start time).
 type tailCursor struct {
-	File   string `json:"file,omitempty"`
-	Dev    uint64 `json:"dev"`
-	Ino    uint64 `json:"ino"`
-	Offset int64  `json:"offset"`
-	Line   int64  `json:"line"`
-	Check  string `json:"check,omitempty"`
+	File      string `json:"file,omitempty"`
+	Dev       uint64 `json:"dev"`
+	Ino       uint64 `json:"ino"`
+	Offset    int64  `json:"offset"`
+	Line      int64  `json:"line"`
+	Check     string `json:"check,omitempty"`
+	Head      int64  `json:"head,omitempty"`
+	HeadLines int64  `json:"head_lines,omitempty"`
 }
 
 type fileID struct{ dev, ino uint64 }
@@ -443,16 +450,33 @@ func (t *Tail) readLines(f *os.File, name string, size int64, cur *tailCursor, p
 	}
 	if end > cur.Offset {
 		lc := &lineCounter{r: io.NewSectionReader(f, cur.Offset, end-cur.Offset)}
+		var in io.Reader = lc
+		// base turns the reader's line numbers into the file's.
 		base := int(cur.Line)
-		r, err := t.format.NewReader(lc, collector.Options{Name: name, Location: t.cfg.Location, Cluster: t.cfg.Cluster})
+		if cur.Offset > 0 && cur.Head > 0 {
+			in = io.MultiReader(io.NewSectionReader(f, 0, cur.Head), lc)
+			base -= int(cur.HeadLines)
+		}
+		// While nothing but the prelude was read, the first item of this
+		// read ends it.
+		open := cur.Head == cur.Offset
+		first := 0
+		r, err := t.format.NewReader(in, collector.Options{Name: name, Location: t.cfg.Location, Cluster: t.cfg.Cluster})
 		if err == nil {
 			_, err = ingest.Drain(r, &p.b.Stats, t.cfg.MaxErrors, func(rec *job.Record, le *collector.LineError) bool {
+				var line *int
 				if le != nil {
-					le.Line += base
-					return true
+					line = &le.Line
+				} else {
+					line = &rec.Line
 				}
-				rec.Line += base
-				p.b.Records = append(p.b.Records, rec)
+				if first == 0 && *line > 0 {
+					first = base + *line
+				}
+				*line += base
+				if rec != nil {
+					p.b.Records = append(p.b.Records, rec)
+				}
 				return true
 			})
 		}
@@ -462,6 +486,15 @@ func (t *Tail) readLines(f *os.File, name string, size int64, cur *tailCursor, p
 		p.b.AddNotes(r)
 		p.budget -= end - cur.Offset
 		cur.Offset, cur.Line = end, cur.Line+lc.lines
+		if open {
+			if first == 0 {
+				cur.Head, cur.HeadLines = cur.Offset, cur.Line
+			} else if cur.Head, err = lineOffset(f, int64(first-1)); err != nil {
+				return 0, err
+			} else {
+				cur.HeadLines = int64(first - 1)
+			}
+		}
 		if cur.Check, err = checksum(f, end); err != nil {
 			return 0, err
 		}
@@ -598,6 +631,36 @@ func lastLineEnd(f io.ReaderAt, off, size, budget int64) (int64, error) {
 		lo += int64(n)
 	}
 	return off, nil
+}
+
+// lineOffset returns the offset of the start of the line after the first
+// n lines of f.
+func lineOffset(f io.ReaderAt, n int64) (int64, error) {
+	if n <= 0 {
+		return 0, nil
+	}
+	buf := make([]byte, 64<<10)
+	var off int64
+	for {
+		k, err := f.ReadAt(buf, off)
+		for i := 0; i < k; {
+			j := bytes.IndexByte(buf[i:k], '\n')
+			if j < 0 {
+				break
+			}
+			i += j + 1
+			if n--; n == 0 {
+				return off + int64(i), nil
+			}
+		}
+		off += int64(k)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return off, nil
+			}
+			return 0, err
+		}
+	}
 }
 
 // countLines counts the newlines in the first n bytes of f.
