@@ -38,7 +38,7 @@ func TestAnyFormatSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Check(cfg, raw); err != nil {
+	if err := Check(cfg, raw, path); err != nil {
 		t.Fatal(err)
 	}
 	d, err := New(cfg, raw, Options{ConfigPath: path})

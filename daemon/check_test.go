@@ -58,8 +58,8 @@ func TestCheckFailsWhenStartFails(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkErr := Check(cfg, raw)
-			startErr := start(t, cfg, raw)
+			checkErr := Check(cfg, raw, path)
+			startErr := start(t, cfg, raw, path)
 			if (checkErr == nil) != (startErr == nil) || (checkErr != nil && checkErr.Error() != startErr.Error()) {
 				t.Fatalf("check: %v; start: %v", checkErr, startErr)
 			}
@@ -75,9 +75,9 @@ func TestCheckFailsWhenStartFails(t *testing.T) {
 
 // start starts a daemon on cfg and stops it once it is running; it
 // returns the error that stopped the start, if any.
-func start(t *testing.T, cfg *Config, raw []byte) error {
+func start(t *testing.T, cfg *Config, raw []byte, path string) error {
 	t.Helper()
-	d, err := New(cfg, raw, Options{})
+	d, err := New(cfg, raw, Options{ConfigPath: path})
 	if err != nil {
 		return err
 	}

@@ -55,8 +55,10 @@ type Config struct {
 	// Sample runs the built-in sample center, shifted to end now. It must
 	// be asked for: a configuration without a job source is refused, so
 	// that the sample is never served under an operator's cluster name by
-	// mistake. Only `scmon serve` without any configuration (no file, no
-	// SCMON_* variable, no flag) serves it unasked, as a demonstration.
+	// mistake. Only `scmon serve` without any configuration (no file, and
+	// no SCMON_* variable or flag other than where data is kept:
+	// SCMON_DATA_DIR, SCMON_STORE, --store) serves it unasked, as a
+	// demonstration.
 	Sample bool `mapstructure:"sample"`
 
 	// Sources are the sources, in the order they are listed.
@@ -141,7 +143,9 @@ func loadConfig(path string, flags *pflag.FlagSet) (*Config, []byte, error) {
 		name := "SCMON_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 		if val, ok := os.LookupEnv(name); ok && val != "" {
 			raw = append(raw, []byte("\n#env "+name+"="+val)...)
-			explicit = true
+			// Where data is kept (a container image sets SCMON_DATA_DIR)
+			// says nothing of what to count.
+			explicit = explicit || (key != "data_dir" && key != "store")
 		}
 	}
 	if flags != nil {
@@ -152,7 +156,7 @@ func loadConfig(path string, flags *pflag.FlagSet) (*Config, []byte, error) {
 				}
 				if f.Changed {
 					raw = append(raw, []byte("\n#flag --"+flag+"="+f.Value.String())...)
-					explicit = true
+					explicit = explicit || key != "store"
 				}
 			}
 		}

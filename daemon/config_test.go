@@ -133,8 +133,15 @@ func TestConfigDefaults(t *testing.T) {
 	if !c.Sample || c.Store != "memory" || len(c.Metrics.Windows) != 4 || len(c.Sources) != 1 || c.Sources[0].Kind != "sample" {
 		t.Errorf("defaults %+v", c)
 	}
-	// Anything configured and no job source: refused, not the sample.
+	// Where to keep data is no configuration of what to count (container
+	// images set SCMON_DATA_DIR): still the demonstration.
 	t.Setenv("SCMON_DATA_DIR", "/tmp/x")
+	if c, _, err = LoadConfig("", nil); err != nil || !c.Sample {
+		t.Errorf("with SCMON_DATA_DIR only: %v %+v", err, c)
+	}
+	// A center configured and no job source: refused, not the sample
+	// under the center's name.
+	t.Setenv("SCMON_CLUSTER", "hpc1")
 	if _, _, err = LoadConfig("", nil); err == nil || !strings.Contains(err.Error(), "no job source") {
 		t.Errorf("a configuration without a job source: %v", err)
 	}

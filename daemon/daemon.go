@@ -291,6 +291,18 @@ type prepared struct {
 // name. A start and a reload go through it, and so does Check, so that
 // --config.check fails exactly when they would.
 func (d *Daemon) prepare(cfg *Config, raw []byte) (*prepared, error) {
+	p, err := d.prepareRuntime(cfg, raw)
+	if err != nil {
+		where := d.opts.ConfigPath
+		if where == "" {
+			where = "environment"
+		}
+		return nil, fmt.Errorf("config %s: %w", where, err)
+	}
+	return p, nil
+}
+
+func (d *Daemon) prepareRuntime(cfg *Config, raw []byte) (*prepared, error) {
 	rt, err := d.newRuntime(cfg, raw)
 	if err != nil {
 		return nil, err
@@ -305,11 +317,12 @@ func (d *Daemon) prepare(cfg *Config, raw []byte) (*prepared, error) {
 	return &prepared{rt: rt, jobs: jobs, nodes: nodes}, nil
 }
 
-// Check prepares a configuration as a start would (capacity, rules,
-// sources and the files they name) without opening the store or starting
-// anything, and returns the first error a start would meet.
-func Check(cfg *Config, raw []byte) error {
-	d, err := New(cfg, raw, Options{})
+// Check prepares a configuration read from path as a start would
+// (capacity, rules, sources and the files they name) without opening the
+// store or starting anything, and returns the first error a start would
+// meet.
+func Check(cfg *Config, raw []byte, path string) error {
+	d, err := New(cfg, raw, Options{ConfigPath: path})
 	if err != nil {
 		return err
 	}

@@ -44,8 +44,9 @@ Prometheus metrics on /metrics, a status page on / and a JSON API under
 /api/v1. SIGHUP or POST /-/reload reads the configuration again; a bad
 configuration is refused and the one in force kept.
 
-With no configuration at all (no file, no SCMON_* variable, no --sample or
---store flag) it serves the built-in sample center, moved in time so that its
+With no configuration at all (no file, and no SCMON_* variable or flag other
+than where data is kept: SCMON_DATA_DIR, SCMON_STORE, --store) it serves the
+built-in sample center, moved in time so that its
 month ends now. A configuration without a job source is refused unless it sets
 sample: true.
 
@@ -101,7 +102,7 @@ func runServe(f serveFlags, stdout, stderr io.Writer) error {
 		}
 	}
 	if f.configCheck {
-		if err := daemon.Check(cfg, raw); err != nil {
+		if err := daemon.Check(cfg, raw, f.configFile); err != nil {
 			return err
 		}
 		_, err := fmt.Fprintf(stdout, "configuration OK (%s)\n", describe(cfg))
