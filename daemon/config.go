@@ -110,6 +110,7 @@ func loadConfig(path string, flags *pflag.FlagSet) (*Config, []byte, error) {
 	v.SetConfigType("yaml")
 	var raw []byte
 	var rawSources []any
+	var lines map[string]int
 	explicit := false
 	if path != "" {
 		b, err := os.ReadFile(path)
@@ -122,7 +123,7 @@ func loadConfig(path string, flags *pflag.FlagSet) (*Config, []byte, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := checkDocument(doc, path); err != nil {
+		if lines, err = checkDocument(doc, path); err != nil {
 			return nil, nil, err
 		}
 		if err := v.ReadConfig(bytes.NewReader(b)); err != nil {
@@ -186,7 +187,7 @@ func loadConfig(path string, flags *pflag.FlagSet) (*Config, []byte, error) {
 		// `scmon serve` with nothing configured: the demonstration.
 		c.Sample = true
 	}
-	if err := c.validate(); err != nil {
+	if err := c.validate(path, lines); err != nil {
 		return nil, nil, err
 	}
 	return &c, raw, nil
@@ -284,11 +285,16 @@ func (c *Config) HasJobSources() bool {
 }
 
 // validate checks the configuration and fills in defaults. Each message
-// names the key at fault; the messages come in the order of Config's
+// names the key at fault, with its line in the file at path when lines
+// (from checkDocument) has it; the messages come in the order of Config's
 // fields, then of the sources list.
-func (c *Config) validate() error {
+func (c *Config) validate(path string, lines map[string]int) error {
 	var errs []error
 	fail := func(key, format string, args ...any) {
+		if line, ok := lines[key]; ok {
+			errs = append(errs, fmt.Errorf("%s:%d: %s: %s", path, line, key, fmt.Sprintf(format, args...)))
+			return
+		}
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
 	}
 	if c.Timezone != "" {
@@ -348,14 +354,14 @@ func (c *Config) validate() error {
 		s.spec.validate(c, key, fail)
 	}
 	if len(c.Metrics.Windows) == 0 {
-		c.Metrics.Windows = DefaultWindows
+		c.Metrics.Windows = slices.Clone(DefaultWindows)
 	}
-	slices.Sort(c.Metrics.Windows)
 	for i, w := range c.Metrics.Windows {
 		if w <= 0 {
 			fail(fmt.Sprintf("metrics.windows[%d]", i), "must be positive, got %s", w)
 		}
 	}
+	slices.Sort(c.Metrics.Windows)
 	return errors.Join(errs...)
 }
 

@@ -67,24 +67,25 @@ func parseYAML(b []byte) (*yaml.Node, error) {
 
 // checkDocument checks a configuration document against Config: the old
 // sources layout, then every key and value type in the order of the file,
-// each error with its line.
-func checkDocument(doc *yaml.Node, path string) error {
+// each error with its line. It returns the line of every key (its path:
+// "sources[1].interval") for the messages of later checks.
+func checkDocument(doc *yaml.Node, path string) (map[string]int, error) {
 	if doc == nil || len(doc.Content) == 0 {
-		return nil
+		return nil, nil
 	}
 	root := doc.Content[0]
 	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-		return nil
+		return nil, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: want a mapping of keys (cluster:, sources:, ...)", root.Line)
+		return nil, fmt.Errorf("line %d: want a mapping of keys (cluster:, sources:, ...)", root.Line)
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		if root.Content[i].Value == "sources" && root.Content[i+1].Kind == yaml.MappingNode {
-			return oldLayout(root.Content[i+1], path)
+			return nil, oldLayout(root.Content[i+1], path)
 		}
 	}
-	c := &checker{path: path}
+	c := &checker{path: path, lines: map[string]int{}}
 	c.mapping(root, reflect.TypeFor[Config](), "", map[string]func(*yaml.Node, string){
 		"sources": c.sources,
 	})
@@ -93,7 +94,7 @@ func checkDocument(doc *yaml.Node, path string) error {
 	for i, e := range c.errs {
 		errs[i] = e
 	}
-	return errors.Join(errs...)
+	return c.lines, errors.Join(errs...)
 }
 
 // lineError is a configuration error at a line of the file.
@@ -109,8 +110,9 @@ func (e lineError) Error() string {
 }
 
 type checker struct {
-	path string
-	errs []lineError
+	path  string
+	errs  []lineError
+	lines map[string]int
 }
 
 func (c *checker) fail(n *yaml.Node, key, format string, args ...any) {
@@ -143,6 +145,7 @@ func (c *checker) keys(n *yaml.Node, prefix string, known map[string]reflect.Typ
 			continue
 		}
 		seen[k.Value] = k.Line
+		c.lines[key] = k.Line
 		if f, ok := extra[k.Value]; ok {
 			f(val, key)
 			continue
@@ -206,6 +209,7 @@ func (c *checker) value(n *yaml.Node, t reflect.Type, key string) {
 			return
 		}
 		for i, e := range n.Content {
+			c.lines[fmt.Sprintf("%s[%d]", key, i)] = e.Line
 			c.value(e, t.Elem(), fmt.Sprintf("%s[%d]", key, i))
 		}
 	case t.Kind() == reflect.Struct:
@@ -231,6 +235,7 @@ func (c *checker) sources(n *yaml.Node, key string) {
 	}
 	for i, e := range n.Content {
 		ek := fmt.Sprintf("%s[%d]", key, i)
+		c.lines[ek] = e.Line
 		if e.Kind != yaml.MappingNode {
 			c.fail(e, ek, "%s: want a mapping with a kind", show(e))
 			continue
