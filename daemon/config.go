@@ -34,7 +34,8 @@ import (
 // each with its line; (5) environment and flag values that do not decode;
 // (6) values, in the order of the fields of Config (timezone, cluster,
 // sample and sources, store, capacity, sources in list order, metrics).
-// Every message names the key at fault.
+// Every message names the key at fault, and its line when it comes from
+// the file.
 type Config struct {
 	// Cluster names the cluster of records that carry none, and of the
 	// capacity when the capacity file does not name it.
