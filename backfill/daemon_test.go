@@ -85,11 +85,11 @@ func seriesKeyOf(name string, labels, values []string) string {
 // sample center with its clock at the sample's end.
 func scrapeDaemon(t *testing.T, account bool) map[string]float64 {
 	t.Helper()
-	env := []string{}
 	if account {
-		env = append(env, "SCMON_METRICS_ACCOUNT_LABEL=true")
+		t.Setenv("SCMON_METRICS_ACCOUNT_LABEL", "true")
+		t.Setenv("SCMON_SAMPLE", "true")
 	}
-	cfg, raw, err := daemon.LoadConfig("", env)
+	cfg, raw, err := daemon.LoadConfig("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,16 +119,16 @@ func TestCountersExactAcrossDumpsAndReloads(t *testing.T) {
 
 	config := f("scmon.yaml")
 	write := func(a []string, b []string) {
-		s := "data_dir: " + dir + "\ncluster: c\nsources:\n  dumps:\n    - name: a\n      paths: [" + strings.Join(a, ", ") + "]\n"
+		s := "data_dir: " + dir + "\ncluster: c\nsources:\n  - name: a\n    kind: dump\n    format: slurm-sacct\n    paths: [" + strings.Join(a, ", ") + "]\n"
 		if b != nil {
-			s += "    - name: b\n      paths: [" + strings.Join(b, ", ") + "]\n"
+			s += "  - name: b\n    kind: dump\n    format: slurm-sacct\n    paths: [" + strings.Join(b, ", ") + "]\n"
 		}
 		if err := os.WriteFile(config, []byte(s), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	write([]string{f("jan.psv"), f("feb.psv")}, nil)
-	cfg, raw, err := LoadConfig(config, []string{})
+	cfg, raw, err := LoadConfig(config, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

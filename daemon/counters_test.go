@@ -34,10 +34,10 @@ func (s *scriptedSource) Poll(ctx context.Context, _ []byte) (*source.Batch, err
 func TestRunningCountedToComplete(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "scmon.yaml")
-	if err := os.WriteFile(path, []byte("data_dir: "+dir+"\nsources:\n  dumps:\n    - paths: [unused.psv]\n"), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte("data_dir: "+dir+"\nsources:\n  - kind: dump\n    format: slurm-sacct\n    paths: [unused.psv]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, raw, err := LoadConfig(path, []string{})
+	cfg, raw, err := LoadConfig(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,23 +104,23 @@ func TestReloadForgetsRemovedSource(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "scmon.yaml")
 	write := func(names ...string) {
-		s := "data_dir: " + dir + "\nsources:\n  dumps:\n"
+		s := "data_dir: " + dir + "\nsources:\n"
 		for _, n := range names {
-			s += "    - name: " + n + "\n      paths: [unused.psv]\n"
+			s += "  - {name: " + n + ", kind: dump, format: slurm-sacct, paths: [unused.psv]}\n"
 		}
 		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	write("a", "b")
-	cfg, raw, err := LoadConfig(path, []string{})
+	cfg, raw, err := LoadConfig(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srcs := map[string]*namedSource{"a": {name: "a", batches: make(chan *source.Batch)}, "b": {name: "b", batches: make(chan *source.Batch)}}
 	d, err := New(cfg, raw, Options{ConfigPath: path, Sources: func(c *Config, _ *Runtime) ([]source.JobSource, []source.NodeSource, error) {
 		var out []source.JobSource
-		for _, s := range c.Sources.Dumps {
+		for _, s := range c.Sources {
 			out = append(out, srcs[s.Name])
 		}
 		return out, nil, nil
@@ -248,7 +248,7 @@ func (blockingSource) Poll(ctx context.Context, _ []byte) (*source.Batch, error)
 // TestCancelledPollIsNoFailure: a poll stopped by a reload or a shutdown
 // does not mark the source down.
 func TestCancelledPollIsNoFailure(t *testing.T) {
-	cfg, raw, err := LoadConfig("", []string{})
+	cfg, raw, err := LoadConfig("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

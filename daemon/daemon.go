@@ -22,6 +22,7 @@ import (
 	"github.com/scmon/scmon/snapshot"
 	"github.com/scmon/scmon/source"
 	"github.com/scmon/scmon/usage"
+	"github.com/spf13/pflag"
 )
 
 // Options configure a Daemon.
@@ -29,8 +30,9 @@ type Options struct {
 	// ConfigPath is the configuration file, read again on reload; empty
 	// means no file (defaults and environment only).
 	ConfigPath string
-	// Env is the environment for SCMON_* overrides; nil means os.Environ().
-	Env []string
+	// Flags are the command's flags, bound again on reload where they
+	// override configuration keys (FlagKeys); nil means none.
+	Flags *pflag.FlagSet
 	// Logger receives the daemon's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -103,6 +105,10 @@ type Daemon struct {
 	lastReload snapshot.ConfigState
 	cancelSrc  context.CancelFunc
 	srcDone    sync.WaitGroup
+	// jobSrc and nodeSrc are the sources of the runtime in force, built
+	// with it.
+	jobSrc  []source.JobSource
+	nodeSrc []source.NodeSource
 }
 
 type sourceHealth struct {
@@ -125,9 +131,6 @@ func New(cfg *Config, raw []byte, opts Options) (*Daemon, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Env == nil {
-		opts.Env = os.Environ()
-	}
 	if opts.Sources == nil {
 		opts.Sources = BuildSources
 	}
@@ -139,11 +142,13 @@ func New(cfg *Config, raw []byte, opts Options) (*Daemon, error) {
 		reloadReq: make(chan chan error),
 	}
 	d.notReady.Store("starting")
-	rt, err := d.newRuntime(cfg, raw)
+	next, err := d.prepare(cfg, raw)
 	if err != nil {
 		return nil, err
 	}
+	rt := next.rt
 	d.rt.Store(rt)
+	d.jobSrc, d.nodeSrc = next.jobs, next.nodes
 	d.lastReload = snapshot.ConfigState{LastReloadSuccess: true, LastReload: d.now(), Hash: rt.Hash}
 	return d, nil
 }
@@ -184,20 +189,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if rt.Config.Sample {
 		// The sample is read in memory: serve it from the first answer on.
 		d.notReady.Store("loading the built-in sample")
-		for _, s := range mustSources(BuildSources(rt.Config, rt)) {
+		for _, s := range d.jobSrc {
 			if _, err := d.pollOnce(ctx, s); err != nil {
 				return fmt.Errorf("built-in sample: %w", err)
 			}
 		}
 	}
 	d.publish()
-
-	srcCtx, cancel := context.WithCancel(ctx)
-	d.cancelSrc = cancel
-	if err := d.startSources(srcCtx, rt); err != nil {
-		cancel()
-		return err
-	}
+	d.startSources(ctx, rt)
 	if w := d.waitingFor(); !d.ready.Load() && w != "" {
 		d.notReady.Store(w)
 	}
@@ -231,31 +230,12 @@ func (d *Daemon) Reload(ctx context.Context) error {
 	}
 }
 
+// reload builds the whole new runtime first (configuration, capacity,
+// rules, sources, and the in-memory engine when the rules changed) and
+// swaps it in whole; when any part fails, nothing is applied: the runtime
+// in force keeps its capacity, rules and running sources.
 func (d *Daemon) reload(ctx context.Context) error {
-	cfg, raw, err := LoadConfig(d.opts.ConfigPath, d.opts.Env)
-	if err == nil {
-		var rt *Runtime
-		rt, err = d.newRuntime(cfg, raw)
-		if err == nil {
-			old := d.rt.Load()
-			if rt.Config.Store != old.Config.Store {
-				err = fmt.Errorf("store: changing the job store needs a restart (in force: %s)", redact(old.Config.Store))
-			} else {
-				d.stopSources()
-				d.rt.Store(rt)
-				if rt.Rules != old.Rules {
-					if _, rerr := d.rebuildMemory(ctx, rt); rerr != nil {
-						err = rerr
-					}
-				}
-				srcCtx, cancel := context.WithCancel(ctx)
-				d.cancelSrc = cancel
-				if serr := d.startSources(srcCtx, rt); serr != nil && err == nil {
-					err = serr
-				}
-			}
-		}
-	}
+	err := d.tryReload(ctx)
 	d.mu.Lock()
 	if err != nil {
 		d.lastReload.LastReloadSuccess = false
@@ -267,6 +247,91 @@ func (d *Daemon) reload(ctx context.Context) error {
 	d.mu.Unlock()
 	d.publish()
 	return err
+}
+
+func (d *Daemon) tryReload(ctx context.Context) error {
+	cfg, raw, err := LoadConfig(d.opts.ConfigPath, d.opts.Flags)
+	if err != nil {
+		return err
+	}
+	next, err := d.prepare(cfg, raw)
+	if err != nil {
+		return err
+	}
+	old := d.rt.Load()
+	if next.rt.Config.Store != old.Config.Store {
+		return fmt.Errorf("store: changing the job store needs a restart (in force: %s)", redact(old.Config.Store))
+	}
+	// Everything that can be refused was checked: stop the sources so that
+	// the engine is rebuilt from a store nobody writes to.
+	d.stopSources()
+	if next.rt.Rules != old.Rules {
+		if _, err := d.rebuildMemory(ctx, next.rt); err != nil {
+			// The store could not be read: go on as before.
+			d.startSources(ctx, old)
+			return err
+		}
+	}
+	d.rt.Store(next.rt)
+	d.jobSrc, d.nodeSrc = next.jobs, next.nodes
+	d.startSources(ctx, next.rt)
+	return nil
+}
+
+// prepared is a runtime with the sources of its configuration, built but
+// not started.
+type prepared struct {
+	rt    *Runtime
+	jobs  []source.JobSource
+	nodes []source.NodeSource
+}
+
+// prepare builds everything a configuration needs before anything runs:
+// capacity, rules, classifier, and the sources, after opening what they
+// name. A start and a reload go through it, and so does Check, so that
+// --config.check fails exactly when they would.
+func (d *Daemon) prepare(cfg *Config, raw []byte) (*prepared, error) {
+	p, err := d.prepareRuntime(cfg, raw)
+	if err != nil {
+		where := d.opts.ConfigPath
+		if where == "" {
+			where = "environment"
+		}
+		return nil, fmt.Errorf("config %s: %w", where, err)
+	}
+	return p, nil
+}
+
+func (d *Daemon) prepareRuntime(cfg *Config, raw []byte) (*prepared, error) {
+	rt, err := d.newRuntime(cfg, raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSources(cfg); err != nil {
+		return nil, err
+	}
+	jobs, nodes, err := d.opts.Sources(cfg, rt)
+	if err != nil {
+		return nil, err
+	}
+	return &prepared{rt: rt, jobs: jobs, nodes: nodes}, nil
+}
+
+// Check prepares a configuration read from path as a start would
+// (capacity, rules, sources and the files they name) without opening the
+// store or starting anything, and returns the first error a start would
+// meet.
+func Check(cfg *Config, raw []byte, path string) error {
+	d, err := New(cfg, raw, Options{ConfigPath: path})
+	if err != nil {
+		return err
+	}
+	for _, s := range d.jobSrc {
+		if c, ok := s.(io.Closer); ok {
+			c.Close()
+		}
+	}
+	return nil
 }
 
 // redact drops the credentials of a database URL for messages.
@@ -425,11 +490,12 @@ func equalRules(a, b []string) bool {
 	return true
 }
 
-func (d *Daemon) startSources(ctx context.Context, rt *Runtime) error {
-	jobs, nodes, err := d.opts.Sources(rt.Config, rt)
-	if err != nil {
-		return err
-	}
+// startSources starts the sources built for rt (d.jobSrc, d.nodeSrc)
+// under a context of their own, which stopSources cancels.
+func (d *Daemon) startSources(ctx context.Context, rt *Runtime) {
+	ctx, cancel := context.WithCancel(ctx)
+	d.cancelSrc = cancel
+	jobs, nodes := d.jobSrc, d.nodeSrc
 	d.mu.Lock()
 	d.forgetRemoved(jobs, nodes)
 	for _, s := range jobs {
@@ -456,14 +522,6 @@ func (d *Daemon) startSources(ctx context.Context, rt *Runtime) error {
 			d.runNodeSource(ctx, s, intervalOf(rt.Config, s.Name()))
 		}()
 	}
-	return nil
-}
-
-func mustSources(jobs []source.JobSource, _ []source.NodeSource, err error) []source.JobSource {
-	if err != nil {
-		return nil
-	}
-	return jobs
 }
 
 // forgetRemoved drops the state of sources that a reload removed: their
@@ -756,8 +814,8 @@ func (d *Daemon) runNodeSource(ctx context.Context, s source.NodeSource, every t
 
 func (d *Daemon) clusterOf(nodeSource string) string {
 	rt := d.rt.Load()
-	for _, n := range rt.Config.Sources.Nodes {
-		if n.Name == nodeSource && n.Cluster != "" {
+	if s := rt.Config.sourceConfig(nodeSource); s != nil {
+		if n, ok := s.spec.(*ScontrolSource); ok && n.Cluster != "" {
 			return n.Cluster
 		}
 	}
@@ -782,28 +840,8 @@ func (d *Daemon) weightsOf(cluster string) func(string) capacity.Weights {
 }
 
 func intervalOf(c *Config, name string) time.Duration {
-	for _, s := range c.Sources.Sacct {
-		if s.Name == name {
-			return s.Interval
-		}
-	}
-	for _, s := range c.Sources.Nodes {
-		if s.Name == name {
-			return s.Interval
-		}
-	}
-	for _, s := range append(append([]TailConfig(nil), c.Sources.Jobcomp...), c.Sources.PBS...) {
-		if s.Name == name {
-			return s.Interval
-		}
-	}
-	for _, s := range c.Sources.Dumps {
-		if s.Name == name {
-			return s.Interval
-		}
-	}
-	if c.Sample {
-		return sampleInterval
+	if s := c.sourceConfig(name); s != nil {
+		return s.Interval
 	}
 	return DefaultDumpInterval
 }

@@ -13,7 +13,7 @@ import (
 // sample's records are published.
 func runSample(t *testing.T) (*Daemon, context.CancelFunc, chan error) {
 	t.Helper()
-	cfg, raw, err := LoadConfig("", []string{})
+	cfg, raw, err := LoadConfig("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,10 +41,10 @@ func TestHeadlineNodesBasis(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "scmon.yaml")
-	if err := os.WriteFile(path, []byte("data_dir: "+dir+"\ncapacity: inventory:"+inv+"\nmetrics:\n  windows: [1h]\nsources:\n  dumps:\n    - paths: [unused.psv]\n"), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte("data_dir: "+dir+"\ncapacity: inventory:"+inv+"\nmetrics:\n  windows: [1h]\nsources:\n  - kind: dump\n    format: slurm-sacct\n    paths: [unused.psv]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, raw, err := LoadConfig(path, []string{})
+	cfg, raw, err := LoadConfig(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

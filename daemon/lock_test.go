@@ -113,11 +113,11 @@ func TestStaleMemoryStoreRemoved(t *testing.T) {
 func TestDataDirLocked(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "scmon.yaml")
-	if err := os.WriteFile(path, []byte("data_dir: "+dir+"\nsources:\n  dumps:\n    - paths: [unused.psv]\n"), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte("data_dir: "+dir+"\nsources:\n  - kind: dump\n    format: slurm-sacct\n    paths: [unused.psv]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	newDaemon := func() *Daemon {
-		cfg, raw, err := LoadConfig(path, []string{})
+		cfg, raw, err := LoadConfig(path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,10 +22,10 @@ import (
 func TestReadyAfterFirstPolls(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "scmon.yaml")
-	if err := os.WriteFile(path, []byte("data_dir: "+dir+"\nsources:\n  dumps:\n    - name: a\n      paths: [unused.psv]\n    - name: b\n      paths: [unused.psv]\n"), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte("data_dir: "+dir+"\nsources:\n  - {name: a, kind: dump, format: slurm-sacct, paths: [unused.psv]}\n  - {name: b, kind: dump, format: slurm-sacct, paths: [unused.psv]}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, raw, err := LoadConfig(path, []string{})
+	cfg, raw, err := LoadConfig(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

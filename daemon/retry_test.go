@@ -40,10 +40,10 @@ func TestDumpRetriedSoon(t *testing.T) {
 	dir := t.TempDir()
 	dump := filepath.Join(dir, "late.psv")
 	config := filepath.Join(dir, "scmon.yaml")
-	if err := os.WriteFile(config, []byte("data_dir: "+dir+"\ncluster: c\nsources:\n  dumps:\n    - name: a\n      interval: 1h\n      paths: ["+dump+"]\n"), 0o644); err != nil {
+	if err := os.WriteFile(config, []byte("data_dir: "+dir+"\ncluster: c\nsources:\n  - name: a\n    kind: dump\n    format: slurm-sacct\n    interval: 1h\n    paths: ["+dump+"]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, raw, err := LoadConfig(config, []string{})
+	cfg, raw, err := LoadConfig(config, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,6 @@
 package daemon
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/scmon/scmon/collector"
@@ -17,50 +12,29 @@ import (
 // sampleInterval is how often the sample source advances its clock.
 const sampleInterval = 15 * time.Second
 
-// sampleSource serves the built-in sample center's log, every time moved by
-// the same shift so that it ends when the daemon started. Its first poll
-// delivers the whole log (jobs still running at the end of the log stay
-// running); later polls deliver nothing new but move the time up to which
-// the source is complete, so the running jobs' counters keep growing.
-type sampleSource struct {
-	shift time.Duration
-	now   func() time.Time
-}
+// SampleSource are the settings of a source of kind sample (none): the
+// built-in sample center's log, every time moved by the same shift so that
+// it ends when the daemon started. Its first poll delivers the whole log
+// (jobs still running at the end of the log stay running); later polls
+// deliver nothing new but move the time up to which the source is
+// complete, so the running jobs' counters keep growing. `sample: true` is
+// the same as a sources list of this one entry.
+type SampleSource struct{}
 
-func (s *sampleSource) Name() string { return "sample" }
+func (*SampleSource) jobs() bool { return true }
 
-// Kind says what the source is, for the health table.
-func (s *sampleSource) Kind() string { return "sample" }
+func (*SampleSource) defaults() (string, time.Duration) { return "sample", sampleInterval }
 
-func (s *sampleSource) Poll(_ context.Context, cursor []byte) (*source.Batch, error) {
-	b := &source.Batch{Source: s.Name(), Cursor: []byte("done"), Complete: s.now()}
-	if string(cursor) == "done" {
-		return b, nil
-	}
-	zr, err := collector.MaybeGzip(strings.NewReader(string(seeds.SacctLog())))
-	if err != nil {
-		return nil, fmt.Errorf("sample log: %w", err)
-	}
-	r := collector.NewSacctReader(zr, collector.Options{Name: "built-in sample log", Location: seeds.Location(), Cluster: seeds.ClusterName})
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("sample log: %w", err)
-		}
-		shiftRecord(rec, s.shift)
-		if rec.State == job.StatePending {
-			b.Pending = append(b.Pending, rec)
-			continue
-		}
-		b.Records = append(b.Records, rec)
-	}
-	if b.Pending == nil {
-		b.Pending = []*job.Record{}
-	}
-	return b, nil
+func (*SampleSource) validate(*Config, string, failFunc) {}
+
+func (*SampleSource) check(*SourceConfig, string) error { return nil }
+
+func (*SampleSource) build(sc *SourceConfig, _ *Config, rt *Runtime) (source.JobSource, source.NodeSource, error) {
+	shift := rt.Shift
+	src, err := source.NewStatic(source.StaticConfig{Name: sc.Name, Kind: "sample", Format: "slurm-sacct", Data: seeds.SacctLog,
+		Options:   collector.Options{Name: "built-in sample log", Location: seeds.Location(), Cluster: seeds.ClusterName},
+		Transform: func(r *job.Record) { shiftRecord(r, shift) }, Now: rt.now})
+	return src, nil, err
 }
 
 func shiftRecord(r *job.Record, by time.Duration) {
@@ -69,12 +43,4 @@ func shiftRecord(r *job.Record, by time.Duration) {
 			*t = t.Add(by)
 		}
 	}
-}
-
-// BuildSources makes the sources a configuration names.
-func BuildSources(c *Config, rt *Runtime) ([]source.JobSource, []source.NodeSource, error) {
-	if c.Sample {
-		return []source.JobSource{&sampleSource{shift: rt.Shift, now: rt.now}}, nil, nil
-	}
-	return buildConfiguredSources(c, rt)
 }

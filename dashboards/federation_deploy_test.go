@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -30,8 +31,30 @@ func TestFederationExampleFiles(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/scmon: %v\n%s", err, out)
 	}
-	out, err := exec.Command(bin, "serve", "--config.file", filepath.Join(dir, "scmon-sidecar.yaml"), "--config.check").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "configuration OK (jobcomp jobcomp, dumps dumps)") {
+	// --config.check opens what the configuration names, as a start
+	// would: the container's paths are moved under a directory that holds
+	// what compose.yaml mounts there.
+	sidecar, err := os.ReadFile(filepath.Join(dir, "scmon-sidecar.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	for _, d := range []string{"etc/scmon", "srv/slurm/dumps", "var/lib/scmon"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inventory := "clusters:\n  - name: south\n    nodegroups:\n      - {name: cpu, nodes: 4, cores: 32}\n"
+	if err := os.WriteFile(filepath.Join(root, "etc/scmon/center.yaml"), []byte(inventory), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	moved := regexp.MustCompile(`(/etc/scmon|/srv/slurm|/var/lib/scmon)`).ReplaceAll(sidecar, []byte(root+"$1"))
+	checked := filepath.Join(root, "scmon-sidecar.yaml")
+	if err := os.WriteFile(checked, moved, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "serve", "--config.file", checked, "--config.check").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "configuration OK (tail jobcomp, dump dumps)") {
 		t.Errorf("scmon serve --config.check of scmon-sidecar.yaml: %v: %s; want a jobcomp log and dumps", err, out)
 	}
 

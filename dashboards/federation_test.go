@@ -473,9 +473,9 @@ func sampleNewest(t *testing.T) time.Time {
 func writeSouthConfig(t *testing.T, path, dir, inv string, dumps []string) {
 	t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "timezone: UTC\ndata_dir: %s\ncapacity: inventory:%s\nmetrics:\n  account_label: true\nsources:\n  dumps:\n    - name: dumps\n      paths:\n", dir, inv)
+	fmt.Fprintf(&b, "timezone: UTC\ndata_dir: %s\ncapacity: inventory:%s\nmetrics:\n  account_label: true\nsources:\n  - name: dumps\n    kind: dump\n    format: slurm-sacct\n    paths:\n", dir, inv)
 	for _, d := range dumps {
-		fmt.Fprintf(&b, "        - %s\n", d)
+		fmt.Fprintf(&b, "      - %s\n", d)
 	}
 	writeFile(t, path, b.String())
 }

@@ -118,7 +118,7 @@ func TestScale(t *testing.T) {
 	serve("sample", "sample: true\n", 0)
 	serve("sample, account label", "sample: true\nmetrics:\n  account_label: true\n", 0)
 	bigCfg := func(account bool) string {
-		return fmt.Sprintf("timezone: UTC\ndata_dir: %s\ncapacity: inventory:%s\nmetrics:\n  account_label: %v\nsources:\n  dumps:\n    - paths: [%s]\n",
+		return fmt.Sprintf("timezone: UTC\ndata_dir: %s\ncapacity: inventory:%s\nmetrics:\n  account_label: %v\nsources:\n  - {kind: dump, format: slurm-sacct, paths: [%s]}\n",
 			filepath.Join(work, fmt.Sprintf("big-data-%v", account)), inv, account, dump)
 	}
 	bigM := serve("big center", bigCfg(false), jobs)

@@ -1,13 +1,11 @@
 package source
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 
 	"github.com/scmon/scmon/collector"
-	"github.com/scmon/scmon/job"
+	"github.com/scmon/scmon/ingest"
 )
 
 // DefaultMaxErrors is how many line-error messages a batch keeps when a
@@ -16,51 +14,20 @@ const DefaultMaxErrors = 20
 
 // newBatch returns an empty batch of the named source.
 func newBatch(name string) *Batch {
-	return &Batch{Source: name, Skipped: map[string]int64{}, Notes: map[string]int{}}
+	return &Batch{Source: name, Stats: ingest.Stats{Skipped: map[string]int64{}, Notes: map[string]int{}}}
 }
 
 // skip counts one skipped line under reason and keeps its message while
 // fewer than maxErrors are kept.
-func (b *Batch) skip(reason, msg string, maxErrors int) {
-	b.Skipped[reason]++
-	if len(b.Errors) < maxErrors {
-		b.Errors = append(b.Errors, msg)
-	}
-}
+func (b *Batch) skip(reason, msg string, maxErrors int) { b.Stats.Skip(reason, msg, maxErrors) }
 
-// addNotes adds a reader's notes to the batch.
-func (b *Batch) addNotes(n map[string]int) {
-	for k, v := range n {
-		b.Notes[k] += v
+// lookupFormat returns the registered record format of a source.
+func lookupFormat(source, name string) (collector.Format, error) {
+	f, ok := collector.LookupFormat(name)
+	if !ok {
+		return collector.Format{}, fmt.Errorf("source %s: unknown format %q (known: %v)", source, name, collector.FormatNames())
 	}
-}
-
-// drain reads r to its end. Records go to keep; line errors are counted
-// in b (after fix has adjusted them, when not nil); notes are added at the
-// end. Any other error is an I/O failure and is returned.
-func drain(r collector.Reader, b *Batch, maxErrors int, fix func(*collector.LineError), keep func(*job.Record)) error {
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var le *collector.LineError
-		if errors.As(err, &le) {
-			if fix != nil {
-				fix(le)
-			}
-			b.skip(le.Reason, le.Error(), maxErrors)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		keep(rec)
-	}
-	if n, ok := r.(collector.Noter); ok {
-		b.addNotes(n.Notes())
-	}
-	return nil
+	return f, nil
 }
 
 // orDiscard returns l, or a logger that drops everything when l is nil.

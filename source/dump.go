@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/scmon/scmon/collector"
+	"github.com/scmon/scmon/ingest"
 	"github.com/scmon/scmon/job"
 )
 
@@ -23,11 +23,14 @@ import (
 // configuration does not say.
 const DefaultDumpMaxRecords = 50000
 
-// DumpConfig configures a one-time import of sacct dump files.
+// DumpConfig configures a one-time import of dump files.
 type DumpConfig struct {
 	// Name names the source in cursors, logs and metrics; default
-	// "sacct-dump".
+	// "dump".
 	Name string
+	// Format is the registered record format of the files
+	// (collector.LookupFormat); default slurm-sacct.
+	Format string
 	// Paths are the dump files, imported in this order. A file is known by
 	// its path as written here.
 	Paths []string
@@ -36,9 +39,9 @@ type DumpConfig struct {
 	Location *time.Location
 	// Cluster names the cluster of records that do not name one.
 	Cluster string
-	// Fields names the columns of dumps written without a header line;
-	// nil means collector.DefaultSacctFields. Dumps with a header say it
-	// themselves.
+	// Fields names the columns of sacct dumps written without a header
+	// line; nil means collector.DefaultSacctFields. Dumps with a header
+	// say it themselves.
 	Fields []string
 	// MaxRecords bounds the records of one batch: a larger file is
 	// imported over several polls (Batch.More); default
@@ -51,8 +54,9 @@ type DumpConfig struct {
 	Logger *slog.Logger
 }
 
-// Dump imports sacct dump files (sacct --parsable2 output, gzip-compressed
-// or not, with or without a header) once each. Re-running never imports a
+// Dump imports dump files of any registered record format (sacct
+// --parsable2 output with or without a header, an SWF trace, a jobcomp or
+// PBS accounting file...), gzip-compressed or not, once each. Re-running never imports a
 // file twice: the cursor lists every file done with its size, modification
 // time and SHA-256. A done file whose content later changes is reported
 // once (Batch.Errors, Notes "dump_changed") and not imported again, since
@@ -82,8 +86,9 @@ type DumpConfig struct {
 // dropped (Notes "pending_skipped"). Line numbers in errors are those of
 // the file.
 type Dump struct {
-	cfg DumpConfig
-	log *slog.Logger
+	cfg    DumpConfig
+	format collector.Format
+	log    *slog.Logger
 
 	// open is the file being imported in parts, positioned after the
 	// items the last batch returned; nil between files.
@@ -98,7 +103,7 @@ type openDump struct {
 	path string
 	ver  dumpVersion
 	f    io.Closer
-	r    *collector.SacctReader
+	r    collector.Reader
 	// items are the records and skipped lines read so far; notes the
 	// reader's notes already reported.
 	items int64
@@ -141,8 +146,15 @@ type dumpPart struct {
 
 // NewDump returns a dump importer, or an error naming the invalid setting.
 func NewDump(cfg DumpConfig) (*Dump, error) {
+	if cfg.Format == "" {
+		cfg.Format = "slurm-sacct"
+	}
 	if cfg.Name == "" {
-		cfg.Name = "sacct-dump"
+		cfg.Name = "dump"
+	}
+	f, err := lookupFormat(cfg.Name, cfg.Format)
+	if err != nil {
+		return nil, err
 	}
 	if len(cfg.Paths) == 0 {
 		return nil, fmt.Errorf("source %s: no paths", cfg.Name)
@@ -164,7 +176,7 @@ func NewDump(cfg DumpConfig) (*Dump, error) {
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
-	return &Dump{cfg: cfg, log: orDiscard(cfg.Logger)}, nil
+	return &Dump{cfg: cfg, format: f, log: orDiscard(cfg.Logger)}, nil
 }
 
 // Name returns the source's name.
@@ -297,46 +309,40 @@ func (d *Dump) read(part *dumpPart, b *Batch) (finished bool, err error) {
 		}
 		d.open = op
 	}
-	records := 0
 	finish := func(done bool) (bool, error) {
-		for k, v := range op.r.Notes() {
+		notes := readerNotes(op.r)
+		for k, v := range notes {
 			if n := v - op.notes[k]; n > 0 {
-				b.Notes[k] += n
+				b.Note(k, n)
 			}
 		}
-		op.notes = maps.Clone(op.r.Notes())
+		op.notes = notes
 		part.Items = op.items
 		if done {
 			d.Close()
 		}
 		return done, nil
 	}
-	for {
-		if records >= d.cfg.MaxRecords {
-			return finish(false)
-		}
-		rec, err := op.r.Next()
-		if errors.Is(err, io.EOF) {
-			return finish(true)
-		}
-		var le *collector.LineError
-		if err != nil && !errors.As(err, &le) {
-			d.Close()
-			return false, fmt.Errorf("read %s: %w", part.Path, err)
-		}
+	records := 0
+	eof, err := ingest.Drain(op.r, &b.Stats, d.cfg.MaxErrors, func(rec *job.Record, le *collector.LineError) bool {
 		op.items++
 		if le != nil {
-			b.skip(le.Reason, le.Error(), d.cfg.MaxErrors)
-			continue
+			return true
 		}
 		records++
 		part.Latest = latest(part.Latest, rec)
 		if rec.State == job.StatePending {
-			b.Notes["pending_skipped"]++
-			continue
+			b.Note("pending_skipped", 1)
+		} else {
+			b.Records = append(b.Records, rec)
 		}
-		b.Records = append(b.Records, rec)
+		return records < d.cfg.MaxRecords
+	})
+	if err != nil {
+		d.Close()
+		return false, fmt.Errorf("read %s: %w", part.Path, err)
 	}
+	return finish(eof)
 }
 
 // openAt opens part's file and reads past the items an earlier batch
@@ -347,24 +353,27 @@ func (d *Dump) openAt(part *dumpPart) (*openDump, error) {
 		return nil, err
 	}
 	d.opens++
-	op := &openDump{path: part.Path, ver: part.dumpVersion, f: f, r: collector.NewSacctReader(f, collector.Options{
+	r, err := d.format.NewReader(f, collector.Options{
 		Name: part.Path, Location: d.cfg.Location, Cluster: d.cfg.Cluster, Fields: d.cfg.Fields,
-	})}
-	for op.items < part.Items {
-		_, err := op.r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var le *collector.LineError
-		if err != nil && !errors.As(err, &le) {
+	})
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read %s: %w", part.Path, err)
+	}
+	op := &openDump{path: part.Path, ver: part.dumpVersion, f: f, r: r}
+	if part.Items > 0 {
+		_, err := ingest.Drain(op.r, nil, 0, func(*job.Record, *collector.LineError) bool {
+			op.items++
+			return op.items < part.Items
+		})
+		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("read %s: %w", part.Path, err)
 		}
-		op.items++
 	}
 	// Notes count from here: those of the part already returned were
 	// reported with it.
-	op.notes = maps.Clone(op.r.Notes())
+	op.notes = readerNotes(op.r)
 	return op, nil
 }
 
@@ -377,6 +386,15 @@ func (d *Dump) Close() error {
 	err := d.open.f.Close()
 	d.open = nil
 	return err
+}
+
+// readerNotes returns a copy of a reader's notes so far (none when it
+// keeps none).
+func readerNotes(r collector.Reader) map[string]int {
+	if n, ok := r.(collector.Noter); ok {
+		return maps.Clone(n.Notes())
+	}
+	return nil
 }
 
 // latest returns the later of t and the latest instant r names.

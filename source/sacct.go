@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/scmon/scmon/collector"
+	"github.com/scmon/scmon/ingest"
 	"github.com/scmon/scmon/job"
 )
 
@@ -347,12 +348,25 @@ func (s *Sacct) query(ctx context.Context, b *Batch, clusters, jobs []string, fr
 	if err != nil {
 		return fmt.Errorf("source %s: %w", s.cfg.Name, err)
 	}
-	r := collector.NewSacctReader(bytes.NewReader(res.Stdout), collector.Options{
+	f, err := lookupFormat(s.cfg.Name, "slurm-sacct")
+	if err != nil {
+		return err
+	}
+	r, err := f.NewReader(bytes.NewReader(res.Stdout), collector.Options{
 		Name: "sacct", Location: time.UTC, Fields: s.fields,
 	})
-	if err := drain(r, b, s.cfg.MaxErrors, nil, keep); err != nil {
+	if err == nil {
+		_, err = ingest.Drain(r, &b.Stats, s.cfg.MaxErrors, func(rec *job.Record, le *collector.LineError) bool {
+			if rec != nil {
+				keep(rec)
+			}
+			return true
+		})
+	}
+	if err != nil {
 		return fmt.Errorf("source %s: read sacct output: %w", s.cfg.Name, err)
 	}
+	b.AddNotes(r)
 	return nil
 }
 

@@ -366,7 +366,7 @@ func TestJobcompTailRealSlurm(t *testing.T) {
 	if path == "" {
 		t.Fatal("env.sh does not set SCMON_TEST_SLURM_JOBCOMP")
 	}
-	tail, err := NewJobcompTail(TailConfig{Path: path, FromEnd: true, Cluster: env["SCMON_TEST_SLURM_CLUSTER"]})
+	tail, err := NewTail(TailConfig{Format: "slurm-jobcomp", Path: path, FromEnd: true, Cluster: env["SCMON_TEST_SLURM_CLUSTER"]})
 	if err != nil {
 		t.Fatal(err)
 	}

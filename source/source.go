@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/scmon/scmon/collector"
+	"github.com/scmon/scmon/ingest"
 	"github.com/scmon/scmon/job"
 )
 
@@ -34,11 +35,11 @@ type Batch struct {
 	// it and no further. Zero means the batch makes no claim (a dump
 	// importer with nothing left to import).
 	Complete time.Time
-	// Skipped counts skipped lines by reason (collector.Reasons), Errors
-	// keeps the first messages, Notes what the reader repaired.
-	Skipped map[string]int64
-	Errors  []string
-	Notes   map[string]int
+	// Stats counts what the poll skipped (Skipped, by
+	// collector.Reasons), keeps the first messages (Errors) and what the
+	// readers repaired (Notes): the same bookkeeping as `scmon report`'s
+	// ingest. Its Records count is not used; Records above are the batch.
+	ingest.Stats
 	// More reports that the source has more to deliver right away (a
 	// catch-up in chunks): the daemon polls again without waiting.
 	More bool
@@ -80,5 +81,6 @@ var (
 	_ JobSource  = (*Sacct)(nil)
 	_ JobSource  = (*Tail)(nil)
 	_ JobSource  = (*Dump)(nil)
+	_ JobSource  = (*Static)(nil)
 	_ NodeSource = (*SlurmNodes)(nil)
 )

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/scmon/scmon/collector"
+	"github.com/scmon/scmon/ingest"
 	"github.com/scmon/scmon/job"
 )
 
@@ -32,11 +33,15 @@ const checkLen = 64
 
 // TailConfig configures a file tailer.
 type TailConfig struct {
-	// Name names the source in cursors, logs and metrics; default
-	// "jobcomp" or "pbs".
+	// Name names the source in cursors, logs and metrics; default the
+	// format's name.
 	Name string
-	// Path is the jobcomp log file, or the PBS accounting directory
-	// (server_priv/accounting) of daily files named YYYYMMDD.
+	// Format is the registered record format of the log
+	// (collector.LookupFormat): jobcomp, pbs, swf, ...
+	Format string
+	// Path is the log file (a jobcomp log), or, for a format that reads
+	// directories (collector.Format.Directories), the directory of daily
+	// files named YYYYMMDD (a PBS server_priv/accounting).
 	Path string
 	// Location is the zone of the logs' wall-clock timestamps (the zone
 	// slurmctld or the PBS server runs in); nil means UTC.
@@ -60,9 +65,10 @@ type TailConfig struct {
 	Now func() time.Time
 }
 
-// Tail follows an append-only accounting log: the Slurm jobcomp/filetxt log
-// (one file, rotated by renaming or by copy and truncate) or a PBS
-// accounting directory (a new file each day). It keeps no state between
+// Tail follows an append-only accounting log of any registered record
+// format: one file, rotated by renaming or by copy and truncate (the Slurm
+// jobcomp/filetxt log, an SWF trace being written), or, for a format that
+// reads directories, a directory with a new file each day (PBS accounting). It keeps no state between
 // polls: the cursor says everything, so a new Tail given an old cursor
 // goes on exactly where the old one stopped.
 //
@@ -91,35 +97,42 @@ type TailConfig struct {
 //     again from offset 0. Batch.Notes says "truncated".
 //   - Gone with no trace (rotated and compressed before the tailer saw
 //     it): the new file is read from 0, Notes says "rotated_lost".
-//   - PBS: when a later daily file exists the server has moved on, so the
-//     current one is final; the tailer finishes it and goes to the next.
+//   - Daily files: when a later daily file exists the server has moved
+//     on, so the current one is final; the tailer finishes it and goes to
+//     the next.
 //
 // A same-content file under a new identity (restored, or a device
 // renumbered after a reboot) is recognised by the checksum and continued;
 // a new file that reuses the old one's inode number is told apart by the
 // same checksum and read from the start.
 type Tail struct {
-	cfg       TailConfig
-	pbs       bool
-	newReader func(io.Reader, collector.Options) collector.Reader
-	log       *slog.Logger
+	cfg    TailConfig
+	format collector.Format
+	log    *slog.Logger
 }
 
 // tailCursor is the persisted position of a Tail. Encoded as JSON:
 //
 //	{"file":"20240311","dev":2049,"ino":1311,"offset":5120,"line":40,"check":"9f2c..."}
 //
-// file is the PBS daily file's name (absent for jobcomp), dev and ino the
+// file is the daily file's name (absent for a single log), dev and ino the
 // identity of the file being read, offset the byte just after the last
 // complete line returned, line the number of lines before offset, check the
 // first 16 bytes (hex) of the SHA-256 of the up to 64 bytes before offset.
+// head and head_lines (absent when zero) are the bytes and lines of the
+// file's prelude, the lines before its first record (a sacct header line,
+// the comment header of an SWF trace): a read from the middle of the file
+// is given them first, since the reader needs them to read the rest (the
+// field order, the trace's start time).
 type tailCursor struct {
-	File   string `json:"file,omitempty"`
-	Dev    uint64 `json:"dev"`
-	Ino    uint64 `json:"ino"`
-	Offset int64  `json:"offset"`
-	Line   int64  `json:"line"`
-	Check  string `json:"check,omitempty"`
+	File      string `json:"file,omitempty"`
+	Dev       uint64 `json:"dev"`
+	Ino       uint64 `json:"ino"`
+	Offset    int64  `json:"offset"`
+	Line      int64  `json:"line"`
+	Check     string `json:"check,omitempty"`
+	Head      int64  `json:"head,omitempty"`
+	HeadLines int64  `json:"head_lines,omitempty"`
 }
 
 type fileID struct{ dev, ino uint64 }
@@ -128,32 +141,20 @@ func (c *tailCursor) id() fileID { return fileID{c.Dev, c.Ino} }
 
 func (c *tailCursor) setID(id fileID) { c.Dev, c.Ino = id.dev, id.ino }
 
-// NewJobcompTail returns a tailer of a Slurm jobcomp/filetxt log
-// (collector.NewJobcompReader).
-func NewJobcompTail(cfg TailConfig) (*Tail, error) {
+// NewTail returns a tailer of a log of cfg.Format. A format that reads
+// directories is followed as a directory of daily files named YYYYMMDD,
+// read in name order. Records linked across lines (a PBS job's deletion
+// record and its end record) are linked within one read only: across two
+// polls that link is lost (a deleted PBS job then reads FAILED; its
+// resources are counted all the same).
+func NewTail(cfg TailConfig) (*Tail, error) {
 	if cfg.Name == "" {
-		cfg.Name = "jobcomp"
+		cfg.Name = cfg.Format
 	}
-	return newTail(cfg, false, func(r io.Reader, o collector.Options) collector.Reader {
-		return collector.NewJobcompReader(r, o)
-	})
-}
-
-// NewPBSTail returns a tailer of a PBS accounting directory
-// (collector.NewPBSReader). Only files named YYYYMMDD are read, in name
-// order. The reader marks an ended job CANCELLED when its deletion record
-// comes before it in the same read; across two polls that link is lost and
-// the job reads FAILED (its resources are counted all the same).
-func NewPBSTail(cfg TailConfig) (*Tail, error) {
-	if cfg.Name == "" {
-		cfg.Name = "pbs"
+	f, err := lookupFormat(cfg.Name, cfg.Format)
+	if err != nil {
+		return nil, err
 	}
-	return newTail(cfg, true, func(r io.Reader, o collector.Options) collector.Reader {
-		return collector.NewPBSReader(r, o)
-	})
-}
-
-func newTail(cfg TailConfig, pbs bool, nr func(io.Reader, collector.Options) collector.Reader) (*Tail, error) {
 	if cfg.Path == "" {
 		return nil, fmt.Errorf("source %s: path is empty", cfg.Name)
 	}
@@ -172,19 +173,15 @@ func newTail(cfg TailConfig, pbs bool, nr func(io.Reader, collector.Options) col
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Tail{cfg: cfg, pbs: pbs, newReader: nr, log: orDiscard(cfg.Logger)}, nil
+	return &Tail{cfg: cfg, format: f, log: orDiscard(cfg.Logger)}, nil
 }
 
 // Name returns the source's name.
 func (t *Tail) Name() string { return t.cfg.Name }
 
-// Kind returns "pbs" or "jobcomp", the kind of source, for health metrics.
-func (t *Tail) Kind() string {
-	if t.pbs {
-		return "pbs"
-	}
-	return "jobcomp"
-}
+// Kind returns the format's name (jobcomp, pbs, ...), the kind of source
+// for health metrics.
+func (t *Tail) Kind() string { return t.format.Name }
 
 // tailPoll is the state of one poll.
 type tailPoll struct {
@@ -218,10 +215,10 @@ func (t *Tail) Poll(ctx context.Context, cursor []byte) (*Batch, error) {
 	}
 	p := &tailPoll{b: newBatch(t.cfg.Name), budget: t.cfg.MaxBytes}
 	var err error
-	if t.pbs {
-		err = t.pollPBS(&cur, first, p)
+	if t.format.Directories && isDir(t.cfg.Path) {
+		err = t.pollDaily(&cur, first, p)
 	} else {
-		err = t.pollJobcomp(&cur, first, p)
+		err = t.pollFile(&cur, first, p)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", t.cfg.Name, err)
@@ -234,7 +231,7 @@ func (t *Tail) Poll(ctx context.Context, cursor []byte) (*Batch, error) {
 	return p.b, nil
 }
 
-func (t *Tail) pollJobcomp(cur *tailCursor, first bool, p *tailPoll) error {
+func (t *Tail) pollFile(cur *tailCursor, first bool, p *tailPoll) error {
 	if first && t.cfg.FromEnd {
 		if err := t.startAtEnd(t.cfg.Path, cur); err != nil {
 			return err
@@ -242,12 +239,12 @@ func (t *Tail) pollJobcomp(cur *tailCursor, first bool, p *tailPoll) error {
 	}
 	_, err := t.follow(t.cfg.Path, cur, p)
 	if errors.Is(err, errMissing) {
-		return fmt.Errorf("jobcomp log %s: %w", t.cfg.Path, err)
+		return fmt.Errorf("%s log %s: %w", t.format.Name, t.cfg.Path, err)
 	}
 	return err
 }
 
-func (t *Tail) pollPBS(cur *tailCursor, first bool, p *tailPoll) error {
+func (t *Tail) pollDaily(cur *tailCursor, first bool, p *tailPoll) error {
 	dir := t.cfg.Path
 	names, err := dailyFiles(dir)
 	if err != nil {
@@ -299,7 +296,13 @@ func (t *Tail) pollPBS(cur *tailCursor, first bool, p *tailPoll) error {
 	}
 }
 
-// dailyFiles lists the PBS daily files (YYYYMMDD) of dir in name order.
+// isDir reports whether path is a directory.
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// dailyFiles lists the daily files (YYYYMMDD) of dir in name order.
 func dailyFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -447,16 +450,51 @@ func (t *Tail) readLines(f *os.File, name string, size int64, cur *tailCursor, p
 	}
 	if end > cur.Offset {
 		lc := &lineCounter{r: io.NewSectionReader(f, cur.Offset, end-cur.Offset)}
+		var in io.Reader = lc
+		// base turns the reader's line numbers into the file's.
 		base := int(cur.Line)
-		r := t.newReader(lc, collector.Options{Name: name, Location: t.cfg.Location, Cluster: t.cfg.Cluster})
-		err := drain(r, p.b, t.cfg.MaxErrors,
-			func(le *collector.LineError) { le.Line += base },
-			func(rec *job.Record) { rec.Line += base; p.b.Records = append(p.b.Records, rec) })
+		if cur.Offset > 0 && cur.Head > 0 {
+			in = io.MultiReader(io.NewSectionReader(f, 0, cur.Head), lc)
+			base -= int(cur.HeadLines)
+		}
+		// While nothing but the prelude was read, the first item of this
+		// read ends it.
+		open := cur.Head == cur.Offset
+		first := 0
+		r, err := t.format.NewReader(in, collector.Options{Name: name, Location: t.cfg.Location, Cluster: t.cfg.Cluster})
+		if err == nil {
+			_, err = ingest.Drain(r, &p.b.Stats, t.cfg.MaxErrors, func(rec *job.Record, le *collector.LineError) bool {
+				var line *int
+				if le != nil {
+					line = &le.Line
+				} else {
+					line = &rec.Line
+				}
+				if first == 0 && *line > 0 {
+					first = base + *line
+				}
+				*line += base
+				if rec != nil {
+					p.b.Records = append(p.b.Records, rec)
+				}
+				return true
+			})
+		}
 		if err != nil {
 			return 0, fmt.Errorf("read %s: %w", name, err)
 		}
+		p.b.AddNotes(r)
 		p.budget -= end - cur.Offset
 		cur.Offset, cur.Line = end, cur.Line+lc.lines
+		if open {
+			if first == 0 {
+				cur.Head, cur.HeadLines = cur.Offset, cur.Line
+			} else if cur.Head, err = lineOffset(f, int64(first-1)); err != nil {
+				return 0, err
+			} else {
+				cur.HeadLines = int64(first - 1)
+			}
+		}
 		if cur.Check, err = checksum(f, end); err != nil {
 			return 0, err
 		}
@@ -593,6 +631,36 @@ func lastLineEnd(f io.ReaderAt, off, size, budget int64) (int64, error) {
 		lo += int64(n)
 	}
 	return off, nil
+}
+
+// lineOffset returns the offset of the start of the line after the first
+// n lines of f.
+func lineOffset(f io.ReaderAt, n int64) (int64, error) {
+	if n <= 0 {
+		return 0, nil
+	}
+	buf := make([]byte, 64<<10)
+	var off int64
+	for {
+		k, err := f.ReadAt(buf, off)
+		for i := 0; i < k; {
+			j := bytes.IndexByte(buf[i:k], '\n')
+			if j < 0 {
+				break
+			}
+			i += j + 1
+			if n--; n == 0 {
+				return off + int64(i), nil
+			}
+		}
+		off += int64(k)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return off, nil
+			}
+			return 0, err
+		}
+	}
 }
 
 // countLines counts the newlines in the first n bytes of f.

@@ -85,7 +85,8 @@ func (tl *tailer) cur() tailCursor {
 
 func newJobcompTailer(t *testing.T, cfg TailConfig) *tailer {
 	t.Helper()
-	tail, err := NewJobcompTail(cfg)
+	cfg.Format = "slurm-jobcomp"
+	tail, err := NewTail(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,13 +348,13 @@ func TestTailErrors(t *testing.T) {
 	if _, err := tl.tail.Poll(context.Background(), []byte(`{"offset":"x"}`)); err == nil || !strings.Contains(err.Error(), "decode cursor") {
 		t.Errorf("bad cursor: %v", err)
 	}
-	if _, err := NewJobcompTail(TailConfig{}); err == nil {
+	if _, err := NewTail(TailConfig{Format: "slurm-jobcomp"}); err == nil {
 		t.Error("empty path accepted")
 	}
-	if _, err := NewPBSTail(TailConfig{Path: dir, MaxBytes: -1}); err == nil {
+	if _, err := NewTail(TailConfig{Format: "pbs", Path: dir, MaxBytes: -1}); err == nil {
 		t.Error("negative MaxBytes accepted")
 	}
-	p, err := NewPBSTail(TailConfig{Path: filepath.Join(dir, "nodir")})
+	p, err := NewTail(TailConfig{Format: "pbs", Path: filepath.Join(dir, "nodir")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +372,7 @@ func TestPBSTailDailyFiles(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "20240309.gz"), "not a daily file")
 	writeFile(t, filepath.Join(dir, "README"), "not a daily file")
 	writeFile(t, filepath.Join(dir, "20240310"), d10[0]+d10[1]+d10[2]+d10[3])
-	tail, err := NewPBSTail(TailConfig{Path: dir})
+	tail, err := NewTail(TailConfig{Format: "pbs", Path: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,7 +414,7 @@ func TestPBSTailDailyFiles(t *testing.T) {
 	}
 
 	// A restarted tailer with the cursor reads nothing again.
-	tail2, err := NewPBSTail(TailConfig{Path: dir})
+	tail2, err := NewTail(TailConfig{Format: "pbs", Path: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,7 +428,7 @@ func TestPBSTailFromEnd(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "20240309"), d10[3])
 	writeFile(t, filepath.Join(dir, "20240310"), d10[0]+d10[1]+d10[3])
-	tail, err := NewPBSTail(TailConfig{Path: dir, FromEnd: true})
+	tail, err := NewTail(TailConfig{Format: "pbs", Path: dir, FromEnd: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	toolkit "github.com/prometheus/exporter-toolkit/web"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/scmon/scmon/daemon"
 	"github.com/scmon/scmon/exporter"
@@ -26,6 +28,9 @@ type serveFlags struct {
 	webConfig   string
 	logLevel    string
 	logFormat   string
+	// flags hold the flags that override configuration keys
+	// (daemon.FlagKeys), bound by the configuration loader.
+	flags *pflag.FlagSet
 }
 
 func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -39,8 +44,15 @@ Prometheus metrics on /metrics, a status page on / and a JSON API under
 /api/v1. SIGHUP or POST /-/reload reads the configuration again; a bad
 configuration is refused and the one in force kept.
 
-With no configuration it serves the built-in sample center, moved in time so
-that its month ends now.`,
+With no configuration at all (no file, and no SCMON_* variable or flag other
+than where data is kept: SCMON_DATA_DIR, SCMON_STORE, --store) it serves the
+built-in sample center, moved in time so that its
+month ends now. A configuration without a job source is refused unless it sets
+sample: true.
+
+--config.check loads the configuration and prepares everything a start
+prepares (capacity, rules, the web configuration, the files the sources name)
+without opening the job store, and fails exactly when that would fail.`,
 		Example: `  scmon serve
   scmon serve --config.file /etc/scmon/scmon.yaml --web.listen-address :9814
   scmon serve --config.file /etc/scmon/scmon.yaml --config.check`,
@@ -48,12 +60,15 @@ that its month ends now.`,
 		RunE: func(*cobra.Command, []string) error { return runServe(f, stdout, stderr) },
 	}
 	fl := c.Flags()
-	fl.StringVar(&f.configFile, "config.file", "", "configuration file (YAML); SCMON_* environment variables override its scalar keys")
+	fl.StringVar(&f.configFile, "config.file", "", "configuration file (YAML); SCMON_* environment variables override its scalar keys (SCMON_DATA_DIR for data_dir)")
 	fl.BoolVar(&f.configCheck, "config.check", false, "check the configuration and exit")
 	fl.StringArrayVar(&f.listen, "web.listen-address", []string{web.DefaultListenAddress}, "address to listen on (repeatable)")
 	fl.StringVar(&f.webConfig, "web.config.file", "", "exporter-toolkit web configuration: TLS and basic authentication")
 	fl.StringVar(&f.logLevel, "log.level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.logFormat, "log.format", "logfmt", "log format: logfmt or json")
+	fl.Bool("sample", false, "serve the built-in sample center (the configuration key sample)")
+	fl.String("store", "", "job store, overriding the configuration key store: sqlite://PATH, postgres://..., memory")
+	f.flags = fl
 	return c
 }
 
@@ -77,16 +92,24 @@ func runServe(f serveFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg, raw, err := daemon.LoadConfig(f.configFile, os.Environ())
+	cfg, raw, err := daemon.LoadConfig(f.configFile, f.flags)
 	if err != nil {
 		return err
 	}
+	if f.webConfig != "" {
+		if err := toolkit.Validate(f.webConfig); err != nil {
+			return fmt.Errorf("web configuration %s: %w", f.webConfig, err)
+		}
+	}
 	if f.configCheck {
+		if err := daemon.Check(cfg, raw, f.configFile); err != nil {
+			return err
+		}
 		_, err := fmt.Fprintf(stdout, "configuration OK (%s)\n", describe(cfg))
 		return err
 	}
 	ver, rev, _ := buildVersion()
-	d, err := daemon.New(cfg, raw, daemon.Options{ConfigPath: f.configFile, Logger: logger, Version: ver, Revision: rev})
+	d, err := daemon.New(cfg, raw, daemon.Options{ConfigPath: f.configFile, Flags: f.flags, Logger: logger, Version: ver, Revision: rev})
 	if err != nil {
 		return err
 	}
@@ -134,21 +157,8 @@ func describe(c *daemon.Config) string {
 		return "the built-in sample center"
 	}
 	var parts []string
-	s := c.Sources
-	for _, x := range s.Sacct {
-		parts = append(parts, "sacct "+x.Name)
-	}
-	for _, x := range s.Nodes {
-		parts = append(parts, "nodes "+x.Name)
-	}
-	for _, x := range s.Jobcomp {
-		parts = append(parts, "jobcomp "+x.Name)
-	}
-	for _, x := range s.PBS {
-		parts = append(parts, "pbs "+x.Name)
-	}
-	for _, x := range s.Dumps {
-		parts = append(parts, "dumps "+x.Name)
+	for _, s := range c.Sources {
+		parts = append(parts, s.Kind+" "+s.Name)
 	}
 	return strings.Join(parts, ", ")
 }

@@ -17,8 +17,9 @@ import (
 
 // TestBadConfig: `scmon serve` with a bad configuration file exits with
 // status 1 and an error naming the key at fault (one testdata/config/
-// *.bad.yaml file per case, its first line "# error: <text expected>");
-// --config.check accepts a good one; and a running daemon given a bad file
+// *.bad.yaml file per case, its first line "# error: <text expected>"),
+// and --config.check fails on each with the same error; --config.check
+// accepts a good one; and a running daemon given a bad file
 // on SIGHUP or POST /-/reload keeps the configuration in force
 // (scmon_config_last_reload_successful 0), while a good one is applied (1).
 func TestBadConfig(t *testing.T) {
@@ -49,6 +50,14 @@ func TestBadConfig(t *testing.T) {
 			if msg := stderr.String(); !strings.Contains(msg, want) || !strings.Contains(msg, f) {
 				t.Errorf("stderr %q; want it to name %s and contain %q", msg, f, want)
 			}
+			// --config.check fails on what a start fails on, with the
+			// same error.
+			check := exec.CommandContext(ctx, bin, "serve", "--config.file", f, "--config.check")
+			check.Dir = cmd.Dir
+			out, err := check.CombinedOutput()
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), want) {
+				t.Errorf("--config.check: %v %q, want status 1 and %q", err, out, want)
+			}
 		})
 	}
 
@@ -60,10 +69,11 @@ func TestBadConfig(t *testing.T) {
 timezone: UTC
 data_dir: %s
 sources:
-  jobcomp:
-    - name: jobcomp
-      path: %s
-      interval: 200ms
+  - name: jobcomp
+    kind: tail
+    format: slurm-jobcomp
+    path: %s
+    interval: 200ms
 %s`, filepath.Join(tmp, "data"), jobcomp, extra)
 	}
 	config := filepath.Join(tmp, "scmon.yml")
@@ -123,7 +133,7 @@ sources:
 	first := waitState("the first configuration", func(s state) bool { return s.ok == 1 && len(s.sources) == 1 })
 
 	// SIGHUP with an unknown key: refused, the old configuration kept.
-	writeFile(t, config, good("    - name: other\n      pathh: /x\n"), 0o644)
+	writeFile(t, config, good("  - name: other\n    kind: tail\n    format: slurm-jobcomp\n    pathh: /x\n"), 0o644)
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +146,7 @@ sources:
 	}
 
 	// POST /-/reload with a good file: applied.
-	writeFile(t, config, good("    - name: jobcomp2\n      path: "+jobcomp+"\n      interval: 200ms\n"), 0o644)
+	writeFile(t, config, good("  - name: jobcomp2\n    kind: tail\n    format: slurm-jobcomp\n    path: "+jobcomp+"\n    interval: 200ms\n"), 0o644)
 	if code, body := reload(); code != http.StatusOK {
 		t.Fatalf("POST /-/reload with a good file: %d %s", code, body)
 	}
@@ -147,10 +157,10 @@ sources:
 
 	// POST /-/reload with a bad value: 500 naming the key, the second
 	// configuration kept.
-	writeFile(t, config, good("    - name: jobcomp2\n      path: "+jobcomp+"\n      interval: -1s\n"), 0o644)
+	writeFile(t, config, good("  - name: jobcomp2\n    kind: tail\n    format: slurm-jobcomp\n    path: "+jobcomp+"\n    interval: -1s\n"), 0o644)
 	code, body := reload()
-	if code != http.StatusInternalServerError || !strings.Contains(body, "sources.jobcomp[1].interval") {
-		t.Errorf("POST /-/reload with a bad file: %d %q, want 500 naming sources.jobcomp[1].interval", code, body)
+	if code != http.StatusInternalServerError || !strings.Contains(body, "sources[1].interval") {
+		t.Errorf("POST /-/reload with a bad file: %d %q, want 500 naming sources[1].interval", code, body)
 	}
 	st = waitState("the bad file refused on POST", func(s state) bool { return s.ok == 0 })
 	if st.hash != second.hash || len(st.sources) != 2 {

@@ -48,12 +48,12 @@ func TestSacctFaults(t *testing.T) {
 	writeFile(t, config, fmt.Sprintf(`cluster: faultlab
 data_dir: %s
 sources:
-  sacct:
-    - name: sacct
-      command: %s
-      interval: 1s
-      timeout: 2s
-      env: ["FAKE_SACCT_DIR=%s"]
+  - name: sacct
+    kind: sacct
+    command: %s
+    interval: 1s
+    timeout: 2s
+    env: ["FAKE_SACCT_DIR=%s"]
 metrics:
   windows: [1h]
 `, filepath.Join(tmp, "data"), fake, state), 0o644)

@@ -70,10 +70,11 @@ func TestJobcompRotation(t *testing.T) {
 timezone: UTC
 data_dir: %s
 sources:
-  jobcomp:
-    - name: jobcomp
-      path: %s
-      interval: 200ms
+  - name: jobcomp
+    kind: tail
+    format: slurm-jobcomp
+    path: %s
+    interval: 200ms
 metrics:
   windows: [1h]
 `, filepath.Join(tmp, "data"), log), 0o644)

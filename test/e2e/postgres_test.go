@@ -80,9 +80,10 @@ func runJobMix(t *testing.T, tmp, name, store string, restart bool) mixResult {
 data_dir: %s
 %scapacity: slurm-nodes:%s
 sources:
-  dumps:
-    - name: mix
-      paths: [%s]
+  - name: mix
+    kind: dump
+    format: slurm-sacct
+    paths: [%s]
 metrics:
   windows: [1h]
 `, filepath.Join(tmp, name), storeLine, nodes, dump), 0o644)

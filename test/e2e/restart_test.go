@@ -38,9 +38,10 @@ func dumpConfig(t testing.TB, dir, dataDir, store, dump string) string {
 data_dir: %s
 %scapacity: inventory:%s
 sources:
-  dumps:
-    - name: history
-      paths: [%s]
+  - name: history
+    kind: dump
+    format: slurm-sacct
+    paths: [%s]
 metrics:
   windows: [1h, 24h]
 `, dataDir, storeLine, inv, dump), 0o644)

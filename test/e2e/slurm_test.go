@@ -230,16 +230,16 @@ func TestSlurmPrometheusEndToEnd(t *testing.T) {
 	writeFile(t, config, fmt.Sprintf(`cluster: %s
 data_dir: %s
 sources:
-  sacct:
-    - name: sacct
-      interval: 2s
-      overlap: 30s
-      timeout: 30s
-      start: %s
-  nodes:
-    - name: nodes
-      interval: 2s
-      timeout: 30s
+  - name: sacct
+    kind: sacct
+    interval: 2s
+    overlap: 30s
+    timeout: 30s
+    start: %s
+  - name: nodes
+    kind: scontrol
+    interval: 2s
+    timeout: 30s
 metrics:
   windows: [1h]
 `, cluster, filepath.Join(tmp, "data"), from.Format(time.RFC3339)), 0o644)
