@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -199,7 +200,7 @@ func TestStatusPage(t *testing.T) {
 		t.Errorf("source with markup: %q", got)
 	}
 	for _, want := range []string{`Center <North> & "South"`, "scmon 1.2.3", "1,312", "21,248 cores", "1 d 2 h", "permission denied <&>",
-		"Snapshot 2025-03-15 09:28:30 UTC (1 min 30 s ago)", "last reload succeeded", "0123456789ab", "25 %", "Feb 15", "Mar 14"} {
+		"Snapshot 2025-03-15 09:28:30 +00:00 (1 min 30 s ago)", "last reload succeeded", "0123456789ab", "25 %", "Feb 15", "Mar 14"} {
 		if !strings.Contains(p.text, want) {
 			t.Errorf("page does not show %q", want)
 		}
@@ -260,8 +261,17 @@ func TestStatusPageStates(t *testing.T) {
 		if fmt.Sprint(p.days) != fmt.Sprint(want) {
 			t.Errorf("days %v, want %v", p.days, want)
 		}
-		if !strings.Contains(p.text, "EDT") {
-			t.Errorf("times not shown in the zone:\n%s", p.text)
+		// Every time carries its UTC offset; no zone abbreviation (EDT,
+		// EST) that a reader elsewhere could not place.
+		for _, want := range []string{"Snapshot 2025-03-15 05:28:30 -04:00", "Page rendered 2025-03-15 05:30:00 -04:00",
+			"2025-03-15 05:28:25 -04:00", "last reload succeeded at 2025-03-15 03:30:00 -04:00", "times in America/New_York, UTC-04:00",
+			"midnight to midnight America/New_York, UTC-04:00"} {
+			if !strings.Contains(p.text, want) {
+				t.Errorf("page does not show %q:\n%s", want, p.text)
+			}
+		}
+		if m := regexp.MustCompile(`\b(EDT|EST|UTC|GMT|CST)\b[^+-]`).FindString(p.text); m != "" {
+			t.Errorf("a time labelled with an abbreviation (%q):\n%s", m, p.text)
 		}
 	})
 	t.Run("head", func(t *testing.T) {
