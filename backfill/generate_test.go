@@ -48,9 +48,9 @@ func TestHandComputed(t *testing.T) {
 			"scmon_allocated_node_seconds_total{c1,cpu,other}":    {60, 120, 150, 150, 150},
 			// Job C: 1 core and 2 GPUs from +100, running: billing 1 + 2 x 10
 			// per second.
-			"scmon_allocated_core_seconds_total{c1,gpu,unknown}":                     {0, 0, 20, 80, 140},
+			"scmon_allocated_core_seconds_total{c1,gpu,unknown}":                              {0, 0, 20, 80, 140},
 			"scmon_allocated_accelerator_seconds_total{c1,gpu,gpu,A100,imported,unknown}":     {0, 0, 40, 160, 280},
-			"scmon_allocated_billing_seconds_total{c1,gpu,unknown}":                  {0, 0, 420, 1680, 2940},
+			"scmon_allocated_billing_seconds_total{c1,gpu,unknown}":                           {0, 0, 420, 1680, 2940},
 			"scmon_allocated_accelerator_seconds_total{c1,gpu,gpu,A100,imported,ai_training}": zero,
 			// Capacity from the history's start: 16 cores per partition.
 			"scmon_capacity_core_seconds_total{c1,cpu,allocated}": {120, 360, 660, 780, 780},
