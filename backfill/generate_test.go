@@ -195,7 +195,7 @@ func TestAgainstUsageEngine(t *testing.T) {
 				if gr.Values[n-2] == "none" || gr.Values[n-2] == "unmapped" {
 					continue
 				}
-				name := "scmon_allocated_accelerator_seconds_total{" + strings.Join([]string{gr.Values[0], gr.Values[1], gr.Values[3], gr.Values[4], gr.Values[2]}, ",") + "}"
+				name := "scmon_allocated_accelerator_seconds_total{" + strings.Join([]string{gr.Values[0], gr.Values[1], gr.Values[3], gr.Values[4], g.originOf(gr.Values[3], gr.Values[4]), gr.Values[2]}, ",") + "}"
 				v, ok := got[name]
 				if !ok {
 					t.Fatalf("%s: no series %s", what, name)
@@ -345,8 +345,8 @@ func TestPendingNamesSeries(t *testing.T) {
 	got := collect(t, g)
 	for _, name := range []string{
 		"scmon_allocated_core_seconds_total{c1,debug,unknown}",
-		"scmon_allocated_accelerator_seconds_total{c1,debug,gpu,gpu (unspecified),ai_training}",
-		"scmon_capacity_accelerator_seconds_total{c1,debug,gpu,gpu (unspecified),idle}",
+		"scmon_allocated_accelerator_seconds_total{c1,debug,gpu,gpu (unspecified),unknown,ai_training}",
+		"scmon_capacity_accelerator_seconds_total{c1,debug,gpu,gpu (unspecified),unknown,idle}",
 		"scmon_capacity_core_seconds_total{c1,debug,idle}",
 	} {
 		v, ok := got[name]
