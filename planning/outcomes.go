@@ -72,6 +72,7 @@ func EndedOutcomes(jobs []Job, to time.Time, origin func(accel.Device) string) [
 	}
 	type key struct{ cluster, kind, model, origin, class, outcome string }
 	sums := map[key]*OutcomeCount{}
+	seen := make([]key, 0, 4)
 	for i := range jobs {
 		j := &jobs[i]
 		if !j.Class.IsAI() || len(j.Devices) == 0 || j.End.After(to) {
@@ -82,7 +83,7 @@ func EndedOutcomes(jobs []Job, to time.Time, origin func(accel.Device) string) [
 			continue
 		}
 		run := int64(j.End.Sub(j.Start) / time.Second)
-		var seen []key
+		seen = seen[:0]
 		for _, d := range j.Devices {
 			k := key{j.Cluster, d.Device.Kind, ModelName(d.Device), origin(d.Device), j.Class.String(), how}
 			if slices.Contains(seen, k) {

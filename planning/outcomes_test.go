@@ -107,3 +107,20 @@ func TestEndedOutcomesAgreeWithFriction(t *testing.T) {
 		t.Errorf("%d models in the view, %d in the counters", n, len(byModel))
 	}
 }
+
+// BenchmarkEndedOutcomes100k measures the friction counters over 100,000
+// jobs, what scmon serve recomputes after every poll.
+func BenchmarkEndedOutcomes100k(b *testing.B) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	jobs := genJobs(1, t0, 100_000)
+	for i := range jobs {
+		if i%2 == 0 {
+			jobs[i].Class = classify.AITraining
+		}
+		jobs[i].State = []job.State{job.StateCompleted, job.StateFailed, job.StateCancelled, job.StateTimeout}[i%4]
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		EndedOutcomes(jobs, t0.Add(48*time.Hour), nil)
+	}
+}
