@@ -147,10 +147,10 @@ func aiWorkloads() (dashboard.Dashboard, error) {
 		}},
 	})
 	bd.add(panel{kind: vizTimeSeries, ratio: true, unit: "percentunit", minInterval: ratioInterval, tableLegend: true, w: 12, h: 10,
-		title:       "Failure share of AI jobs by origin",
-		description: "Share of the AI jobs ending on domestic and on imported accelerators that failed (FAILED, NODE_FAIL, OUT_OF_MEMORY, cancelled within 10 minutes), over each point's rate window; 0/0 (no job ended) draws no point.",
+		title:       "Failure share of AI jobs by origin, trailing day",
+		description: "Share of the AI jobs that ended on domestic and on imported accelerators over the day before each point and failed (FAILED, NODE_FAIL, OUT_OF_MEMORY, cancelled within 10 minutes): a day, because jobs end too rarely for a rate window; a day without an ending draws no point. The alert ScmonDomesticAIFailuresHigh compares the two.",
 		queries: []query{{
-			expr:   rateRatio("origin", sel(mAIJobsEnded, fCluster, outcomeFailed), sel(mAIJobsEnded, fCluster)),
+			expr:   ratio("origin", increase(sel(mAIJobsEnded, fCluster, outcomeFailed), "1d"), increase(sel(mAIJobsEnded, fCluster), "1d")),
 			legend: "{{origin}}",
 		}},
 	})
