@@ -1,10 +1,12 @@
 package daemon
 
 import (
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/scmon/scmon/job"
+	"github.com/scmon/scmon/planning"
 	"github.com/scmon/scmon/snapshot"
 )
 
@@ -86,5 +88,17 @@ func TestSampleFrictionCounters(t *testing.T) {
 		if got[model] != w {
 			t.Errorf("%s: counters %+v, store %+v", model, got[model], w)
 		}
+	}
+}
+
+// TestOutcomesAgree: the exporter's closed set of outcomes is the one the
+// planner computes, and its failures are the friction view's.
+func TestOutcomesAgree(t *testing.T) {
+	if !slices.Equal(snapshot.Outcomes, planning.Outcomes) {
+		t.Errorf("snapshot.Outcomes %v, planning.Outcomes %v", snapshot.Outcomes, planning.Outcomes)
+	}
+	want := []string{planning.OutcomeFailed, planning.OutcomeNodeFail, planning.OutcomeOutOfMemory, planning.OutcomeCancelledEarly}
+	if !slices.Equal(snapshot.FailureOutcomes, want) {
+		t.Errorf("snapshot.FailureOutcomes %v, want %v", snapshot.FailureOutcomes, want)
 	}
 }
