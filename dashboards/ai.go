@@ -146,12 +146,13 @@ func aiWorkloads() (dashboard.Dashboard, error) {
 			instant: true,
 		}},
 	})
-	bd.add(panel{kind: vizTimeSeries, ratio: true, unit: "percentunit", minInterval: ratioInterval, tableLegend: true, w: 12, h: 10,
-		title:       "Failure share of AI jobs by origin, trailing day",
-		description: "Share of the AI jobs that ended on domestic and on imported accelerators over the day before each point and failed (FAILED, NODE_FAIL, OUT_OF_MEMORY, cancelled within 10 minutes): a day, because jobs end too rarely for a rate window; a day without an ending draws no point. The alert ScmonDomesticAIFailuresHigh compares the two.",
+	bd.add(panel{kind: vizBarGauge, ratio: true, unit: "percentunit", decimals: ptr(1.0), w: 12, h: 10,
+		title:       "Failure share of AI jobs by origin over the selected time range",
+		description: "Share of the AI jobs that ended on domestic and on imported accelerators in the dashboard's time range and failed (FAILED, NODE_FAIL, OUT_OF_MEMORY, cancelled within 10 minutes): the comparison the alert ScmonDomesticAIFailuresHigh makes over a day. Jobs end too rarely for a rate window: widen the time range rather than read short ones.",
 		queries: []query{{
-			expr:   ratio("origin", increase(sel(mAIJobsEnded, fCluster, outcomeFailed), "1d"), increase(sel(mAIJobsEnded, fCluster), "1d")),
-			legend: "{{origin}}",
+			expr:    rangeRatio("origin", sel(mAIJobsEnded, fCluster, outcomeFailed), sel(mAIJobsEnded, fCluster)),
+			legend:  "{{origin}}",
+			instant: true,
 		}},
 	})
 	bd.add(panel{kind: vizTable, unit: "short", decimals: ptr(0.0), w: 12, h: 10,
