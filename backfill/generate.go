@@ -50,6 +50,11 @@ type Options struct {
 	// typically the job and instance labels that Prometheus attaches to
 	// the scraped series, so that backfilled and live data are one series.
 	Labels []Label
+	// DeviceOrigin gives the origin label (domestic, imported, unknown) of
+	// an accelerator, as the daemon's accelerator table does (nil: by its
+	// vendor). A (kind, model) takes the origin of its first device, the
+	// inventory's before the records', as the daemon does.
+	DeviceOrigin func(accel.Device) string
 	// ChunkSteps is the number of samples per series computed at a time;
 	// zero chooses it so that a chunk holds about a million values.
 	ChunkSteps int
@@ -137,6 +142,7 @@ type Generator struct {
 	byEnd    []int32            // indexes of refs, by end time (ended allocations only)
 	groups   []*capacity.NodeGroup
 	plans    []plan
+	origins  map[[2]string]string // (kind, model) -> origin label
 
 	// State between chunks.
 	next, si, ei int
@@ -177,6 +183,7 @@ func New(store *usage.Store, opts Options) (*Generator, error) {
 	// (they name the label sets), and the label sets they name.
 	jobs := store.Jobs()
 	devs := store.Devices()
+	g.origins = deviceOrigins(opts, devs)
 	pairs := map[[2]string]bool{}
 	devices := map[devKey]bool{}
 	named := map[hostKey]bool{} // account mode: the account keys jobs name
@@ -320,7 +327,7 @@ func New(store *usage.Store, opts Options) (*Generator, error) {
 		switch f {
 		case AllocatedAccelerator:
 			for _, a := range accs {
-				accSeries[a] = add(f, hostValues(hosts[a.host], a.kind, a.model)...)
+				accSeries[a] = add(f, hostValues(hosts[a.host], a.kind, a.model, g.originOf(a.kind, a.model))...)
 			}
 		case AllocatedBilling, AllocatedCore, AllocatedNode:
 			for _, k := range hosts {
@@ -329,7 +336,7 @@ func New(store *usage.Store, opts Options) (*Generator, error) {
 		case CapacityAccelerator:
 			for _, d := range devList {
 				for _, st := range states {
-					add(f, d.cluster, d.partition, d.kind, d.model, st)
+					add(f, d.cluster, d.partition, d.kind, d.model, g.originOf(d.kind, d.model), st)
 				}
 			}
 		case CapacityBilling, CapacityCore:
@@ -506,7 +513,7 @@ func (g *Generator) seriesKey(s int) string {
 	if f := g.series[s].Family; f == CapacityCore || f == CapacityBilling {
 		return stateKey(f, v[0], v[1], "", "", v[2])
 	}
-	return stateKey(CapacityAccelerator, v[0], v[1], v[2], v[3], v[4])
+	return stateKey(CapacityAccelerator, v[0], v[1], v[2], v[3], v[5]) // v[4] is the origin
 }
 
 func stateKey(f int, cluster, partition, kind, model, state string) string {
@@ -547,6 +554,46 @@ func billingRates(inv *capacity.Inventory, cluster, partition string, devs []usa
 		}
 	}
 	return r
+}
+
+// deviceOrigins maps each accelerator (kind, model) of the inventory and
+// the store to its origin, the first device of a (kind, model) deciding.
+func deviceOrigins(opts Options, devs []usage.Device) map[[2]string]string {
+	origin := opts.DeviceOrigin
+	if origin == nil {
+		origin = func(d accel.Device) string { return accel.VendorOrigin(d.Vendor) }
+	}
+	m := map[[2]string]string{}
+	add := func(d accel.Device) {
+		kind, model := deviceName(d)
+		if _, ok := m[[2]string{kind, model}]; !ok {
+			m[[2]string{kind, model}] = origin(d)
+		}
+	}
+	if opts.Inventory != nil {
+		for _, c := range opts.Inventory.Clusters {
+			for _, ng := range c.NodeGroups {
+				for _, a := range ng.Accels {
+					add(a.Device)
+				}
+			}
+		}
+	}
+	for _, d := range devs {
+		if d.Known {
+			add(d.Device)
+		}
+	}
+	return m
+}
+
+// originOf returns the origin label of a (kind, model): unknown for a
+// device neither the inventory nor the store names.
+func (g *Generator) originOf(kind, model string) string {
+	if o, ok := g.origins[[2]string{kind, model}]; ok && o != "" {
+		return validUTF8(o)
+	}
+	return accel.OriginUnknown
 }
 
 // deviceName returns the kind and model labels of a device, as the daemon

@@ -48,10 +48,10 @@ func TestHandComputed(t *testing.T) {
 			"scmon_allocated_node_seconds_total{c1,cpu,other}":    {60, 120, 150, 150, 150},
 			// Job C: 1 core and 2 GPUs from +100, running: billing 1 + 2 x 10
 			// per second.
-			"scmon_allocated_core_seconds_total{c1,gpu,unknown}":                     {0, 0, 20, 80, 140},
-			"scmon_allocated_accelerator_seconds_total{c1,gpu,gpu,A100,unknown}":     {0, 0, 40, 160, 280},
-			"scmon_allocated_billing_seconds_total{c1,gpu,unknown}":                  {0, 0, 420, 1680, 2940},
-			"scmon_allocated_accelerator_seconds_total{c1,gpu,gpu,A100,ai_training}": zero,
+			"scmon_allocated_core_seconds_total{c1,gpu,unknown}":                              {0, 0, 20, 80, 140},
+			"scmon_allocated_accelerator_seconds_total{c1,gpu,gpu,A100,imported,unknown}":     {0, 0, 40, 160, 280},
+			"scmon_allocated_billing_seconds_total{c1,gpu,unknown}":                           {0, 0, 420, 1680, 2940},
+			"scmon_allocated_accelerator_seconds_total{c1,gpu,gpu,A100,imported,ai_training}": zero,
 			// Capacity from the history's start: 16 cores per partition.
 			"scmon_capacity_core_seconds_total{c1,cpu,allocated}": {120, 360, 660, 780, 780},
 			"scmon_capacity_core_seconds_total{c1,cpu,idle}":      {840, 1560, 2220, 3060, 4020},
@@ -60,9 +60,9 @@ func TestHandComputed(t *testing.T) {
 			"scmon_capacity_core_seconds_total{c1,cpu,down}":      zero,
 			"scmon_capacity_core_seconds_total{c1,gpu,planned}":   zero,
 			// 4 A100 from the history's start.
-			"scmon_capacity_accelerator_seconds_total{c1,gpu,gpu,A100,allocated}": {0, 0, 40, 160, 280},
-			"scmon_capacity_accelerator_seconds_total{c1,gpu,gpu,A100,idle}":      {240, 480, 680, 800, 920},
-			"scmon_capacity_accelerator_seconds_total{c1,gpu,gpu,A100,drained}":   zero,
+			"scmon_capacity_accelerator_seconds_total{c1,gpu,gpu,A100,imported,allocated}": {0, 0, 40, 160, 280},
+			"scmon_capacity_accelerator_seconds_total{c1,gpu,gpu,A100,imported,idle}":      {240, 480, 680, 800, 920},
+			"scmon_capacity_accelerator_seconds_total{c1,gpu,gpu,A100,imported,drained}":   zero,
 			// Billing capacity: cpu 16 cores x 1; gpu 16 cores x 1 + 4 A100 x 10.
 			"scmon_capacity_billing_seconds_total{c1,cpu,allocated}": {120, 360, 660, 780, 780},
 			"scmon_capacity_billing_seconds_total{c1,cpu,idle}":      {840, 1560, 2220, 3060, 4020},
@@ -128,7 +128,7 @@ func TestCapacityStatesSum(t *testing.T) {
 	}
 	// The history starts at +0; all four A100 are held from +10: idle for
 	// 10 s only.
-	idle := got["scmon_capacity_accelerator_seconds_total{c1,gpu,gpu,A100,idle}"]
+	idle := got["scmon_capacity_accelerator_seconds_total{c1,gpu,gpu,A100,imported,idle}"]
 	if idle[len(idle)-1] != idle[5] || idle[5] != 4*10 || idle[4] != 0 {
 		t.Errorf("idle A100 seconds %v", idle)
 	}
@@ -195,7 +195,7 @@ func TestAgainstUsageEngine(t *testing.T) {
 				if gr.Values[n-2] == "none" || gr.Values[n-2] == "unmapped" {
 					continue
 				}
-				name := "scmon_allocated_accelerator_seconds_total{" + strings.Join([]string{gr.Values[0], gr.Values[1], gr.Values[3], gr.Values[4], gr.Values[2]}, ",") + "}"
+				name := "scmon_allocated_accelerator_seconds_total{" + strings.Join([]string{gr.Values[0], gr.Values[1], gr.Values[3], gr.Values[4], g.originOf(gr.Values[3], gr.Values[4]), gr.Values[2]}, ",") + "}"
 				v, ok := got[name]
 				if !ok {
 					t.Fatalf("%s: no series %s", what, name)
@@ -345,8 +345,8 @@ func TestPendingNamesSeries(t *testing.T) {
 	got := collect(t, g)
 	for _, name := range []string{
 		"scmon_allocated_core_seconds_total{c1,debug,unknown}",
-		"scmon_allocated_accelerator_seconds_total{c1,debug,gpu,gpu (unspecified),ai_training}",
-		"scmon_capacity_accelerator_seconds_total{c1,debug,gpu,gpu (unspecified),idle}",
+		"scmon_allocated_accelerator_seconds_total{c1,debug,gpu,gpu (unspecified),unknown,ai_training}",
+		"scmon_capacity_accelerator_seconds_total{c1,debug,gpu,gpu (unspecified),unknown,idle}",
 		"scmon_capacity_core_seconds_total{c1,debug,idle}",
 	} {
 		v, ok := got[name]

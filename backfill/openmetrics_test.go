@@ -107,9 +107,9 @@ func TestOpenMetricsHandComputed(t *testing.T) {
 			"# TYPE scmon_allocated_core_seconds counter\n# UNIT scmon_allocated_core_seconds seconds\n",
 		`scmon_allocated_core_seconds_total{cluster="c1",partition="cpu",class="ai_training",job="scmon"} 120 ` + strconv.FormatInt(ts+60, 10) + "\n" +
 			`scmon_allocated_core_seconds_total{cluster="c1",partition="cpu",class="ai_training",job="scmon"} 360 ` + strconv.FormatInt(ts+120, 10) + "\n",
-		`scmon_allocated_accelerator_seconds_total{cluster="c1",partition="gpu",kind="gpu",model="A100",class="unknown",job="scmon"} 280 ` + strconv.FormatInt(ts+240, 10) + "\n",
+		`scmon_allocated_accelerator_seconds_total{cluster="c1",partition="gpu",kind="gpu",model="A100",origin="imported",class="unknown",job="scmon"} 280 ` + strconv.FormatInt(ts+240, 10) + "\n",
 		`scmon_capacity_core_seconds_total{cluster="c1",partition="cpu",state="idle",job="scmon"} 840 ` + strconv.FormatInt(ts, 10) + "\n",
-		`scmon_capacity_accelerator_seconds_total{cluster="c1",partition="gpu",kind="gpu",model="A100",state="allocated",job="scmon"} 40 ` + strconv.FormatInt(ts+120, 10) + "\n",
+		`scmon_capacity_accelerator_seconds_total{cluster="c1",partition="gpu",kind="gpu",model="A100",origin="imported",state="allocated",job="scmon"} 40 ` + strconv.FormatInt(ts+120, 10) + "\n",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks\n%s", want)

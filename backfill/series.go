@@ -30,6 +30,7 @@ const (
 	labelKind      = "kind"
 	labelModel     = "model"
 	labelState     = "state"
+	labelOrigin    = "origin"
 )
 
 // Family is one counter family: its series name, a HELP text and its label
@@ -53,23 +54,23 @@ func (f *Family) MetricFamily() string { return strings.TrimSuffix(f.Name, "_tot
 // does when metrics.account_label is on).
 func families(account bool) [numFamilies]Family {
 	host := []string{labelCluster, labelPartition, labelClass}
-	dev := []string{labelCluster, labelPartition, labelKind, labelModel, labelClass}
+	dev := []string{labelCluster, labelPartition, labelKind, labelModel, labelOrigin, labelClass}
 	if account {
 		host = []string{labelCluster, labelPartition, labelAccount, labelClass}
-		dev = []string{labelCluster, labelPartition, labelAccount, labelKind, labelModel, labelClass}
+		dev = []string{labelCluster, labelPartition, labelAccount, labelKind, labelModel, labelOrigin, labelClass}
 	}
 	const note = " Backfilled from the job history by scmon backfill."
 	return [numFamilies]Family{
 		AllocatedAccelerator: {Name: "scmon_allocated_accelerator_seconds_total", Labels: dev,
-			Help: "Accelerator-seconds (devices x seconds) allocated to jobs since the start of the job history, by accelerator kind and model." + note},
+			Help: "Accelerator-seconds (devices x seconds) allocated to jobs since the start of the job history, by accelerator kind, model and origin (domestic, imported, unknown)." + note},
 		AllocatedBilling: {Name: "scmon_allocated_billing_seconds_total", Labels: host,
 			Help: "Billing-seconds (the scheduler's billing weight x seconds) allocated to jobs since the start of the job history." + note},
 		AllocatedCore: {Name: "scmon_allocated_core_seconds_total", Labels: host,
 			Help: "Core-seconds (cores x seconds) allocated to jobs since the start of the job history." + note},
 		AllocatedNode: {Name: "scmon_allocated_node_seconds_total", Labels: host,
 			Help: "Node-seconds (nodes x seconds) allocated to jobs since the start of the job history." + note},
-		CapacityAccelerator: {Name: "scmon_capacity_accelerator_seconds_total", Labels: []string{labelCluster, labelPartition, labelKind, labelModel, labelState},
-			Help: "Accelerator-seconds (devices x seconds) of capacity since the start of the job history, by accelerator kind and model and node state; the states sum to the total capacity." + note},
+		CapacityAccelerator: {Name: "scmon_capacity_accelerator_seconds_total", Labels: []string{labelCluster, labelPartition, labelKind, labelModel, labelOrigin, labelState},
+			Help: "Accelerator-seconds (devices x seconds) of capacity since the start of the job history, by accelerator kind, model and origin (domestic, imported, unknown) and node state; the states sum to the total capacity." + note},
 		CapacityBilling: {Name: "scmon_capacity_billing_seconds_total", Labels: []string{labelCluster, labelPartition, labelState},
 			Help: "Billing-seconds (billing units x seconds, with the partition's billing weights) of capacity since the start of the job history, by node state; the states sum to the total." + note},
 		CapacityCore: {Name: "scmon_capacity_core_seconds_total", Labels: []string{labelCluster, labelPartition, labelState},
@@ -96,7 +97,7 @@ var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 // valid names, not reserved, not one of the families' own labels, no
 // duplicates.
 func checkExtraLabels(extra []Label) error {
-	own := []string{labelCluster, labelPartition, labelAccount, labelClass, labelKind, labelModel, labelState}
+	own := []string{labelCluster, labelPartition, labelAccount, labelClass, labelKind, labelModel, labelOrigin, labelState}
 	seen := map[string]bool{}
 	for _, l := range extra {
 		switch {

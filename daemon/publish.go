@@ -214,6 +214,8 @@ func (d *Daemon) buildSnapshot() (*snapshot.Snapshot, error) {
 	// Capacity counters by state.
 	s.Capacity = d.capacityCounters(rt, complete)
 	s.Idle, s.Demand = d.idleCounters(rt, inv, complete)
+	s.Origins = deviceOrigins(rt.Table, inv, d.storeDevices())
+	s.Friction = d.frictionCounters(rt, inv, complete)
 
 	// Trailing windows.
 	if !complete.IsZero() && inv != nil {

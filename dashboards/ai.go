@@ -109,6 +109,73 @@ func aiWorkloads() (dashboard.Dashboard, error) {
 		}},
 	})
 
+	bd.row("By origin: domestic and imported accelerators")
+	bd.add(panel{kind: vizTimeSeries, stacked: true, ratio: true, unit: "percentunit", minInterval: ratioInterval, tableLegend: true, w: 8,
+		title:       "AI share of accelerator-seconds by origin, training and inference",
+		description: "Share of the allocated accelerator-seconds of each origin (domestic: Ascend, Hygon, Cambricon, Kunlunxin, MetaX, Moore Threads, Iluvatar, Enflame, Biren; imported: NVIDIA, AMD, Intel; an inventory can override) held by AI training and by AI inference; stacked, the two add up to the origin's AI share (unknown counted as not AI).",
+		queries: []query{{
+			expr:   sumBy("origin, class", rate(sel(mAllocAccel, with(classAI)...), rateWindow)) + " / ignoring(class) group_left " + sumBy("origin", rate(sel(mAllocAccel, cp...), rateWindow)),
+			legend: "{{origin}} {{class}}",
+		}},
+	})
+	bd.add(panel{kind: vizTimeSeries, ratio: true, unit: "percentunit", minInterval: ratioInterval, tableLegend: true, w: 8,
+		title:       "Accelerator utilization by origin",
+		description: "Allocated over available accelerator-seconds of domestic and of imported accelerators.",
+		queries: []query{{
+			expr:   rateRatio("origin", sel(mAllocAccel, cp...), sel(mCapAccel, cp...)),
+			legend: "{{origin}}",
+		}},
+	})
+	bd.add(panel{kind: vizBarGauge, ratio: true, unit: "percentunit", decimals: ptr(1.0), w: 8,
+		title:       "Inference share of AI by origin over the selected time range",
+		description: "AI inference over AI training and inference accelerator-seconds of each origin over the dashboard's time range: the shift toward inference, by origin.",
+		queries: []query{{
+			expr:    rangeRatio("origin", sel(mAllocAccel, with(`class="ai_inference"`)...), sel(mAllocAccel, with(classAI)...)),
+			legend:  "{{origin}}",
+			instant: true,
+		}},
+	})
+
+	bd.row("Adaptation friction: how AI jobs end on each accelerator")
+	bd.add(panel{kind: vizBarGauge, ratio: true, unit: "percentunit", decimals: ptr(1.0), w: 12, h: 10,
+		title:       "Failure share of AI jobs by accelerator model over the selected time range",
+		description: "Share of the AI jobs that ended on each accelerator model in the dashboard's time range and failed to run as meant: FAILED, NODE_FAIL, OUT_OF_MEMORY, or cancelled within 10 minutes of their start. Domestic models beside imported ones show where porting hurts. A job holding two models counts under each. Resubmissions need job names, which the daemon's counters do not keep: scmon report --view friction gives them.",
+		queries: []query{{
+			expr:    rangeRatio("kind, model, origin", sel(mAIJobsEnded, fCluster, outcomeFailed), sel(mAIJobsEnded, fCluster)),
+			legend:  "{{origin}} {{kind}} {{model}}",
+			instant: true,
+		}},
+	})
+	bd.add(panel{kind: vizBarGauge, ratio: true, unit: "percentunit", decimals: ptr(1.0), w: 12, h: 10,
+		title:       "Failure share of AI jobs by origin over the selected time range",
+		description: "Share of the AI jobs that ended on domestic and on imported accelerators in the dashboard's time range and failed (FAILED, NODE_FAIL, OUT_OF_MEMORY, cancelled within 10 minutes): the comparison the alert ScmonDomesticAIFailuresHigh makes over a day. Jobs end too rarely for a rate window: widen the time range rather than read short ones.",
+		queries: []query{{
+			expr:    rangeRatio("origin", sel(mAIJobsEnded, fCluster, outcomeFailed), sel(mAIJobsEnded, fCluster)),
+			legend:  "{{origin}}",
+			instant: true,
+		}},
+	})
+	bd.add(panel{kind: vizTable, unit: "short", decimals: ptr(0.0), w: 12, h: 10,
+		title:       "AI jobs ended by accelerator model and outcome over the selected time range",
+		description: "AI jobs that ended on each accelerator model in the dashboard's time range, by how they ended: completed, failed, node_fail, out_of_memory, cancelled_early (within 10 minutes of the start), cancelled, timeout, other.",
+		queries: []query{{
+			expr:    sumBy("origin, kind, model, outcome", increase(sel(mAIJobsEnded, fCluster), rangeWindow)),
+			legend:  "{{origin}} {{kind}} {{model}} {{outcome}}",
+			instant: true,
+			table:   true,
+		}},
+	})
+	bd.add(panel{kind: vizBarGauge, unit: "s", decimals: ptr(0.0), w: 12, h: 10,
+		title:       "Mean run time of AI jobs by accelerator model and outcome over the selected time range",
+		description: "Run seconds over jobs ended, per accelerator model, for completed jobs and for failures: failures that run long before they fail cost more than those that fail at once.",
+		queries: []query{{
+			expr: sumBy("origin, kind, model, outcome", increase(sel(mAIJobRun, fCluster, `outcome=~"completed|failed|node_fail|out_of_memory"`), rangeWindow)) +
+				" / " + sumBy("origin, kind, model, outcome", increase(sel(mAIJobsEnded, fCluster, `outcome=~"completed|failed|node_fail|out_of_memory"`), rangeWindow)),
+			legend:  "{{origin}} {{model}} {{outcome}}",
+			instant: true,
+		}},
+	})
+
 	bd.row("Classification")
 	var bounds []query
 	for _, r := range resources {

@@ -38,6 +38,11 @@ const (
 	mBuildInfo     = "scmon_build_info"
 	mIdleCore      = "scmon_idle_core_seconds_total"
 	mIdleAccel     = "scmon_idle_accelerator_seconds_total"
+	mAIJobsEnded   = "scmon_ai_jobs_ended_total"
+	mAIJobRun      = "scmon_ai_job_run_seconds_total"
+	// outcomeFailed are the endings that count as a failure to run as
+	// meant (scmon report --view friction): where porting hurts.
+	outcomeFailed = `outcome=~"failed|node_fail|out_of_memory|cancelled_early"`
 	classAI        = `class=~"ai_training|ai_inference"`
 	classAIUnknown = `class=~"ai_training|ai_inference|unknown"`
 	classUnknown   = `class="unknown"`

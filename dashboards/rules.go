@@ -107,6 +107,13 @@ type Thresholds struct {
 	// where idle while jobs wait is a scheduling one), for NoDemandFor.
 	NoDemandShare float64
 	NoDemandFor   model.Duration
+	// FrictionRatio is how many times the failure share of AI jobs on
+	// domestic accelerators over the last day may exceed that on imported
+	// ones, once at least FrictionMinJobs AI jobs ended on domestic
+	// accelerators that day, for FrictionFor.
+	FrictionRatio   float64
+	FrictionMinJobs float64
+	FrictionFor     model.Duration
 }
 
 // DefaultThresholds returns the thresholds of the committed rules.
@@ -132,6 +139,9 @@ func DefaultThresholds() Thresholds {
 		ConfigReloadFailedFor:        model.Duration(5 * time.Minute),
 		NoDemandShare:                0.25,
 		NoDemandFor:                  model.Duration(time.Hour),
+		FrictionRatio:                2,
+		FrictionMinJobs:              20,
+		FrictionFor:                  model.Duration(time.Hour),
 	}
 }
 
@@ -143,6 +153,9 @@ func (t *Thresholds) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(&t.IdleFor, "idle-for", "how long idle capacity must coexist with waiting jobs")
 	fs.Float64Var(&t.NoDemandShare, "no-demand-share", t.NoDemandShare, "share of a kind's accelerator capacity over the last day idle with nobody waiting that raises ScmonAcceleratorsIdleWithoutDemand (0..1)")
 	fs.Var(&t.NoDemandFor, "no-demand-for", "how long the share idle without demand must stay above -no-demand-share")
+	fs.Float64Var(&t.FrictionRatio, "friction-ratio", t.FrictionRatio, "how many times the last day's failure share of AI jobs on domestic accelerators may exceed that on imported ones before ScmonDomesticAIFailuresHigh")
+	fs.Float64Var(&t.FrictionMinJobs, "friction-min-jobs", t.FrictionMinJobs, "AI jobs that must have ended on domestic accelerators over the last day for ScmonDomesticAIFailuresHigh to judge")
+	fs.Var(&t.FrictionFor, "friction-for", "how long the failure shares must stay apart")
 	fs.Float64Var(&t.CPUUtilizationTarget, "cpu-utilization-target", t.CPUUtilizationTarget, "CPU utilization over the last day below which ScmonUtilizationBelowTarget fires (0..1)")
 	fs.Float64Var(&t.AcceleratorUtilizationTarget, "accelerator-utilization-target", t.AcceleratorUtilizationTarget, "accelerator utilization over the last day below which ScmonUtilizationBelowTarget fires (0..1)")
 	fs.Var(&t.LowUtilizationFor, "low-utilization-for", "how long utilization must stay below target")
@@ -179,7 +192,7 @@ func (t Thresholds) Validate() error {
 	for _, c := range []struct {
 		name string
 		v    float64
-	}{{"idle-accelerators", t.IdleAccelerators}, {"idle-cores", t.IdleCores}} {
+	}{{"idle-accelerators", t.IdleAccelerators}, {"idle-cores", t.IdleCores}, {"friction-ratio", t.FrictionRatio}, {"friction-min-jobs", t.FrictionMinJobs}} {
 		if c.v < 1 {
 			return fmt.Errorf("-%s %g: want at least 1", c.name, c.v)
 		}
@@ -309,6 +322,17 @@ func alertingRules(t Thresholds) ruleFile {
 		t.NoDemandFor,
 		"{{ $value | humanizePercentage }} of the {{ $labels.kind }} capacity of {{ $labels.cluster }} sat idle over the last day with no job waiting",
 		"Over the last day more than "+pct(t.NoDemandShare)+" of cluster {{ $labels.cluster }}'s {{ $labels.kind }} accelerator-seconds were idle while no job waited for anything they could serve: a planning question (too many of this kind, users not ported to it, a missing software stack), not a scheduling one. Thresholds: -no-demand-share "+num(t.NoDemandShare)+" ("+pct(t.NoDemandShare)+"), -no-demand-for "+dur(t.NoDemandFor)+".")
+
+	failShare := func(origin string) string {
+		return sumBy("cluster", increase(sel(mAIJobsEnded, `origin="`+origin+`"`, outcomeFailed), ai.name)) +
+			"\n    /\n    " + sumBy("cluster", increase(sel(mAIJobsEnded, `origin="`+origin+`"`), ai.name))
+	}
+	alert("ScmonDomesticAIFailuresHigh", "warning",
+		"(\n  (\n    "+failShare("domestic")+"\n  )\n  /\n  (\n    "+failShare("imported")+"\n  )\n) > "+num(t.FrictionRatio)+
+			"\nand on (cluster)\n"+sumBy("cluster", increase(sel(mAIJobsEnded, `origin="domestic"`), ai.name))+" >= "+num(t.FrictionMinJobs)+"\n",
+		t.FrictionFor,
+		"AI jobs on domestic accelerators of {{ $labels.cluster }} fail {{ $value | printf \"%.1f\" }} times as often as on imported ones",
+		"Over the last day the share of AI jobs on domestic accelerators of cluster {{ $labels.cluster }} that ended FAILED, NODE_FAIL, OUT_OF_MEMORY or cancelled within 10 minutes of their start was more than "+num(t.FrictionRatio)+" times that on imported accelerators: software adaptation (drivers, frameworks, operators) is hurting users. scmon report --view friction names the models and how often users resubmit. Thresholds: -friction-ratio "+num(t.FrictionRatio)+", -friction-min-jobs "+num(t.FrictionMinJobs)+", -friction-for "+dur(t.FrictionFor)+".")
 
 	alert("ScmonIdleCoresWhileJobsWait", "warning",
 		"(\n  "+sumBy("cluster, partition", sel(mCores, `state="idle"`))+" >= "+num(t.IdleCores)+

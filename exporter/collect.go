@@ -78,6 +78,8 @@ type view struct {
 	accounts []key // cluster, partition, account, class (account label only)
 	acctSeen map[key]struct{}
 	rows     map[key]*row
+	// origins gives the origin label of an accelerator (kind, model).
+	origins map[[2]string]string
 }
 
 func (v *view) pair(cluster, partition string) {
@@ -155,6 +157,7 @@ func (e *Exporter) index(s *snapshot.Snapshot) *view {
 		states:   slices.Clone(snapshot.States),
 		acctSeen: map[key]struct{}{},
 		rows:     make(map[key]*row, len(s.Allocated)+len(s.Capacity)+len(s.Running)+len(s.Pending)+len(s.Nodes)),
+		origins:  originIndex(s),
 	}
 	for _, p := range s.Partitions {
 		v.pair(p.Cluster, p.Partition)
@@ -252,7 +255,7 @@ func (em emitter) partitions(s *snapshot.Snapshot) {
 		for _, d := range v.devices {
 			r := v.get(key{cluster: d.cluster, partition: d.partition, kind: d.kind, model: d.model, class: c})
 			if !acct {
-				em.emit(mAllocAccel, r[mAllocAccel], d.cluster, d.partition, d.kind, d.model, c)
+				em.emit(mAllocAccel, r[mAllocAccel], d.cluster, d.partition, d.kind, d.model, v.origin(d.kind, d.model), c)
 			}
 			em.emit(mRunAccel, r[mRunAccel], d.cluster, d.partition, d.kind, d.model, c)
 			em.emit(mPendAccel, r[mPendAccel], d.cluster, d.partition, d.kind, d.model, c)
@@ -270,7 +273,7 @@ func (em emitter) partitions(s *snapshot.Snapshot) {
 	for _, d := range v.devices {
 		for _, st := range v.states {
 			r := v.get(key{cluster: d.cluster, partition: d.partition, kind: d.kind, model: d.model, class: st})
-			em.emit(mCapAccel, r[mCapAccel], d.cluster, d.partition, d.kind, d.model, st)
+			em.emit(mCapAccel, r[mCapAccel], d.cluster, d.partition, d.kind, d.model, v.origin(d.kind, d.model), st)
 			em.emit(mAccels, r[mAccels], d.cluster, d.partition, d.kind, d.model, st)
 		}
 	}
@@ -323,7 +326,7 @@ func (em emitter) accounts(v *view) {
 			a.kind, b.kind, a.model, b.model, a.partition, b.partition)
 	})
 	for _, k := range accel {
-		em.emit(mAllocAccel, v.get(k)[mAllocAccel], k.cluster, k.partition, k.account, k.kind, k.model, k.class)
+		em.emit(mAllocAccel, v.get(k)[mAllocAccel], k.cluster, k.partition, k.account, k.kind, k.model, v.origin(k.kind, k.model), k.class)
 	}
 }
 

@@ -94,6 +94,7 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	em.partitions(s)
 	em.occupied(s)
 	em.idle(s)
+	em.friction(s)
 	em.windows(s)
 	em.sources(s)
 	em.rest(s)

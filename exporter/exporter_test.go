@@ -249,15 +249,16 @@ func TestClosedSets(t *testing.T) {
 		}
 	}
 	for _, d := range s.Devices {
+		origin := fakeOrigin(d.Model)
 		for _, c := range fakeClasses {
-			for _, name := range []string{"scmon_allocated_accelerator_seconds_total", "scmon_running_accelerators", "scmon_pending_accelerators"} {
+			want(sid("scmon_allocated_accelerator_seconds_total", "cluster", d.Cluster, "partition", d.Partition, "kind", d.Kind, "model", d.Model, "origin", origin, "class", c))
+			for _, name := range []string{"scmon_running_accelerators", "scmon_pending_accelerators"} {
 				want(sid(name, "cluster", d.Cluster, "partition", d.Partition, "kind", d.Kind, "model", d.Model, "class", c))
 			}
 		}
 		for _, st := range snapshot.States {
-			for _, name := range []string{"scmon_capacity_accelerator_seconds_total", "scmon_accelerators"} {
-				want(sid(name, "cluster", d.Cluster, "partition", d.Partition, "kind", d.Kind, "model", d.Model, "state", st))
-			}
+			want(sid("scmon_capacity_accelerator_seconds_total", "cluster", d.Cluster, "partition", d.Partition, "kind", d.Kind, "model", d.Model, "origin", origin, "state", st))
+			want(sid("scmon_accelerators", "cluster", d.Cluster, "partition", d.Partition, "kind", d.Kind, "model", d.Model, "state", st))
 		}
 	}
 	for _, src := range s.Sources {
@@ -314,9 +315,35 @@ func TestClosedSets(t *testing.T) {
 		}
 	}
 	idle := len(idleDevs) * (len(snapshot.IdleReasons) + 1)
-	if n := len(got); n != perPartition+occupied+windows+health+other+idle {
-		t.Errorf("%d series, want %d", n, perPartition+occupied+windows+health+other+idle)
+	// The friction counters: every (cluster, kind, model) by AI class and
+	// outcome, both families.
+	for d := range idleDevs {
+		if d[1] == "" {
+			continue
+		}
+		for _, c := range []string{"ai_training", "ai_inference"} {
+			for _, o := range snapshot.Outcomes {
+				for _, name := range []string{"scmon_ai_jobs_ended_total", "scmon_ai_job_run_seconds_total"} {
+					want(sid(name, "cluster", d[0], "kind", d[1], "model", d[2], "origin", fakeOrigin(d[2]), "class", c, "outcome", o))
+				}
+			}
+		}
 	}
+	friction := (len(idleDevs) - len(s.Clusters)) * 2 * len(snapshot.Outcomes) * 2
+	if n := len(got); n != perPartition+occupied+windows+health+other+idle+friction {
+		t.Errorf("%d series, want %d", n, perPartition+occupied+windows+health+other+idle+friction)
+	}
+}
+
+// fakeOrigin is the origin the fake snapshot gives a model.
+func fakeOrigin(model string) string {
+	switch model {
+	case "A100":
+		return "imported"
+	case "Ascend 910B":
+		return "domestic"
+	}
+	return "unknown"
 }
 
 func TestValues(t *testing.T) {
@@ -334,10 +361,15 @@ func TestValues(t *testing.T) {
 	}
 	// Accounts fold into one series when the account label is off.
 	check(sid("scmon_allocated_core_seconds_total", "cluster", "east", "partition", "cpu", "class", "other"), 4.8e6)
-	check(sid("scmon_allocated_accelerator_seconds_total", "cluster", "east", "partition", "gpu", "kind", "gpu", "model", "H100", "class", "ai_training"), 86400+28800)
+	check(sid("scmon_allocated_accelerator_seconds_total", "cluster", "east", "partition", "gpu", "kind", "gpu", "model", "H100", "origin", "unknown", "class", "ai_training"), 86400+28800)
 	check(sid("scmon_allocated_billing_seconds_total", "cluster", "east", "partition", "gpu", "class", "ai_training"), 2.88e7)
 	check(sid("scmon_allocated_node_seconds_total", "cluster", "west", "partition", "old", "class", "other"), 10)
-	check(sid("scmon_capacity_accelerator_seconds_total", "cluster", "west", "partition", "npu", "kind", "npu", "model", "Ascend 910B", "state", "drained"), 2e4)
+	check(sid("scmon_capacity_accelerator_seconds_total", "cluster", "west", "partition", "npu", "kind", "npu", "model", "Ascend 910B", "origin", "domestic", "state", "drained"), 2e4)
+	// Friction: rows of one label set add up; a label set no row names is 0.
+	check(sid("scmon_ai_jobs_ended_total", "cluster", "west", "kind", "npu", "model", "Ascend 910B", "origin", "domestic", "class", "ai_training", "outcome", "out_of_memory"), 4)
+	check(sid("scmon_ai_job_run_seconds_total", "cluster", "west", "kind", "npu", "model", "Ascend 910B", "origin", "domestic", "class", "ai_training", "outcome", "out_of_memory"), 300)
+	check(sid("scmon_ai_jobs_ended_total", "cluster", "east", "kind", "gpu", "model", "A100", "origin", "imported", "class", "ai_training", "outcome", "failed"), 1)
+	check(sid("scmon_ai_jobs_ended_total", "cluster", "east", "kind", "gpu", "model", "A100", "origin", "imported", "class", "ai_inference", "outcome", "completed"), 0)
 	check(sid("scmon_capacity_core_seconds_total", "cluster", "west", "partition", "npu", "state", "idle"), 0)
 	check(sid("scmon_pending_accelerators", "cluster", "east", "partition", "gpu", "kind", "gpu", "model", "A100", "class", "ai_training"), 16)
 	check(sid("scmon_accelerators", "cluster", "east", "partition", "gpu", "kind", "gpu", "model", "H100", "state", "planned"), 20)
@@ -399,8 +431,8 @@ func TestAccountLabel(t *testing.T) {
 			// The closed set without an account: one zero series.
 			{sid("scmon_allocated_core_seconds_total", "cluster", "east", "partition", "cpu", "account", "", "class", "ai_training"), 0},
 			// An account's device it never used: zero.
-			{sid("scmon_allocated_accelerator_seconds_total", "cluster", "east", "partition", "gpu", "account", "nlp", "kind", "gpu", "model", "A100", "class", "ai_training"), 0},
-			{sid("scmon_allocated_accelerator_seconds_total", "cluster", "east", "partition", "gpu", "account", "vision", "kind", "gpu", "model", "A100", "class", "ai_training"), 28800},
+			{sid("scmon_allocated_accelerator_seconds_total", "cluster", "east", "partition", "gpu", "account", "nlp", "kind", "gpu", "model", "A100", "origin", "imported", "class", "ai_training"), 0},
+			{sid("scmon_allocated_accelerator_seconds_total", "cluster", "east", "partition", "gpu", "account", "vision", "kind", "gpu", "model", "A100", "origin", "imported", "class", "ai_training"), 28800},
 		} {
 			if v, ok := got[tc.id]; !ok || v != tc.want {
 				t.Errorf("%s = %v (emitted %v), want %v", tc.id, v, ok, tc.want)

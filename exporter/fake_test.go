@@ -94,6 +94,17 @@ func fakeSnapshot() *snapshot.Snapshot {
 		// 92,700 node-seconds; west is left out and emitted as zero.
 		Occupied:    []snapshot.Occupied{{Cluster: "east", NodeSeconds: 70000}},
 		Quarantined: 1,
+		// H100 has no origin entry: its series say unknown.
+		Origins: []snapshot.DeviceOrigin{
+			{Kind: "gpu", Model: "A100", Origin: "imported"},
+			{Kind: "npu", Model: "Ascend 910B", Origin: "domestic"},
+		},
+		Friction: []snapshot.Friction{
+			{Cluster: "east", Kind: "gpu", Model: "A100", Origin: "imported", Class: "ai_training", Outcome: "completed", Jobs: 9, RunSeconds: 90000},
+			{Cluster: "east", Kind: "gpu", Model: "A100", Origin: "imported", Class: "ai_training", Outcome: "failed", Jobs: 1, RunSeconds: 600},
+			{Cluster: "west", Kind: "npu", Model: "Ascend 910B", Origin: "domestic", Class: "ai_training", Outcome: "out_of_memory", Jobs: 3, RunSeconds: 240},
+			{Cluster: "west", Kind: "npu", Model: "Ascend 910B", Origin: "domestic", Class: "ai_training", Outcome: "out_of_memory", Jobs: 1, RunSeconds: 60},
+		},
 	}
 	// Capacity and node states: every state of east/gpu, some of the
 	// others (the rest must come out as zeros).

@@ -25,6 +25,8 @@ const (
 	labelRevision  = "revision"
 	labelGoVersion = "goversion"
 	labelReason    = "reason"
+	labelOrigin    = "origin"
+	labelOutcome   = "outcome"
 )
 
 // Metric indexes: one per family, in the order of the families table.
@@ -67,6 +69,8 @@ const (
 	mDemandCore
 	mDemandAccel
 	mComplete
+	mAIJobsEnded
+	mAIJobRun
 	numFamilies
 )
 
@@ -97,6 +101,12 @@ var (
 	partitionDeviceClass = []string{labelCluster, labelPartition, labelKind, labelModel, labelClass}
 	partitionState       = []string{labelCluster, labelPartition, labelState}
 	partitionDeviceState = []string{labelCluster, labelPartition, labelKind, labelModel, labelState}
+	// The accelerator-second counters carry the device's origin (domestic,
+	// imported, unknown): a function of the device, so it adds no series,
+	// and a planner can sum by it without a join.
+	partitionOriginClass = []string{labelCluster, labelPartition, labelKind, labelModel, labelOrigin, labelClass}
+	partitionOriginState = []string{labelCluster, labelPartition, labelKind, labelModel, labelOrigin, labelState}
+	deviceOutcome        = []string{labelCluster, labelKind, labelModel, labelOrigin, labelClass, labelOutcome}
 	clusterWindow        = []string{labelCluster, labelResource, labelWindow}
 	bySource             = []string{labelSource}
 )
@@ -107,8 +117,8 @@ var families = [numFamilies]family{
 		help: "Core-seconds (cores x seconds) allocated to jobs since the start of the job history, attributed to the time the cores were held; increase() over a window gives that window's core-seconds.",
 	},
 	mAllocAccel: {
-		name: "scmon_allocated_accelerator_seconds_total", kind: counter, labels: partitionDeviceClass, account: true,
-		help: "Accelerator-seconds (devices x seconds) allocated to jobs since the start of the job history, by accelerator kind and model, attributed to the time the devices were held.",
+		name: "scmon_allocated_accelerator_seconds_total", kind: counter, labels: partitionOriginClass, account: true,
+		help: "Accelerator-seconds (devices x seconds) allocated to jobs since the start of the job history, by accelerator kind, model and origin (domestic, imported, unknown), attributed to the time the devices were held.",
 	},
 	mAllocBilling: {
 		name: "scmon_allocated_billing_seconds_total", kind: counter, labels: partitionClass, account: true,
@@ -123,8 +133,8 @@ var families = [numFamilies]family{
 		help: "Core-seconds (cores x seconds) of capacity since the start of the job history, by node state; the states of a partition sum to its total capacity, and a node shared by several partitions counts in its first partition only.",
 	},
 	mCapAccel: {
-		name: "scmon_capacity_accelerator_seconds_total", kind: counter, labels: partitionDeviceState,
-		help: "Accelerator-seconds (devices x seconds) of capacity since the start of the job history, by accelerator kind and model and node state; the states sum to the total capacity.",
+		name: "scmon_capacity_accelerator_seconds_total", kind: counter, labels: partitionOriginState,
+		help: "Accelerator-seconds (devices x seconds) of capacity since the start of the job history, by accelerator kind, model and origin (domestic, imported, unknown) and node state; the states sum to the total capacity.",
 	},
 	mCapBilling: {
 		name: "scmon_capacity_billing_seconds_total", kind: counter, labels: partitionState,
@@ -249,6 +259,14 @@ var families = [numFamilies]family{
 	mDemandCore: {
 		name: "scmon_pending_demand_core_seconds_total", kind: counter, labels: []string{labelCluster},
 		help: "Core-seconds that waiting jobs asked for, integrated over their wait (from submission to start, or to now while pending), since the first allocation.",
+	},
+	mAIJobsEnded: {
+		name: "scmon_ai_jobs_ended_total", kind: counter, labels: deviceOutcome,
+		help: "AI jobs (ai_training, ai_inference) on accelerators that ran and ended since the start of the job history, by accelerator kind, model and origin and by outcome: completed, failed, node_fail, out_of_memory, cancelled_early (cancelled within 10 minutes of its start), cancelled, timeout, other. The first four are failures to run as meant: where porting hurts. A job holding two models counts under each.",
+	},
+	mAIJobRun: {
+		name: "scmon_ai_job_run_seconds_total", kind: counter, labels: deviceOutcome,
+		help: "Run time in seconds (end minus start) of the jobs counted by scmon_ai_jobs_ended_total, with the same labels: over the job count, the mean run time.",
 	},
 	mDemandAccel: {
 		name: "scmon_pending_demand_accelerator_seconds_total", kind: counter, labels: []string{labelCluster, labelKind, labelModel},

@@ -59,6 +59,10 @@ type Snapshot struct {
 	// Idle and Demand are the cumulative idle split and pending demand.
 	Idle   []IdleSeconds
 	Demand []DemandSeconds
+	// Origins give the origin of every accelerator kind and model, and
+	// Friction counts how AI jobs on them ended.
+	Origins  []DeviceOrigin
+	Friction []Friction
 	// Windows are utilization and AI share over trailing windows.
 	Windows []Window
 	// Running and Pending describe the present.

@@ -108,6 +108,7 @@ func buildChart(rep *report.Report, loc *time.Location) *chartView {
 		Zone:    loc.String(),
 	}
 	if len(rep.Series) > 0 {
+		c.Zone = zoneLabel(loc, rep.Series[len(rep.Series)-1].From)
 		c.From = rep.Series[0].From.In(loc).Format("2006-01-02")
 		c.To = rep.Series[len(rep.Series)-1].From.In(loc).Format("2006-01-02")
 	}

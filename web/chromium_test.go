@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scmon/scmon/snapshot"
 )
 
 // chromiumPath finds Debian's chromium. The test is skipped without it,
@@ -145,4 +147,57 @@ func TestStatusPageInChromium(t *testing.T) {
 		}
 	}
 	srv.stop()
+}
+
+// TestPlannerPanelsInChromium loads the status page with the planner's
+// panels in a real browser: the rows show the figures computed by hand,
+// and the rows idle while jobs of the same partition wait are visibly
+// highlighted (the screenshot holds wide bands of the highlight colour,
+// which the same page without waiting jobs does not).
+func TestPlannerPanelsInChromium(t *testing.T) {
+	bin := chromiumPath(t)
+	highlight := func(snap *snapshot.Snapshot) (int, []byte) {
+		f := newFake()
+		f.snap = snap
+		srv := serve(t, newTestServer(t, f, Options{Title: "Example Center"}), "http")
+		defer srv.stop()
+		dom := runChromium(t, bin, "--virtual-time-budget=5000", "--dump-dom", srv.url+"/")
+		shot := filepath.Join(t.TempDir(), "planner.png")
+		runChromium(t, bin, "--window-size=1280,2400", "--force-prefers-color-scheme=light", "--screenshot="+shot, srv.url+"/")
+		b, err := os.ReadFile(shot)
+		if err != nil {
+			t.Fatalf("no screenshot: %v", err)
+		}
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		// The light theme's highlight, --bad-bg: #ffebe9.
+		n := 0
+		for y := 0; y < img.Bounds().Dy(); y++ {
+			for x := 0; x < img.Bounds().Dx(); x++ {
+				r, g, bl, _ := img.At(x, y).RGBA()
+				if r>>8 == 0xff && g>>8 == 0xeb && bl>>8 == 0xe9 {
+					n++
+				}
+			}
+		}
+		if keep := os.Getenv("SCMON_WEB_SCREENSHOT"); keep != "" && len(snap.Pending) > 1 {
+			if err := os.WriteFile(keep, b, 0o644); err != nil {
+				t.Error(err)
+			}
+		}
+		return n, dom
+	}
+	n, dom := highlight(plannerSnapshot())
+	checkPlannerPanels(t, readPlannerPanels(t, dom))
+	quiet := plannerSnapshot()
+	quiet.Pending = nil
+	m, _ := highlight(quiet)
+	t.Logf("highlight pixels: %d with waiting jobs, %d without", n, m)
+	// Three highlighted rows across a 1200-pixel table are well over
+	// 20,000 pixels; without waiting jobs only small badges remain.
+	if n < 20000 || m > n/4 {
+		t.Errorf("highlight pixels: %d with waiting jobs, %d without: the rows idle while jobs wait are not visibly highlighted", n, m)
+	}
 }

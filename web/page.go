@@ -45,6 +45,8 @@ type pageData struct {
 	Headline  []headlineRow
 	Current   []currentRow
 	Idle      []idleRow
+	Accels    []accelRow
+	NowRows   []nowRow
 	Reasons   []string
 	Chart     *chartView
 	ChartNote string
@@ -143,7 +145,7 @@ func (s *Server) renderPage(ctx context.Context, buf *bytes.Buffer) error {
 		Title:   s.opts.Title,
 		Version: s.opts.Version,
 		Now:     now.In(loc).Format(stampZone),
-		Zone:    loc.String(),
+		Zone:    zoneLabel(loc, now),
 	}
 	d.Ready, d.Reason = s.b.Ready()
 	snap := s.b.Snapshot()
@@ -155,6 +157,7 @@ func (s *Server) renderPage(ctx context.Context, buf *bytes.Buffer) error {
 		d.Windows, d.Headline = headlineRows(sum.Headline)
 		d.Current = currentRows(sum.Current)
 		d.Idle, d.Reasons = idleRows(snap), snapshot.IdleReasons
+		d.Accels, d.NowRows = accelRows(snap), nowRows(snap)
 		d.Sources = sourceRows(sum.Sources, now, loc)
 		d.Config = configView{
 			Known:      !sum.Config.LastReload.IsZero() || sum.Config.Hash != "",
@@ -303,7 +306,8 @@ func sourceRows(ss []SourceStatus, now time.Time, loc *time.Location) []sourceRo
 	return out
 }
 
-const stampZone = "2006-01-02 15:04:05 MST"
+// stampZone writes an instant with its UTC offset.
+const stampZone = offsetLayout
 
 // stamp formats an instant in loc, "never" for the zero time.
 func stamp(t time.Time, loc *time.Location) string {
@@ -314,12 +318,13 @@ func stamp(t time.Time, loc *time.Location) string {
 }
 
 // stampNoZone formats an instant in loc for a column whose heading names
-// the zone, "never" for the zero time.
+// the zone, "never" for the zero time. It still carries the UTC offset:
+// the offset of a zone changes with daylight saving time.
 func stampNoZone(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return "never"
 	}
-	return t.In(loc).Format(time.DateTime)
+	return t.In(loc).Format(offsetLayout)
 }
 
 // age says how long ago t was, in words.

@@ -5,11 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/net/html"
+
+	"github.com/scmon/scmon/snapshot"
 )
 
 // shownPage is what a person reads on the status page, taken from the
@@ -199,7 +203,7 @@ func TestStatusPage(t *testing.T) {
 		t.Errorf("source with markup: %q", got)
 	}
 	for _, want := range []string{`Center <North> & "South"`, "scmon 1.2.3", "1,312", "21,248 cores", "1 d 2 h", "permission denied <&>",
-		"Snapshot 2025-03-15 09:28:30 UTC (1 min 30 s ago)", "last reload succeeded", "0123456789ab", "25 %", "Feb 15", "Mar 14"} {
+		"Snapshot 2025-03-15 09:28:30 +00:00 (1 min 30 s ago)", "last reload succeeded", "0123456789ab", "25 %", "Feb 15", "Mar 14"} {
 		if !strings.Contains(p.text, want) {
 			t.Errorf("page does not show %q", want)
 		}
@@ -260,8 +264,17 @@ func TestStatusPageStates(t *testing.T) {
 		if fmt.Sprint(p.days) != fmt.Sprint(want) {
 			t.Errorf("days %v, want %v", p.days, want)
 		}
-		if !strings.Contains(p.text, "EDT") {
-			t.Errorf("times not shown in the zone:\n%s", p.text)
+		// Every time carries its UTC offset; no zone abbreviation (EDT,
+		// EST) that a reader elsewhere could not place.
+		for _, want := range []string{"Snapshot 2025-03-15 05:28:30 -04:00", "Page rendered 2025-03-15 05:30:00 -04:00",
+			"2025-03-15 05:28:25 -04:00", "last reload succeeded at 2025-03-15 03:30:00 -04:00", "times in America/New_York, UTC-04:00",
+			"midnight to midnight America/New_York, UTC-04:00"} {
+			if !strings.Contains(p.text, want) {
+				t.Errorf("page does not show %q:\n%s", want, p.text)
+			}
+		}
+		if m := regexp.MustCompile(`\b(EDT|EST|UTC|GMT|CST)\b[^+-]`).FindString(p.text); m != "" {
+			t.Errorf("a time labelled with an abbreviation (%q):\n%s", m, p.text)
 		}
 	})
 	t.Run("head", func(t *testing.T) {
@@ -313,4 +326,125 @@ func BenchmarkStatusPage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// plannerSnapshot is sampleSnapshot with what the planner's panels read:
+// accelerator counters of two models of different origin, node states and
+// waiting jobs. In alpha/gpu 8 A100 are idle while jobs of the partition
+// wait for 28 (highlighted); in alpha/npu 4 Ascend are idle and nobody
+// waits for them (not highlighted); alpha/cpu has idle cores and waiting
+// jobs for cores (highlighted).
+func plannerSnapshot() *snapshot.Snapshot {
+	s := sampleSnapshot()
+	a100 := func(x float64) []snapshot.AccelSeconds {
+		return []snapshot.AccelSeconds{{Kind: "gpu", Model: "a100", Seconds: x}}
+	}
+	npu := func(x float64) []snapshot.AccelSeconds {
+		return []snapshot.AccelSeconds{{Kind: "npu", Model: "Ascend 910B", Seconds: x}}
+	}
+	s.Origins = []snapshot.DeviceOrigin{{Kind: "gpu", Model: "a100", Origin: "imported"}, {Kind: "npu", Model: "Ascend 910B", Origin: "domestic"}}
+	s.Allocated = []snapshot.Allocated{
+		{Cluster: "alpha", Partition: "gpu", Class: "ai_training", Accel: a100(3 * 3600e3)},
+		{Cluster: "alpha", Partition: "gpu", Class: "ai_inference", Accel: a100(1 * 3600e3)},
+		{Cluster: "alpha", Partition: "gpu", Class: "other", Accel: a100(4 * 3600e3)},
+		{Cluster: "alpha", Partition: "npu", Class: "ai_inference", Accel: npu(1 * 3600e3)},
+	}
+	s.Capacity = []snapshot.Capacity{
+		{Cluster: "alpha", Partition: "gpu", State: "allocated", Accel: a100(8 * 3600e3)},
+		{Cluster: "alpha", Partition: "gpu", State: "idle", Accel: a100(2 * 3600e3)},
+		{Cluster: "alpha", Partition: "npu", State: "allocated", Accel: npu(1 * 3600e3)},
+		{Cluster: "alpha", Partition: "npu", State: "down", Accel: npu(3 * 3600e3)},
+	}
+	s.Nodes = []snapshot.NodeState{
+		{Cluster: "alpha", Partition: "gpu", State: "allocated", Nodes: 6, Cores: 768, Accel: a100(48)},
+		{Cluster: "alpha", Partition: "gpu", State: "idle", Nodes: 1, Cores: 128, Accel: a100(8)},
+		{Cluster: "alpha", Partition: "npu", State: "idle", Nodes: 1, Cores: 192, Accel: npu(4)},
+		{Cluster: "alpha", Partition: "npu", State: "drained", Nodes: 1, Cores: 192, Accel: npu(4)},
+		{Cluster: "alpha", Partition: "cpu", State: "allocated", Nodes: 160, Cores: 20480},
+		{Cluster: "alpha", Partition: "cpu", State: "idle", Nodes: 2, Cores: 256},
+	}
+	s.Pending = append(s.Pending, snapshot.Current{Cluster: "alpha", Partition: "cpu", Class: "other", Jobs: 3, Cores: 512})
+	return s
+}
+
+// plannerPanels is what a reader sees in the planner's panels: each row's
+// cells by its data attribute, and which rows are highlighted.
+type plannerPanels struct {
+	rows        map[string][]string
+	highlighted []string
+}
+
+func readPlannerPanels(t *testing.T, doc []byte) *plannerPanels {
+	t.Helper()
+	root, err := html.Parse(bytes.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &plannerPanels{rows: map[string][]string{}}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "tr" {
+			for _, k := range []string{"data-now", "data-accel"} {
+				if id, ok := attr(n, k); ok {
+					var cells []string
+					for c := n.FirstChild; c != nil; c = c.NextSibling {
+						if c.Type == html.ElementNode {
+							cells = append(cells, strings.TrimSpace(textOf(c)))
+						}
+					}
+					p.rows[id] = cells
+					if cl, _ := attr(n, "class"); cl == "blocked" {
+						p.highlighted = append(p.highlighted, id)
+					}
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(root)
+	return p
+}
+
+// checkPlannerPanels compares the panels with figures computed by hand
+// from plannerSnapshot.
+func checkPlannerPanels(t *testing.T, p *plannerPanels) {
+	t.Helper()
+	want := map[string][]string{
+		// Cluster, partition, resource, capacity, allocated, idle, down/drained/planned, requested.
+		"alpha|gpu|gpu a100":        {"alpha", "gpu", "gpu a100", "56", "48", "8", "0", "28"},
+		"alpha|gpu|cores":           {"alpha", "gpu", "cores", "896", "768", "128", "0", "448"},
+		"alpha|npu|npu Ascend 910B": {"alpha", "npu", "npu Ascend 910B", "8", "0", "4", "4", "0"},
+		"alpha|cpu|cores":           {"alpha", "cpu", "cores", "20,736", "20,480", "256", "0", "512"},
+		"alpha|npu|cores":           {"alpha", "npu", "cores", "384", "0", "192", "192", "0"},
+		// Cluster, accelerator, origin, capacity h, allocated h, utilization, AI share, training, inference.
+		"alpha|gpu|a100":        {"alpha", "a100", "imported", "10,000", "8,000", "80.0%", "50.0%", "37.5%", "12.5%"},
+		"alpha|gpu|":            {"alpha", "gpu (all models)", "", "10,000", "8,000", "80.0%", "50.0%", "37.5%", "12.5%"},
+		"alpha|npu|Ascend 910B": {"alpha", "Ascend 910B", "domestic", "4,000", "1,000", "25.0%", "100.0%", "0.0%", "100.0%"},
+	}
+	for id, w := range want {
+		if got := p.rows[id]; fmt.Sprint(got) != fmt.Sprint(w) {
+			t.Errorf("row %s shows %q, want %q", id, got, w)
+		}
+	}
+	if len(p.rows) != len(want)+1 { // and npu (all models)
+		t.Errorf("%d rows: %v", len(p.rows), p.rows)
+	}
+	// Idle while jobs of the same partition wait: gpu cores and A100,
+	// cpu cores; not the NPUs nobody waits for.
+	slices.Sort(p.highlighted)
+	if w := []string{"alpha|cpu|cores", "alpha|gpu|cores", "alpha|gpu|gpu a100"}; fmt.Sprint(p.highlighted) != fmt.Sprint(w) {
+		t.Errorf("highlighted %v, want %v", p.highlighted, w)
+	}
+}
+
+func TestPlannerPanels(t *testing.T) {
+	f := newFake()
+	f.snap = plannerSnapshot()
+	res, body := call(t, newTestServer(t, f, Options{}).Handler(), "GET", "/")
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	checkPlannerPanels(t, readPlannerPanels(t, []byte(body)))
 }

@@ -147,7 +147,7 @@ func runBackfill(ctx context.Context, f backfillFlags, stdout, stderr io.Writer)
 		from = time.Unix(from.Unix()/step*step, 0).In(from.Location())
 	}
 	g, err := backfill.New(l.store, backfill.Options{From: from, To: to, Step: f.step, Inventory: l.inventory,
-		AccountLabel: f.accountLabel, Labels: labels})
+		AccountLabel: f.accountLabel, Labels: labels, DeviceOrigin: l.table.Origin})
 	if err != nil {
 		return usageError{err}
 	}
