@@ -98,6 +98,7 @@ type Daemon struct {
 	quarantined map[string]bool
 
 	published  map[string]float64 // counters as last published: never lower
+	pub        publisher
 	rebuild    chan struct{}
 	reloadReq  chan chan error
 	lastReload snapshot.ConfigState
