@@ -16,7 +16,6 @@ import (
 	"cmp"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -192,5 +191,3 @@ func sortAccel(a []snapshot.AccelSeconds) {
 		return cmp.Or(cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Model, y.Model))
 	})
 }
-
-func join(parts ...string) string { return strings.Join(parts, "|") }

@@ -14,12 +14,11 @@ import (
 
 // idleState is the idle split counted so far: from origin to to.
 type idleState struct {
-	inv      *capacity.Inventory
-	c        *counters
-	origin   int64
-	to       int64
-	sums     map[idleKey]*planning.Split
-	warnings int
+	inv    *capacity.Inventory
+	c      *counters
+	origin int64
+	to     int64
+	sums   map[idleKey]*planning.Split
 }
 
 type idleKey struct{ cluster, kind, model string }
