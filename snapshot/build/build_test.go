@@ -71,7 +71,7 @@ func (j *truth) at(t time.Time) *job.Record {
 
 func inputs(eng *usage.Store, inv *capacity.Inventory, table *accel.Table, jobs []truth, complete, origin time.Time, account bool) *build.Inputs {
 	in := &build.Inputs{Now: complete, Complete: complete, Origin: origin, Engine: eng, Inventory: inv, AccountLabel: account,
-		Windows: []build.Window{{Label: "1h", Length: time.Hour}, {Label: "24h", Length: 24 * time.Hour}, {Label: "7d", Length: 7 * 24 * time.Hour}},
+		Windows: []build.Window{{Label: "1h", Length: time.Hour}, {Label: "24h", Length: 24 * time.Hour}},
 		NodesAt: complete,
 		RuleHits: func(per map[uint32]uint64) map[string]uint64 {
 			out := map[string]uint64{}
@@ -175,6 +175,25 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 				t.Fatalf("after %d polls: %d and %d series", polls, len(gl), len(wl))
 			}
 			checkAgainstEngine(t, eng, inv, got, account)
+
+			// A reload lengthens a window past the events the ledger kept:
+			// the same figures still.
+			longer := func() *build.Inputs {
+				in := inputs(eng, inv, table, jobs, final, origin, account)
+				in.Windows = append(in.Windows, build.Window{Label: "48h", Length: 48 * time.Hour})
+				return in
+			}
+			got, err = b.Build(longer())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err = build.New().Build(longer())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := render(got), render(want); g != w {
+				t.Fatalf("with a 48h window added:\n%s\n%s", g, w)
+			}
 			t.Logf("%d polls, %d stored allocations: identical", polls, eng.Len())
 		})
 	}

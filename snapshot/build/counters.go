@@ -132,6 +132,16 @@ func (c *counters) ledgerAdd(i uint32, j *usage.Job, devs []usage.DeviceCount, s
 	c.ledger.Add(i, int64(j.Start), end, c.weights(j, devs, nil), sign)
 }
 
+// rebuildLedger makes the window ledger again from every allocation
+// counted, with every event.
+func (c *counters) rebuildLedger() {
+	c.ledger = &usage.Ledger{}
+	jobs := c.eng.Jobs()
+	for i := range c.seen {
+		c.ledgerAdd(uint32(i), &jobs[i], c.eng.JobDevices(i), 1)
+	}
+}
+
 // stillActive reports whether j may accrue after t.
 func stillActive(j *usage.Job, t int64) bool {
 	return j.Start != 0 && (j.End == usage.OpenEnd || int64(j.End) > t)

@@ -42,9 +42,12 @@ func stageIdle(b *Builder, in *Inputs, s *snapshot.Snapshot) error {
 	origin, to := in.Origin.Unix(), in.Complete.Unix()
 	st := b.idle
 	pending := pendingJobs(in.Pending)
-	if st == nil || st.inv != inv || st.c != c || origin < st.origin || st.to != c.from {
+	// The split advances with the inventory in force over each interval:
+	// a capacity read from node polls changes with every poll, and the
+	// past keeps the split it had.
+	if st == nil || st.c != c || origin < st.origin || st.to != c.from {
 		// From the beginning, a chunk at a time.
-		st = &idleState{inv: inv, c: c, origin: origin, to: origin, sums: map[idleKey]*planning.Split{}}
+		st = &idleState{c: c, origin: origin, to: origin, sums: map[idleKey]*planning.Split{}}
 		b.idle = st
 		jobs := c.eng.Jobs()
 		for a := origin; a < to; a += idleChunk {

@@ -49,23 +49,13 @@ func stageWindows(b *Builder, in *Inputs, s *snapshot.Snapshot) error {
 		out := make([]int64, len(c.slotOf))
 		err := c.ledger.Amount(from, to, weights, out)
 		if errors.Is(err, usage.ErrPruned) {
-			// A window longer than it was when the events were pruned (a
-			// reload): count it from the allocations once.
+			// A window longer than the events kept (a reload lengthened
+			// it): the ledger is made again from the allocations, once.
+			c.rebuildLedger()
 			out = make([]int64, len(c.slotOf))
-			for i := range jobs {
-				j := &jobs[i]
-				if !stillActive(j, from) || int64(j.Start) >= to {
-					continue
-				}
-				a, e := max(int64(j.Start), from), int64(j.End)
-				if j.End == usage.OpenEnd || e > to {
-					e = to
-				}
-				for _, wt := range weights(uint32(i), nil) {
-					out[wt.Slot] += wt.W * (e - a)
-				}
-			}
-		} else if err != nil {
+			err = c.ledger.Amount(from, to, weights, out)
+		}
+		if err != nil {
 			return err
 		}
 		// Weights were numbered while reading the events: widen.
