@@ -14,7 +14,6 @@ import (
 
 // idleState is the idle split counted so far: from origin to to.
 type idleState struct {
-	inv    *capacity.Inventory
 	c      *counters
 	origin int64
 	to     int64
