@@ -175,7 +175,11 @@ func New(store *usage.Store, opts Options) (*Generator, error) {
 	if err := checkExtraLabels(opts.Labels); err != nil {
 		return nil, err
 	}
-	g := &Generator{store: store, opts: opts, fams: families(opts.AccountLabel),
+	fams, err := families(opts.AccountLabel)
+	if err != nil {
+		return nil, err
+	}
+	g := &Generator{store: store, opts: opts, fams: fams,
 		from: from, step: step, points: int(points), accIdx: map[[2]int32]int32{}}
 	last := from + (points-1)*step
 

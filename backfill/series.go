@@ -2,6 +2,8 @@ package backfill
 
 import (
 	"fmt"
+
+	"github.com/scmon/scmon/exporter"
 	"regexp"
 	"slices"
 	"strings"
@@ -49,33 +51,41 @@ type Family struct {
 // _total suffix that OpenMetrics reserves for a counter's samples.
 func (f *Family) MetricFamily() string { return strings.TrimSuffix(f.Name, "_total") }
 
-// families returns the seven counter families, with the account label after
-// partition on the allocated ones when account is set (as the exporter
-// does when metrics.account_label is on).
-func families(account bool) [numFamilies]Family {
-	host := []string{labelCluster, labelPartition, labelClass}
-	dev := []string{labelCluster, labelPartition, labelKind, labelModel, labelOrigin, labelClass}
-	if account {
-		host = []string{labelCluster, labelPartition, labelAccount, labelClass}
-		dev = []string{labelCluster, labelPartition, labelAccount, labelKind, labelModel, labelOrigin, labelClass}
-	}
+// backfilled names the counter families a Generator produces, by index,
+// with a HELP text of the backfill's own (what the family holds, and that
+// it was backfilled). Names, types and labels come from the exporter's
+// contract (exporter.Families).
+var backfilled = [numFamilies]struct{ name, help string }{
+	AllocatedAccelerator: {"scmon_allocated_accelerator_seconds_total",
+		"Accelerator-seconds (devices x seconds) allocated to jobs since the start of the job history, by accelerator kind, model and origin (domestic, imported, unknown)."},
+	AllocatedBilling: {"scmon_allocated_billing_seconds_total",
+		"Billing-seconds (the scheduler's billing weight x seconds) allocated to jobs since the start of the job history."},
+	AllocatedCore: {"scmon_allocated_core_seconds_total",
+		"Core-seconds (cores x seconds) allocated to jobs since the start of the job history."},
+	AllocatedNode: {"scmon_allocated_node_seconds_total",
+		"Node-seconds (nodes x seconds) allocated to jobs since the start of the job history."},
+	CapacityAccelerator: {"scmon_capacity_accelerator_seconds_total",
+		"Accelerator-seconds (devices x seconds) of capacity since the start of the job history, by accelerator kind, model and origin (domestic, imported, unknown) and node state; the states sum to the total capacity."},
+	CapacityBilling: {"scmon_capacity_billing_seconds_total",
+		"Billing-seconds (billing units x seconds, with the partition's billing weights) of capacity since the start of the job history, by node state; the states sum to the total."},
+	CapacityCore: {"scmon_capacity_core_seconds_total",
+		"Core-seconds (cores x seconds) of capacity since the start of the job history, by node state; the states of a partition sum to its total capacity, and a node shared by several partitions counts in its first partition only."},
+}
+
+// families returns the seven counter families with the exporter's labels,
+// the account label after partition on the allocated ones when account is
+// set (as the exporter does when metrics.account_label is on).
+func families(account bool) ([numFamilies]Family, error) {
 	const note = " Backfilled from the job history by scmon backfill."
-	return [numFamilies]Family{
-		AllocatedAccelerator: {Name: "scmon_allocated_accelerator_seconds_total", Labels: dev,
-			Help: "Accelerator-seconds (devices x seconds) allocated to jobs since the start of the job history, by accelerator kind, model and origin (domestic, imported, unknown)." + note},
-		AllocatedBilling: {Name: "scmon_allocated_billing_seconds_total", Labels: host,
-			Help: "Billing-seconds (the scheduler's billing weight x seconds) allocated to jobs since the start of the job history." + note},
-		AllocatedCore: {Name: "scmon_allocated_core_seconds_total", Labels: host,
-			Help: "Core-seconds (cores x seconds) allocated to jobs since the start of the job history." + note},
-		AllocatedNode: {Name: "scmon_allocated_node_seconds_total", Labels: host,
-			Help: "Node-seconds (nodes x seconds) allocated to jobs since the start of the job history." + note},
-		CapacityAccelerator: {Name: "scmon_capacity_accelerator_seconds_total", Labels: []string{labelCluster, labelPartition, labelKind, labelModel, labelOrigin, labelState},
-			Help: "Accelerator-seconds (devices x seconds) of capacity since the start of the job history, by accelerator kind, model and origin (domestic, imported, unknown) and node state; the states sum to the total capacity." + note},
-		CapacityBilling: {Name: "scmon_capacity_billing_seconds_total", Labels: []string{labelCluster, labelPartition, labelState},
-			Help: "Billing-seconds (billing units x seconds, with the partition's billing weights) of capacity since the start of the job history, by node state; the states sum to the total." + note},
-		CapacityCore: {Name: "scmon_capacity_core_seconds_total", Labels: []string{labelCluster, labelPartition, labelState},
-			Help: "Core-seconds (cores x seconds) of capacity since the start of the job history, by node state; the states of a partition sum to its total capacity, and a node shared by several partitions counts in its first partition only." + note},
+	var out [numFamilies]Family
+	for i, b := range backfilled {
+		f, ok := exporter.FamilyByName(b.name)
+		if !ok || f.Type != "counter" {
+			return out, fmt.Errorf("backfill: %s is not a counter of the metric contract", b.name)
+		}
+		out[i] = Family{Name: f.Name, Help: b.help + note, Labels: f.LabelNames(account)}
 	}
+	return out, nil
 }
 
 // Label is a name and a value.

@@ -99,7 +99,7 @@ type Daemon struct {
 	// key: skipped (the daemon starts anyway), counted and logged once.
 	quarantined map[string]bool
 
-	published  map[string]float64 // counters as last published: never lower
+	pub        publisher // the snapshot builder and what it carries between publishes
 	rebuild    chan struct{}
 	reloadReq  chan chan error
 	lastReload snapshot.ConfigState
@@ -138,7 +138,7 @@ func New(cfg *Config, raw []byte, opts Options) (*Daemon, error) {
 		opts: opts, log: opts.Logger, now: opts.Now,
 		pending: map[string][]*job.Record{}, complete: map[string]time.Time{}, done: map[string]bool{},
 		health: map[string]*sourceHealth{}, lastRule: map[string]string{}, quarantined: map[string]bool{},
-		published: map[string]float64{}, rebuild: make(chan struct{}, 1),
+		rebuild:   make(chan struct{}, 1),
 		reloadReq: make(chan chan error),
 	}
 	d.notReady.Store("starting")

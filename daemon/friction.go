@@ -9,6 +9,7 @@ import (
 	"github.com/scmon/scmon/capacity"
 	"github.com/scmon/scmon/planning"
 	"github.com/scmon/scmon/snapshot"
+	"github.com/scmon/scmon/snapshot/build"
 )
 
 // deviceOrigins gives the origin of every accelerator (kind, model) the
@@ -22,7 +23,7 @@ func deviceOrigins(table *accel.Table, inv *capacity.Inventory, devices []accel.
 	seen := map[[2]string]bool{}
 	var out []snapshot.DeviceOrigin
 	add := func(d accel.Device) {
-		kind, model := devName(d)
+		kind, model := build.DevName(d)
 		if seen[[2]string{kind, model}] {
 			return
 		}
@@ -59,8 +60,8 @@ func (d *Daemon) frictionCounters(rt *Runtime, inv *capacity.Inventory, complete
 	for _, c := range counts {
 		key := strings.Join([]string{c.Cluster, c.Kind, c.Model, c.Origin, c.Class, c.Outcome}, "|")
 		out = append(out, snapshot.Friction{Cluster: c.Cluster, Kind: c.Kind, Model: c.Model, Origin: c.Origin, Class: c.Class, Outcome: c.Outcome,
-			Jobs:       d.monotone("fj|"+key, float64(c.Jobs)),
-			RunSeconds: d.monotone("fr|"+key, float64(c.RunSeconds))})
+			Jobs:       d.pub.monotone(d, "fj|"+key, float64(c.Jobs)),
+			RunSeconds: d.pub.monotone(d, "fr|"+key, float64(c.RunSeconds))})
 	}
 	return out
 }
@@ -77,4 +78,21 @@ func (d *Daemon) storeDevices() []accel.Device {
 		}
 	}
 	return out
+}
+
+// monotone keeps a friction counter from going down (a record replaced by
+// a later one of the same run can change how a job ended): it returns the
+// larger of v and the value last published for key.
+func (p *publisher) monotone(d *Daemon, key string, v float64) float64 {
+	if p.friction == nil {
+		p.friction = map[string]float64{}
+	}
+	if prev, ok := p.friction[key]; ok && v < prev {
+		if prev-v > 1 {
+			d.log.Warn("counter would decrease; kept", "series", key, "was", prev, "now", v)
+		}
+		return prev
+	}
+	p.friction[key] = v
+	return v
 }

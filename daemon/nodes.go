@@ -1,12 +1,16 @@
 package daemon
 
 import (
+	"cmp"
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/scmon/scmon/accel"
 	"github.com/scmon/scmon/capacity"
 	"github.com/scmon/scmon/collector"
 	"github.com/scmon/scmon/snapshot"
+	"github.com/scmon/scmon/snapshot/build"
 	"github.com/scmon/scmon/source"
 )
 
@@ -18,6 +22,10 @@ type nodeLedger struct {
 	table *accel.Table
 	last  map[string]*source.NodeSnapshot // by cluster
 	sums  map[capKey]*capSum
+	// inv is the inventory derived from the last polls for the runtime
+	// invRT (see nodeInventory); observe forgets it.
+	inv   *capacity.Inventory
+	invRT *Runtime
 }
 
 type capKey struct {
@@ -45,6 +53,7 @@ const maxGap = 15 * time.Minute
 func (l *nodeLedger) observe(cluster string, s *source.NodeSnapshot, weights func(partition string) capacity.Weights) {
 	prev := l.last[cluster]
 	l.last[cluster] = s
+	l.inv, l.invRT = nil, nil
 	if prev == nil {
 		return
 	}
@@ -159,4 +168,117 @@ func restState(n collector.SlurmNode) (rest string) {
 		}
 	}
 	return rest
+}
+
+// capacity returns the capacity-seconds by state the node polls gave.
+func (l *nodeLedger) capacity() []snapshot.Capacity {
+	keys := make([]capKey, 0, len(l.sums))
+	for k := range l.sums {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b capKey) int {
+		return cmp.Or(cmp.Compare(a.cluster, b.cluster), cmp.Compare(a.partition, b.partition), cmp.Compare(a.state, b.state))
+	})
+	out := make([]snapshot.Capacity, 0, len(keys))
+	for _, k := range keys {
+		sum := l.sums[k]
+		c := snapshot.Capacity{Cluster: k.cluster, Partition: k.partition, State: k.state, CoreSeconds: sum.coreSeconds, BillingSeconds: sum.billingSeconds}
+		for dv, v := range sum.accel {
+			kind, model := build.DevName(dv)
+			c.Accel = append(c.Accel, snapshot.AccelSeconds{Kind: kind, Model: model, Seconds: v})
+		}
+		sortAccel(c.Accel)
+		out = append(out, c)
+	}
+	return out
+}
+
+func sortAccel(a []snapshot.AccelSeconds) {
+	slices.SortFunc(a, func(x, y snapshot.AccelSeconds) int {
+		return cmp.Or(cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Model, y.Model))
+	})
+}
+
+// states counts nodes, cores and accelerators by state in the last node
+// polls.
+func (l *nodeLedger) states(table *accel.Table) []snapshot.NodeState {
+	type key struct{ cluster, partition, state string }
+	m := map[key]*snapshot.NodeState{}
+	get := func(k key) *snapshot.NodeState {
+		n := m[k]
+		if n == nil {
+			n = &snapshot.NodeState{Cluster: k.cluster, Partition: k.partition, State: k.state}
+			m[k] = n
+		}
+		return n
+	}
+	addAccel := func(n *snapshot.NodeState, dv accel.Device, v float64) {
+		kind, model := build.DevName(dv)
+		for i := range n.Accel {
+			if n.Accel[i].Kind == kind && n.Accel[i].Model == model {
+				n.Accel[i].Seconds += v
+				return
+			}
+		}
+		n.Accel = append(n.Accel, snapshot.AccelSeconds{Kind: kind, Model: model, Seconds: v})
+	}
+	for cl, snap := range l.last {
+		for _, nd := range snap.Nodes {
+			sh := shareOf(nd, table)
+			alloc := get(key{cl, sh.partition, snapshot.StateAllocated})
+			rest := get(key{cl, sh.partition, sh.rest})
+			if sh.coresAlloc > 0 {
+				alloc.Nodes++
+			} else {
+				rest.Nodes++
+			}
+			alloc.Cores += sh.coresAlloc
+			rest.Cores += sh.coresRest
+			for _, a := range sh.accels {
+				addAccel(alloc, a.dev, a.used)
+				addAccel(rest, a.dev, a.free)
+			}
+		}
+	}
+	out := make([]snapshot.NodeState, 0, len(m))
+	for _, n := range m {
+		sortAccel(n.Accel)
+		out = append(out, *n)
+	}
+	slices.SortFunc(out, func(a, b snapshot.NodeState) int {
+		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.State, b.State))
+	})
+	return out
+}
+
+// nodeInventory derives the capacity from the last node polls when no
+// capacity file is configured: the nodes as scontrol shows them now. It
+// is derived once per node poll (observe forgets it), not per snapshot.
+func (d *Daemon) nodeInventory(rt *Runtime) *capacity.Inventory {
+	l := d.nodes
+	if l == nil || len(l.last) == 0 {
+		return nil
+	}
+	if l.invRT == rt {
+		return l.inv
+	}
+	l.inv, l.invRT = nil, rt
+	inv := &capacity.Inventory{Source: "scontrol show node (last poll)"}
+	names := make([]string, 0, len(l.last))
+	for cl := range l.last {
+		names = append(names, cl)
+	}
+	sort.Strings(names)
+	for _, cl := range names {
+		ni, err := collector.NodesInventory(l.last[cl].Nodes, collector.CapacityOptions{Cluster: cl, Location: rt.Location, Accels: rt.Table})
+		if err != nil || len(ni.Clusters) == 0 {
+			continue
+		}
+		inv.Clusters = append(inv.Clusters, ni.Clusters...)
+	}
+	if len(inv.Clusters) == 0 || inv.Validate() != nil {
+		return nil
+	}
+	l.inv = inv
+	return inv
 }

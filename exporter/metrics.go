@@ -312,3 +312,61 @@ func MetricNames() []string {
 	slices.Sort(names)
 	return names
 }
+
+// Family is one metric family of the contract, as other producers of
+// scmon's series (the backfill generator) read it: they take names, types
+// and labels from here, so that their series and the exporter's are the
+// same by construction.
+type Family struct {
+	// Name is the series name (a counter's with its _total suffix).
+	Name string
+	// Type is "counter", "gauge" or "summary".
+	Type string
+	Help string
+	// Labels are the label names without the account label; Account says
+	// whether the family takes it (after partition) when the operator
+	// enables metrics.account_label.
+	Labels  []string
+	Account bool
+}
+
+// LabelNames returns the family's label names, with account after
+// partition when the family takes it and account is set.
+func (f *Family) LabelNames(account bool) []string {
+	if !account || !f.Account {
+		return slices.Clone(f.Labels)
+	}
+	out := make([]string, 0, len(f.Labels)+1)
+	out = append(out, f.Labels[:2]...) // cluster, partition
+	out = append(out, labelAccount)
+	return append(out, f.Labels[2:]...)
+}
+
+// Families returns every metric family the exporter emits, in the order
+// of its table.
+func Families() []Family {
+	out := make([]Family, len(families))
+	for i := range families {
+		f := &families[i]
+		typ := "gauge"
+		switch f.kind {
+		case counter:
+			typ = "counter"
+		case summary:
+			typ = "summary"
+		}
+		out[i] = Family{Name: f.name, Type: typ, Help: f.help, Labels: slices.Clone(f.labels), Account: f.account}
+	}
+	return out
+}
+
+// FamilyByName returns the family named name (with a counter's _total
+// suffix); ok is false for a name the exporter does not emit.
+func FamilyByName(name string) (f Family, ok bool) {
+	for _, f := range Families() {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Family{}, false
+}

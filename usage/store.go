@@ -130,7 +130,8 @@ type Store struct {
 	lastClIdx uint32
 	hasLastCl bool
 
-	occ occupancy
+	occ     occupancy
+	changes changeLog
 
 	minSubmit, minStart, maxTime uint32
 	stats                        Stats
@@ -340,6 +341,7 @@ func (s *Store) Add(r *job.Record, d classify.Decision) error {
 	if prev, ok := s.dedup[sum]; ok && s.jobs[prev].Start == j.Start && s.jobs[prev].Cluster == j.Cluster {
 		s.stats.Duplicates++
 		idx = prev
+		s.noteReplace(idx)
 		delete(s.multi, idx)
 		old := s.jobs[prev]
 		if _, live := s.occ.live[idx]; live {
