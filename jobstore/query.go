@@ -7,17 +7,9 @@ import (
 	"strings"
 )
 
-// dialect is the SQL flavour a query is written for.
-type dialect uint8
-
-const (
-	sqliteDialect dialect = iota
-	postgresDialect
-)
-
 // queryBuilder assembles a WHERE clause and its arguments.
 type queryBuilder struct {
-	d     dialect
+	d     *dialect
 	where []string
 	args  []any
 }
@@ -25,18 +17,19 @@ type queryBuilder struct {
 // arg adds an argument and returns its placeholder.
 func (b *queryBuilder) arg(v any) string {
 	b.args = append(b.args, v)
-	if b.d == postgresDialect {
+	if b.d.numbered {
 		return "$" + strconv.Itoa(len(b.args))
 	}
 	return "?"
 }
 
 // in adds "column matches one of values" (nothing when values is empty):
-// an array parameter for PostgreSQL, a list of placeholders for SQLite.
+// an array parameter where placeholders are numbered (PostgreSQL), a list
+// of placeholders otherwise (SQLite).
 func (b *queryBuilder) in(column string, values []string) {
 	switch {
 	case len(values) == 0:
-	case b.d == postgresDialect:
+	case b.d.numbered:
 		b.where = append(b.where, column+" = ANY("+b.arg(values)+")")
 	default:
 		ph := make([]string, len(values))
@@ -52,7 +45,7 @@ func (b *queryBuilder) in(column string, values []string) {
 // overlaps [From, To) started at most that long before From, which bounds
 // the index range of start times to read; running runs are found through
 // the end_time index.
-func jobsQuery(q JobQuery, d dialect, maxDuration int64) (string, []any, error) {
+func jobsQuery(q JobQuery, d *dialect, maxDuration int64) (string, []any, error) {
 	limit := q.Limit
 	switch {
 	case limit < 0 || q.Offset < 0:

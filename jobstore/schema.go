@@ -133,6 +133,9 @@ func checkVersion(have int) error {
 // document holds everything else.
 const readColumns = `source, line, doc`
 
-// writeColumns are the columns Apply writes, in row order (see columnArgs).
+// writeColumns are the columns Apply writes, in the order of
+// row.appendArgs; writeColumnCount is their number.
 const writeColumns = `cluster, job_id, raw_id, start_time, end_time, submit_time,
 	partition_name, account, user_name, class, state, cores, nodes, accelerators, source, line, doc`
+
+const writeColumnCount = 17

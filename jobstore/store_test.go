@@ -370,12 +370,7 @@ func TestApplyAtomic(t *testing.T) {
 
 // setHook installs f as the beforeCursor hook of s.
 func setHook(s Store, f func()) {
-	switch s := s.(type) {
-	case *sqliteStore:
-		s.hooks.beforeCursor = f
-	case *pgStore:
-		s.hooks.beforeCursor = f
-	}
+	s.(*sqlStore).hooks.beforeCursor = f
 }
 
 func TestCursor(t *testing.T) {
@@ -614,12 +609,7 @@ func TestReclassify(t *testing.T) {
 
 // setChunk sets the Reclassify chunk size of s.
 func setChunk(s Store, n int) {
-	switch s := s.(type) {
-	case *sqliteStore:
-		s.chunk = n
-	case *pgStore:
-		s.chunk = n
-	}
+	s.(*sqlStore).chunk = n
 }
 
 func TestSchemaVersion(t *testing.T) {
