@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 

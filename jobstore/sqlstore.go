@@ -171,7 +171,7 @@ func (s *sqlStore) upsertStatement(n int) string {
 	class = excluded.class, state = excluded.state, cores = excluded.cores, nodes = excluded.nodes,
 	accelerators = excluded.accelerators, source = excluded.source, line = excluded.line, doc = excluded.doc
 WHERE jobs.doc <> excluded.doc
-RETURNING `+s.d.inserted)
+RETURNING ` + s.d.inserted)
 	return s.d.rebind(b.String())
 }
 
