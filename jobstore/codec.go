@@ -17,11 +17,10 @@ import (
 // row is a record as stored.
 //
 // The document (doc) is the record: every field but Source and Line, with
-// the decision, in a compact versioned binary form. The other columns are a
-// projection of it for SQL: the unique key, the filters of Jobs, the time
-// indexes and ad hoc queries by operators. Reading records back decodes
-// only the document, because SQLite's cost per column read dominates a
-// scan (one column reads five times faster than sixteen).
+// the decision, in a compact versioned binary form. The other columns are
+// what SQL needs: the unique key of a run and the times its indexes order
+// by. Reading records back decodes only the document, because SQLite's
+// cost per column read dominates a scan, and Jobs filters by decoding too.
 //
 // Source and Line, where the stored version was read, are columns outside
 // the document so that two reads of one run compare equal by their
@@ -29,16 +28,11 @@ import (
 // change.
 //
 // Times are Unix seconds. start is 0 for a run that never started (it takes
-// part in the unique key, where NULLs would all be distinct); submit and end
-// are 0 when unset and stored as NULL.
+// part in the unique key, where NULLs would all be distinct); end is 0 when
+// unset and stored as NULL.
 type row struct {
 	cluster, jobID, rawID string
-	start                 int64
-	end, submit           int64
-
-	partition, account, user string
-	class, state             string
-	cores, nodes, accels     int64
+	start, end            int64
 
 	source string
 	line   int64
@@ -148,10 +142,11 @@ var classByName = func() map[string]classify.Class {
 // store cannot keep without loss: times before 1970 (0 means unset) and
 // states or classes it has no code for.
 //
-// Strings that are also columns are made valid UTF-8 without NUL bytes
-// (PostgreSQL's text refuses both), the repair the readers already apply
-// to their input, in the column and the document alike; the other strings
-// are kept byte for byte.
+// The strings that are (or were, in schema version 1) also columns and
+// that Jobs filters by are made valid UTF-8 without NUL bytes (PostgreSQL's
+// text refuses both), the repair the readers already apply to their input,
+// in the column and the document alike; the other strings are kept byte
+// for byte. Negative counts are refused.
 func encodeRow(r *job.Record, d classify.Decision, buf []byte) (row, []byte, error) {
 	var w row
 	var err error
@@ -161,8 +156,19 @@ func encodeRow(r *job.Record, d classify.Decision, buf []byte) (row, []byte, err
 	if w.end, err = unixSeconds(r.End, "end"); err != nil {
 		return w, buf, err
 	}
-	if w.submit, err = unixSeconds(r.Submit, "submit"); err != nil {
+	submit, err := unixSeconds(r.Submit, "submit")
+	if err != nil {
 		return w, buf, err
+	}
+	// The database's columns used to refuse these; the document would keep
+	// them, but no reader expects them.
+	for _, c := range [...]struct {
+		what string
+		n    int64
+	}{{"cores", r.Cores}, {"nodes", r.Nodes}, {"accelerators", r.AccelCount("")}} {
+		if c.n < 0 {
+			return w, buf, fmt.Errorf("%s %d is negative", c.what, c.n)
+		}
 	}
 	if _, ok := classCode[d.Class]; !ok {
 		return w, buf, fmt.Errorf("decision has unknown class %s", d.Class)
@@ -172,17 +178,14 @@ func encodeRow(r *job.Record, d classify.Decision, buf []byte) (row, []byte, err
 		// job.State.String names every state outside the table OTHER.
 		st = job.StateOther
 	}
-	w.class, w.state = d.Class.String(), st.String()
 	w.cluster, w.jobID, w.rawID = cleanText(r.Cluster), cleanText(r.JobID), cleanText(r.RawID)
-	w.partition, w.account, w.user = cleanText(r.Partition), cleanText(r.Account), cleanText(r.User)
-	w.cores, w.nodes, w.accels = r.Cores, r.Nodes, r.AccelCount("")
 	w.source, w.line = cleanText(r.Source), int64(r.Line)
 
 	c := *r
 	c.Cluster, c.JobID, c.RawID = w.cluster, w.jobID, w.rawID
-	c.Partition, c.Account, c.User, c.State = w.partition, w.account, w.user, st
+	c.Partition, c.Account, c.User, c.State = cleanText(r.Partition), cleanText(r.Account), cleanText(r.User), st
 	at := len(buf)
-	buf = appendDoc(buf, &c, d, w.submit, w.start, w.end)
+	buf = appendDoc(buf, &c, d, submit, w.start, w.end)
 	w.doc = buf[at:len(buf):len(buf)]
 	return w, buf, nil
 }

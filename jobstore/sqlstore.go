@@ -146,9 +146,9 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 	return nil
 }
 
-// upsertRows is how many rows one upsert statement writes: 17 parameters
-// a row stay far below both databases' limits (32,766 and 65,535), and
-// larger statements gain nothing.
+// upsertRows is how many rows one upsert statement writes: its parameters
+// stay far below both databases' limits (32,766 and 65,535), and larger
+// statements gain nothing.
 const upsertRows = 500
 
 // upsertStatement returns the statement that upserts n rows. A run
@@ -166,10 +166,7 @@ func (s *sqlStore) upsertStatement(n int) string {
 		b.WriteString(one)
 	}
 	b.WriteString(` ON CONFLICT (cluster, job_id, raw_id, start_time) DO UPDATE SET
-	end_time = excluded.end_time, submit_time = excluded.submit_time,
-	partition_name = excluded.partition_name, account = excluded.account, user_name = excluded.user_name,
-	class = excluded.class, state = excluded.state, cores = excluded.cores, nodes = excluded.nodes,
-	accelerators = excluded.accelerators, source = excluded.source, line = excluded.line, doc = excluded.doc
+	end_time = excluded.end_time, source = excluded.source, line = excluded.line, doc = excluded.doc
 WHERE jobs.doc <> excluded.doc
 RETURNING ` + s.d.inserted)
 	return s.d.rebind(b.String())
@@ -236,8 +233,7 @@ func (s *sqlStore) upsert(ctx context.Context, tx *sql.Tx, p *preparedBatch, res
 
 // appendArgs appends the row's values in writeColumns order.
 func (w *row) appendArgs(args []any) []any {
-	return append(args, w.cluster, w.jobID, w.rawID, w.start, nullable(w.end), nullable(w.submit),
-		w.partition, w.account, w.user, w.class, w.state, w.cores, w.nodes, w.accels, w.source, w.line, w.doc)
+	return append(args, w.cluster, w.jobID, w.rawID, w.start, nullable(w.end), w.source, w.line, w.doc)
 }
 
 // The statements of Apply besides the upsert.
@@ -382,9 +378,17 @@ func (s *sqlStore) Jobs(ctx context.Context, q JobQuery) ([]JobRow, error) {
 			return nil, fmt.Errorf("query jobs: %w", err)
 		}
 	}
-	query, args, err := jobsQuery(q, s.d, maxDuration)
+	query, args, filter, err := jobsQuery(q, s.d, maxDuration)
 	if err != nil {
 		return nil, fmt.Errorf("query jobs: %w", err)
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = DefaultLimit
+	}
+	skip := 0
+	if !filter.empty() {
+		skip = q.Offset // the SQL applied it otherwise
 	}
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -393,11 +397,18 @@ func (s *sqlStore) Jobs(ctx context.Context, q JobQuery) ([]JobRow, error) {
 	defer rows.Close()
 	x := newRowReader()
 	var out []JobRow
-	for rows.Next() {
+	for len(out) < limit && rows.Next() {
 		out = append(out, JobRow{})
 		jr := &out[len(out)-1]
 		if err := x.scan(rows, &jr.Record, &jr.Decision); err != nil {
 			return nil, fmt.Errorf("query jobs: %w", err)
+		}
+		switch {
+		case !filter.match(&jr.Record, jr.Decision):
+			out = out[:len(out)-1]
+		case skip > 0:
+			skip--
+			out = out[:len(out)-1]
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -412,9 +423,8 @@ const reclassifyChunk = 10_000
 
 // reclassified is a stored run whose decision changed.
 type reclassified struct {
-	id    int64
-	class string
-	doc   []byte
+	id  int64
+	doc []byte
 }
 
 // Reclassify implements Store.
@@ -425,7 +435,7 @@ func (s *sqlStore) Reclassify(ctx context.Context, classifyFn func(*job.Record) 
 		return 0, fmt.Errorf("reclassify: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	update, err := tx.PrepareContext(ctx, s.d.rebind("UPDATE jobs SET class = ?, doc = ? WHERE id = ?"))
+	update, err := tx.PrepareContext(ctx, s.d.rebind("UPDATE jobs SET doc = ? WHERE id = ?"))
 	if err != nil {
 		return 0, fmt.Errorf("reclassify: prepare: %w", err)
 	}
@@ -449,7 +459,7 @@ func (s *sqlStore) Reclassify(ctx context.Context, classifyFn func(*job.Record) 
 			var u reclassified
 			var ok bool
 			if err == nil {
-				u.class, u.doc, ok, err = redecide(&rec, d, classifyFn)
+				u.doc, ok, err = redecide(&rec, d, classifyFn)
 			}
 			if err != nil {
 				rows.Close()
@@ -466,7 +476,7 @@ func (s *sqlStore) Reclassify(ctx context.Context, classifyFn func(*job.Record) 
 			return 0, fmt.Errorf("reclassify: read: %w", err)
 		}
 		for _, u := range todo {
-			if _, err := update.ExecContext(ctx, u.class, u.doc, u.id); err != nil {
+			if _, err := update.ExecContext(ctx, u.doc, u.id); err != nil {
 				return 0, fmt.Errorf("reclassify: update: %w", err)
 			}
 		}
