@@ -364,6 +364,11 @@ type decoder struct {
 	// consecutive records mostly repeat them, and comparing is cheaper than
 	// hashing.
 	last [slotCount]string
+	// dict returns a dictionary of compressed documents by id; nil when
+	// the decoder has none (a document that needs one is then corrupt).
+	dict func(id uint64) ([]byte, error)
+	// scratch holds the last decompressed document.
+	scratch []byte
 }
 
 // Interned fields, each with its own slot of decoder.last.
@@ -418,10 +423,19 @@ func (dc *decoder) decode(source []byte, line int64, doc []byte, r *job.Record, 
 	if len(doc) == 0 {
 		return fmt.Errorf("%w: empty", errCorrupt)
 	}
-	if doc[0] != docVersion {
-		return fmt.Errorf("%w: version %d (this scmon reads version %d)", errCorrupt, doc[0], docVersion)
+	var body []byte
+	switch doc[0] {
+	case docVersion:
+		body = doc[1:]
+	case docVersionLZ:
+		var err error
+		if body, err = dc.inflate(doc); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("%w: version %d (this scmon reads versions %d and %d)", errCorrupt, doc[0], docVersion, docVersionLZ)
 	}
-	p := docReader{b: doc[1:]}
+	p := docReader{b: body}
 	mask := p.uvarint()
 	if mask>>fieldCount != 0 {
 		return fmt.Errorf("%w: unknown fields %#x", errCorrupt, mask>>fieldCount)

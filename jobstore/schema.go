@@ -48,8 +48,11 @@ type migration struct {
 //	           (start_time, end_time); jobs_running: start_time of the runs
 //	           with no end_time
 //
-// Jobs filters by the decoded documents instead. The documents are the
-// same in both versions.
+// Jobs filters by the decoded documents instead. Version 2 also adds
+//
+//	dictionaries: id (primary key), data: the dictionary against which
+//	      documents are compressed once a store has learned one (dict.go);
+//	      documents of version 1 stay readable.
 //
 // Column names avoid SQL keywords (end, user, partition) so that ad hoc
 // queries need no quoting.
@@ -130,6 +133,10 @@ CREATE TABLE meta (
 		sqlite: `
 DROP INDEX jobs_end;
 CREATE INDEX jobs_running ON jobs (start_time) WHERE end_time IS NULL;
+CREATE TABLE dictionaries (
+	id   INTEGER PRIMARY KEY,
+	data BLOB    NOT NULL
+) STRICT;
 ALTER TABLE jobs DROP COLUMN submit_time;
 ALTER TABLE jobs DROP COLUMN partition_name;
 ALTER TABLE jobs DROP COLUMN account;
@@ -143,6 +150,10 @@ ALTER TABLE jobs DROP COLUMN accelerators;
 		postgres: `
 DROP INDEX jobs_end;
 CREATE INDEX jobs_running ON jobs (start_time) WHERE end_time IS NULL;
+CREATE TABLE dictionaries (
+	id   bigint PRIMARY KEY,
+	data bytea  NOT NULL
+);
 ALTER TABLE jobs DROP COLUMN submit_time, DROP COLUMN partition_name, DROP COLUMN account,
 	DROP COLUMN user_name, DROP COLUMN class, DROP COLUMN state, DROP COLUMN cores,
 	DROP COLUMN nodes, DROP COLUMN accelerators;

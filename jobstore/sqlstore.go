@@ -77,6 +77,7 @@ type sqlStore struct {
 	hooks testHooks
 	// onClose releases what the dialect opened besides db.
 	onClose func() error
+	dicts   dicts
 }
 
 // testHooks let tests interrupt Apply at a chosen point.
@@ -91,6 +92,10 @@ type testHooks struct {
 func newSQLStore(ctx context.Context, db *sql.DB, d *dialect, location string) (*sqlStore, error) {
 	s := &sqlStore{db: db, d: d, location: location, chunk: reclassifyChunk}
 	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open job store %s: %w", location, err)
+	}
+	if err := s.loadDicts(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open job store %s: %w", location, err)
 	}
@@ -255,6 +260,12 @@ func (s *sqlStore) Apply(ctx context.Context, b Batch) (ApplyResult, error) {
 	if err != nil {
 		return ApplyResult{}, fmt.Errorf("apply batch of %q: %w", b.Source, err)
 	}
+	if len(p.rows) > 0 {
+		if err := s.ensureDict(ctx, p); err != nil {
+			return ApplyResult{}, fmt.Errorf("apply batch of %q: %w", b.Source, err)
+		}
+		s.compressRows(p)
+	}
 	for attempt := 1; ; attempt++ {
 		res, err := s.apply(ctx, b.Source, p)
 		if err == nil {
@@ -325,7 +336,12 @@ type rowReader struct {
 	dc          *decoder
 }
 
-func newRowReader() *rowReader { return &rowReader{dc: newDecoder()} }
+// newRowReader returns a reader decoding with the store's dictionaries.
+func (s *sqlStore) newRowReader() *rowReader {
+	dc := newDecoder()
+	dc.dict = s.dict
+	return &rowReader{dc: dc}
+}
 
 // scan reads the current row of rows (which selects readColumns, after
 // the columns of lead if any) and decodes it into r and d. lead must be the
@@ -352,7 +368,7 @@ func (s *sqlStore) Scan(ctx context.Context, fn func(*job.Record, classify.Decis
 		return fmt.Errorf("scan jobs: %w", err)
 	}
 	defer rows.Close()
-	x := newRowReader()
+	x := s.newRowReader()
 	var rec job.Record
 	var d classify.Decision
 	for rows.Next() {
@@ -395,7 +411,7 @@ func (s *sqlStore) Jobs(ctx context.Context, q JobQuery) ([]JobRow, error) {
 		return nil, fmt.Errorf("query jobs: %w", err)
 	}
 	defer rows.Close()
-	x := newRowReader()
+	x := s.newRowReader()
 	var out []JobRow
 	for len(out) < limit && rows.Next() {
 		out = append(out, JobRow{})
@@ -441,7 +457,8 @@ func (s *sqlStore) Reclassify(ctx context.Context, classifyFn func(*job.Record) 
 	}
 	defer update.Close()
 	read := s.d.rebind("SELECT id, " + readColumns + " FROM jobs WHERE id > ? ORDER BY id LIMIT ?")
-	x := newRowReader()
+	enc, encID := s.encoder()
+	x := s.newRowReader()
 	var rec job.Record
 	var d classify.Decision
 	changed := 0
@@ -460,6 +477,9 @@ func (s *sqlStore) Reclassify(ctx context.Context, classifyFn func(*job.Record) 
 			var ok bool
 			if err == nil {
 				u.doc, ok, err = redecide(&rec, d, classifyFn)
+				if ok && enc != nil {
+					u.doc = compressDoc(nil, enc, encID, u.doc)
+				}
 			}
 			if err != nil {
 				rows.Close()
