@@ -27,8 +27,8 @@ const docVersionLZ = 2
 // once dictMinDocs exist, at most dictMaxBytes long.
 const (
 	dictMinDocs    = 64
-	dictSampleDocs = 128
-	dictMaxBytes   = 32 << 10
+	dictSampleDocs = 256
+	dictMaxBytes   = 64 << 10
 )
 
 // maxDocBytes bounds a decompressed document, against corrupt input.

@@ -28,7 +28,7 @@ const lzMinMatch = 4
 
 // lzHashBits sizes the hash tables of the encoder.
 const (
-	lzHashBits = 14
+	lzHashBits = 15
 	lzDocBits  = 10
 )
 
