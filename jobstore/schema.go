@@ -128,24 +128,31 @@ CREATE TABLE meta (
 `,
 	},
 	{
-		// SQLite rewrites the table once per dropped column; in one
-		// transaction the pages stay in its cache.
+		// SQLite would rewrite the table once per dropped column: it is
+		// copied once instead, keeping the ids (Scan's order).
 		sqlite: `
-DROP INDEX jobs_end;
+CREATE TABLE jobs_v2 (
+	id          INTEGER PRIMARY KEY,
+	cluster     TEXT    NOT NULL,
+	job_id      TEXT    NOT NULL,
+	raw_id      TEXT    NOT NULL,
+	start_time  INTEGER NOT NULL CHECK (start_time >= 0),
+	end_time    INTEGER,
+	source      TEXT    NOT NULL,
+	line        INTEGER NOT NULL,
+	doc         BLOB    NOT NULL
+) STRICT;
+INSERT INTO jobs_v2 (id, cluster, job_id, raw_id, start_time, end_time, source, line, doc)
+	SELECT id, cluster, job_id, raw_id, start_time, end_time, source, line, doc FROM jobs ORDER BY id;
+DROP TABLE jobs;
+ALTER TABLE jobs_v2 RENAME TO jobs;
+CREATE UNIQUE INDEX jobs_run ON jobs (cluster, job_id, raw_id, start_time);
+CREATE INDEX jobs_start ON jobs (start_time, end_time);
 CREATE INDEX jobs_running ON jobs (start_time) WHERE end_time IS NULL;
 CREATE TABLE dictionaries (
 	id   INTEGER PRIMARY KEY,
 	data BLOB    NOT NULL
 ) STRICT;
-ALTER TABLE jobs DROP COLUMN submit_time;
-ALTER TABLE jobs DROP COLUMN partition_name;
-ALTER TABLE jobs DROP COLUMN account;
-ALTER TABLE jobs DROP COLUMN user_name;
-ALTER TABLE jobs DROP COLUMN class;
-ALTER TABLE jobs DROP COLUMN state;
-ALTER TABLE jobs DROP COLUMN cores;
-ALTER TABLE jobs DROP COLUMN nodes;
-ALTER TABLE jobs DROP COLUMN accelerators;
 `,
 		postgres: `
 DROP INDEX jobs_end;
