@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/internal/intern"
@@ -369,6 +370,77 @@ type decoder struct {
 	dict func(id uint64) ([]byte, error)
 	// scratch holds the last decompressed document.
 	scratch []byte
+	// pending are the strings of the record being decoded that are not
+	// interned: all are copied into one allocation once decoded (resolve).
+	pending []pendingString
+}
+
+// pendingString is a string decoded but not yet copied out of the
+// document: into *dst, or into step's ID or Command when dst is nil.
+type pendingString struct {
+	dst  *string
+	step int
+	// command selects the step's Command rather than its ID; jobPrefix
+	// puts the job id and a dot before b (a step id of the job's own).
+	command, jobPrefix bool
+	b                  []byte
+}
+
+// later schedules b to become *dst. b must stay valid until resolve: it
+// points into the document or the decoder's scratch buffer.
+func (dc *decoder) later(dst *string, b []byte) {
+	dc.pending = append(dc.pending, pendingString{dst: dst, b: b})
+}
+
+// deferStep schedules b to become the ID (or Command) of step i.
+func (dc *decoder) deferStep(i int, command, jobPrefix bool, b []byte) {
+	dc.pending = append(dc.pending, pendingString{step: i, command: command, jobPrefix: jobPrefix, b: b})
+}
+
+// resolve copies the pending strings into one allocation, so that a
+// record costs one allocation for all its strings that are not interned,
+// and sets them. A consumer keeping any of them keeps that one block alive,
+// which is no bigger than the record's strings.
+func (dc *decoder) resolve(r *job.Record, steps []job.Step) {
+	size, jobID := 0, 0
+	for i := range dc.pending {
+		ps := &dc.pending[i]
+		size += len(ps.b)
+		if ps.dst == &r.JobID {
+			jobID = len(ps.b)
+		}
+		if ps.jobPrefix {
+			size += jobID + 1 // the job id comes first in a document
+		}
+	}
+	if size == 0 {
+		return
+	}
+	buf := make([]byte, 0, size)
+	str := func(from int) string {
+		if len(buf) == from {
+			return ""
+		}
+		return unsafe.String(&buf[from], len(buf)-from)
+	}
+	for i := range dc.pending {
+		ps := &dc.pending[i]
+		at := len(buf)
+		if ps.dst != nil {
+			buf = append(buf, ps.b...)
+			*ps.dst = str(at)
+			continue
+		}
+		if ps.jobPrefix {
+			buf = append(append(buf, r.JobID...), '.')
+		}
+		buf = append(buf, ps.b...)
+		if ps.command {
+			steps[ps.step].Command = str(at)
+		} else {
+			steps[ps.step].ID = str(at)
+		}
+	}
 }
 
 // Interned fields, each with its own slot of decoder.last.
@@ -419,6 +491,7 @@ func (dc *decoder) decode(source []byte, line int64, doc []byte, r *job.Record, 
 	accels, steps, rules := r.Accels[:0], r.Steps[:0], d.Rules[:0]
 	*r = job.Record{Source: dc.intern(slotSource, source), Line: int(line)}
 	*d = classify.Decision{}
+	dc.pending = dc.pending[:0]
 
 	if len(doc) == 0 {
 		return fmt.Errorf("%w: empty", errCorrupt)
@@ -448,9 +521,9 @@ func (dc *decoder) decode(source []byte, line int64, doc []byte, r *job.Record, 
 		case fCluster:
 			r.Cluster = dc.intern(slotCluster, p.bytes())
 		case fJobID:
-			r.JobID = string(p.bytes())
+			dc.later(&r.JobID, p.bytes())
 		case fRawID:
-			r.RawID = string(p.bytes())
+			dc.later(&r.RawID, p.bytes())
 		case fPartition:
 			r.Partition = dc.intern(slotPartition, p.bytes())
 		case fAccount:
@@ -480,7 +553,7 @@ func (dc *decoder) decode(source []byte, line int64, doc []byte, r *job.Record, 
 		case fNodes:
 			r.Nodes = p.varint()
 		case fName:
-			r.Name = string(p.bytes())
+			dc.later(&r.Name, p.bytes())
 		case fGroup:
 			r.Group = dc.intern(slotGroup, p.bytes())
 		case fQOS:
@@ -488,13 +561,13 @@ func (dc *decoder) decode(source []byte, line int64, doc []byte, r *job.Record, 
 		case fWCKey:
 			r.WCKey = dc.intern(slotWCKey, p.bytes())
 		case fComment:
-			r.Comment = string(p.bytes())
+			dc.later(&r.Comment, p.bytes())
 		case fSubmitLine:
-			r.SubmitLine = string(p.bytes())
+			dc.later(&r.SubmitLine, p.bytes())
 		case fWorkDir:
-			r.WorkDir = string(p.bytes())
+			dc.later(&r.WorkDir, p.bytes())
 		case fNodeList:
-			r.NodeList = string(p.bytes())
+			dc.later(&r.NodeList, p.bytes())
 		case fStateRaw:
 			r.StateRaw = dc.intern(slotStateRaw, p.bytes())
 		case fStateRawSame:
@@ -521,13 +594,15 @@ func (dc *decoder) decode(source []byte, line int64, doc []byte, r *job.Record, 
 				tag := p.uvarint()
 				id := p.take(tag >> 1)
 				var s job.Step
+				// Step ids and commands are set once the steps slice
+				// stops growing: deferred by index.
 				if tag&1 == 1 {
-					s.ID = r.JobID + "." + string(id)
+					dc.deferStep(len(steps), false, true, id)
 				} else {
-					s.ID = string(id)
+					dc.deferStep(len(steps), false, false, id)
 				}
 				s.Name = dc.intern(slotStepName+min(len(steps), 2), p.bytes())
-				s.Command = string(p.bytes())
+				dc.deferStep(len(steps), true, false, p.bytes())
 				steps = append(steps, s)
 			}
 		case fRules:
@@ -538,6 +613,9 @@ func (dc *decoder) decode(source []byte, line int64, doc []byte, r *job.Record, 
 	}
 	if mask&(1<<fStateRawSame) != 0 {
 		r.StateRaw = r.State.String()
+	}
+	if p.err == nil {
+		dc.resolve(r, steps)
 	}
 	if len(accels) > 0 {
 		r.Accels = accels
