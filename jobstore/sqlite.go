@@ -83,9 +83,9 @@ var sqliteDialect = &dialect{
 	migration:    func(m migration) string { return m.sqlite },
 	serialWrites: true,
 	diskBytes:    sqliteBytes,
-	// Rows are never deleted, so a new row's id (the largest plus one) is
-	// above every id stored before the batch.
-	inserted: "id > ?",
+	// Writers take turns (serialWrites and BEGIN IMMEDIATE) and rows are
+	// never deleted, so the ids a batch takes count its new runs.
+	inserted: "",
 }
 
 // sqliteBytes returns the size of the database file and its WAL.

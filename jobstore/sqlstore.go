@@ -40,6 +40,8 @@ type dialect struct {
 	explain func(err error) error
 	// inserted is the expression an upsert returns per row written: true
 	// for a new run. Its one parameter is the largest id before the batch.
+	// Empty, the upsert returns nothing and counts by the rows it changed
+	// and the ids it took (countByIDs).
 	inserted string
 }
 
@@ -172,8 +174,10 @@ func (s *sqlStore) upsertStatement(n int) string {
 	}
 	b.WriteString(` ON CONFLICT (cluster, job_id, raw_id, start_time) DO UPDATE SET
 	end_time = excluded.end_time, source = excluded.source, line = excluded.line, doc = excluded.doc
-WHERE jobs.doc <> excluded.doc
-RETURNING ` + s.d.inserted)
+WHERE jobs.doc <> excluded.doc`)
+	if s.d.inserted != "" {
+		b.WriteString("\nRETURNING " + s.d.inserted)
+	}
 	return s.d.rebind(b.String())
 }
 
@@ -207,6 +211,19 @@ func (s *sqlStore) upsert(ctx context.Context, tx *sql.Tx, p *preparedBatch, res
 		for i := range chunk {
 			args = chunk[i].appendArgs(args)
 		}
+		if s.d.inserted == "" {
+			r, err := stmt.ExecContext(ctx, args...)
+			if err != nil {
+				return fmt.Errorf("upsert records: %w", err)
+			}
+			n, err := r.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("upsert records: %w", err)
+			}
+			res.Updated += int(n) // less the inserted ones, below
+			res.Unchanged += len(chunk) - int(n)
+			continue
+		}
 		args = append(args, maxID)
 		rows, err := stmt.QueryContext(ctx, args...)
 		if err != nil {
@@ -232,6 +249,26 @@ func (s *sqlStore) upsert(ctx context.Context, tx *sql.Tx, p *preparedBatch, res
 			return fmt.Errorf("upsert records: %w", err)
 		}
 		res.Unchanged += len(chunk) - written
+	}
+	if s.d.inserted == "" {
+		return s.countByIDs(ctx, tx, maxID, res)
+	}
+	return nil
+}
+
+// countByIDs splits the rows an upsert changed (counted as Updated) into
+// inserted and updated ones, for a database whose writers take turns and
+// that gives a new row the largest id plus one (SQLite, whose rows are
+// never deleted): the ids taken are the runs inserted.
+func (s *sqlStore) countByIDs(ctx context.Context, tx *sql.Tx, before int64, res *ApplyResult) error {
+	var after int64
+	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM jobs").Scan(&after); err != nil {
+		return fmt.Errorf("read last id: %w", err)
+	}
+	res.Inserted = int(after - before)
+	res.Updated -= res.Inserted
+	if res.Updated < 0 {
+		return fmt.Errorf("upsert took %d ids but changed %d rows", res.Inserted, res.Updated+res.Inserted)
 	}
 	return nil
 }
