@@ -38,6 +38,7 @@ var postgresDialect = &dialect{
 	// A row inserted by the statement has no xmax; one it updated has the
 	// transaction's. The id test keeps the parameter typed.
 	inserted: "(xmax = 0 AND id > ?)",
+	arrays:   `SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::bytea[])`,
 }
 
 // pgLocation returns the host, port and database of cfg (and the schema

@@ -43,6 +43,10 @@ type dialect struct {
 	// Empty, the upsert returns nothing and counts by the rows it changed
 	// and the ids it took (countByIDs).
 	inserted string
+	// arrays passes a batch's rows as one array per column, unnested by
+	// the upsert (PostgreSQL): one statement of nine parameters per batch,
+	// where a list of values takes eight parameters per row.
+	arrays string
 }
 
 // rebind rewrites the "?" placeholders of query for d. The store's queries
@@ -164,13 +168,18 @@ const upsertRows = 500
 // inserted or updated, with whether it was inserted (dialect.inserted).
 func (s *sqlStore) upsertStatement(n int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO jobs (" + writeColumns + ") VALUES ")
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", writeColumnCount), ", ") + ")"
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
+	b.WriteString("INSERT INTO jobs (" + writeColumns + ") ")
+	if s.d.arrays != "" {
+		b.WriteString(s.d.arrays)
+	} else {
+		b.WriteString("VALUES ")
+		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", writeColumnCount), ", ") + ")"
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(one)
 		}
-		b.WriteString(one)
 	}
 	b.WriteString(` ON CONFLICT (cluster, job_id, raw_id, start_time) DO UPDATE SET
 	end_time = excluded.end_time, source = excluded.source, line = excluded.line, doc = excluded.doc
@@ -195,8 +204,12 @@ func (s *sqlStore) upsert(ctx context.Context, tx *sql.Tx, p *preparedBatch, res
 		}
 	}()
 	args := make([]any, 0, min(len(p.rows), upsertRows)*writeColumnCount+1)
-	for first := 0; first < len(p.rows); first += upsertRows {
-		chunk := p.rows[first:min(first+upsertRows, len(p.rows))]
+	per := upsertRows
+	if s.d.arrays != "" {
+		per = len(p.rows)
+	}
+	for first := 0; first < len(p.rows); first += per {
+		chunk := p.rows[first:min(first+per, len(p.rows))]
 		if stmtRows != len(chunk) {
 			if stmt != nil {
 				stmt.Close()
@@ -208,8 +221,12 @@ func (s *sqlStore) upsert(ctx context.Context, tx *sql.Tx, p *preparedBatch, res
 			stmtRows = len(chunk)
 		}
 		args = args[:0]
-		for i := range chunk {
-			args = chunk[i].appendArgs(args)
+		if s.d.arrays != "" {
+			args = columnArrays(args, chunk)
+		} else {
+			for i := range chunk {
+				args = chunk[i].appendArgs(args)
+			}
 		}
 		if s.d.inserted == "" {
 			r, err := stmt.ExecContext(ctx, args...)
@@ -271,6 +288,25 @@ func (s *sqlStore) countByIDs(ctx context.Context, tx *sql.Tx, before int64, res
 		return fmt.Errorf("upsert took %d ids but changed %d rows", res.Inserted, res.Updated+res.Inserted)
 	}
 	return nil
+}
+
+// columnArrays appends the rows' values as one slice per column, in
+// writeColumns order.
+func columnArrays(args []any, rows []row) []any {
+	n := len(rows)
+	cluster, jobID, rawID, source := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	start, line := make([]int64, n), make([]int64, n)
+	end := make([]*int64, n)
+	doc := make([][]byte, n)
+	for i := range rows {
+		w := &rows[i]
+		cluster[i], jobID[i], rawID[i], start[i] = w.cluster, w.jobID, w.rawID, w.start
+		if w.end != 0 {
+			end[i] = &w.end
+		}
+		source[i], line[i], doc[i] = w.source, w.line, w.doc
+	}
+	return append(args, cluster, jobID, rawID, start, end, source, line, doc)
 }
 
 // appendArgs appends the row's values in writeColumns order.
