@@ -74,7 +74,7 @@ type Daemon struct {
 
 	store    jobstore.Store
 	tempDir  string
-	lock     *dirLock
+	lock     storeLock
 	rt       atomic.Pointer[Runtime]
 	snap     atomic.Pointer[snapshot.Snapshot]
 	ready    atomic.Bool
@@ -367,6 +367,13 @@ func (d *Daemon) openStore(ctx context.Context, dsn string) error {
 			return err
 		}
 		d.lock = l
+	} else {
+		// One daemon per database (and schema) too.
+		l, err := lockDatabase(ctx, dsn, d.log)
+		if err != nil {
+			return err
+		}
+		d.lock = l
 	}
 	st, err := jobstore.Open(ctx, dsn)
 	if err != nil {
@@ -400,7 +407,9 @@ func (d *Daemon) closeStore() {
 }
 
 func (d *Daemon) releaseLock() {
-	d.lock.release()
+	if d.lock != nil {
+		d.lock.release()
+	}
 	d.lock = nil
 }
 

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/scmon/scmon/jobstore"
 )
 
 // lockName is the lock file a daemon holds in its data directory.
@@ -18,8 +21,41 @@ const lockName = "scmon.lock"
 // memoryPrefix names the temporary directories of "memory" stores.
 const memoryPrefix = "scmon-memory-"
 
-// errLocked marks a directory another process holds.
-var errLocked = errors.New("in use by another scmon")
+// errLocked marks a data directory or database another process holds.
+var errLocked = jobstore.ErrLocked
+
+// storeLock is what keeps a second daemon off a store: a data directory's
+// lock for SQLite, the database's writer lock for PostgreSQL.
+type storeLock interface{ release() }
+
+// dbLock is the writer lock of a PostgreSQL store (jobstore.LockPostgres):
+// a session advisory lock, which the server releases when the daemon's
+// connection ends in any way.
+type dbLock struct {
+	l   *jobstore.WriterLock
+	log *slog.Logger
+}
+
+// lockDatabase takes the writer lock of the PostgreSQL store dsn without
+// waiting. When another daemon holds it, the error wraps errLocked and
+// names the holder.
+func lockDatabase(ctx context.Context, dsn string, log *slog.Logger) (*dbLock, error) {
+	l, err := jobstore.LockPostgres(ctx, dsn)
+	if errors.Is(err, jobstore.ErrLocked) {
+		return nil, fmt.Errorf("%w: two daemons on one store would import and count every source twice; stop the other one or give this one its own database or search_path schema", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &dbLock{l: l, log: log}, nil
+}
+
+// release drops the lock.
+func (l *dbLock) release() {
+	if err := l.l.Release(); err != nil {
+		l.log.Warn("job store lock not released cleanly", "err", err)
+	}
+}
 
 // dirLock is an exclusive advisory lock (flock) on a directory's lock file.
 // The kernel releases it when the process ends in any way, SIGKILL

@@ -3,6 +3,7 @@ package daemon
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/scmon/scmon/source"
 )
@@ -112,8 +115,66 @@ func TestStaleMemoryStoreRemoved(t *testing.T) {
 // stops, it starts.
 func TestDataDirLocked(t *testing.T) {
 	dir := t.TempDir()
+	testStoreLocked(t, dir, "data_dir: "+dir+"\n", dir, "in use by another scmon", "pid "+strconv.Itoa(os.Getpid()), "data_dir")
+}
+
+// TestDatabaseLocked: the same for two daemons on one PostgreSQL store (a
+// real server, as the jobstore tests find it), held apart by the
+// database's advisory lock.
+func TestDatabaseLocked(t *testing.T) {
+	dsn := postgresSchema(t)
+	dir := t.TempDir()
+	testStoreLocked(t, dir, "data_dir: "+dir+"\nstore: "+dsn+"\n", "127.0.0.1", "in use by another scmon",
+		"scmon pid "+strconv.Itoa(os.Getpid()), "search_path", "server process")
+}
+
+// postgresSchema returns the DSN of a new schema of the test database
+// (SCMON_TEST_POSTGRES_DSN, written by scripts/testenv/postgres-up.sh),
+// dropped when the test ends; it skips without one, or fails when
+// SCMON_TEST_REQUIRE_POSTGRES=1.
+func postgresSchema(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("SCMON_TEST_POSTGRES_DSN")
+	if base == "" {
+		if os.Getenv("SCMON_TEST_REQUIRE_POSTGRES") == "1" {
+			t.Fatal("SCMON_TEST_REQUIRE_POSTGRES=1 but SCMON_TEST_POSTGRES_DSN is not set")
+		}
+		t.Skip("SCMON_TEST_POSTGRES_DSN is not set (run scripts/testenv/postgres-up.sh and source its env.sh)")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	schema := "daemon_test_" + strings.ToLower(rand.Text()[:12])
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Error(err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema
+}
+
+// testStoreLocked starts a daemon with the configuration head (data_dir,
+// store), then a second one on the same store, which must refuse with an
+// error saying every one of wants; once the first stops, a third starts.
+func testStoreLocked(t *testing.T, dir, head string, wants ...string) {
 	path := filepath.Join(dir, "scmon.yaml")
-	if err := os.WriteFile(path, []byte("data_dir: "+dir+"\nsources:\n  - kind: dump\n    format: slurm-sacct\n    paths: [unused.psv]\n"), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(head+"sources:\n  - kind: dump\n    format: slurm-sacct\n    paths: [unused.psv]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	newDaemon := func() *Daemon {
@@ -140,12 +201,16 @@ func TestDataDirLocked(t *testing.T) {
 
 	err := newDaemon().Run(context.Background())
 	if err == nil || !errors.Is(err, errLocked) {
-		t.Fatalf("second daemon on %s: %v, want a refusal", dir, err)
+		t.Fatalf("second daemon on the store of %s: %v, want a refusal", head, err)
 	}
-	for _, want := range []string{dir, "in use by another scmon", "pid " + strconv.Itoa(os.Getpid()), "data_dir"} {
+	t.Logf("refusal: %v", err)
+	for _, want := range wants {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("refusal %q does not say %q", err, want)
 		}
+	}
+	if strings.Contains(head, "store:") && first.Snapshot() == nil {
+		t.Error("the first daemon never published")
 	}
 
 	cancel()
@@ -159,6 +224,9 @@ func TestDataDirLocked(t *testing.T) {
 	deadline = time.Now().Add(10 * time.Second)
 	for second.Snapshot() == nil && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
+	}
+	if second.Snapshot() == nil {
+		t.Error("the daemon started after the first stopped never published")
 	}
 	cancel2()
 	if err := <-done2; err != nil {

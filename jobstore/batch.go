@@ -10,21 +10,21 @@ import (
 	"github.com/scmon/scmon/job"
 )
 
-// redecide applies classifyFn to a stored record and returns the new class
-// and document when the decision differs from the stored one d.
-func redecide(r *job.Record, d classify.Decision, classifyFn func(*job.Record) classify.Decision) (string, []byte, bool, error) {
+// redecide applies classifyFn to a stored record and returns the new
+// document when the decision differs from the stored one d.
+func redecide(r *job.Record, d classify.Decision, classifyFn func(*job.Record) classify.Decision) ([]byte, bool, error) {
 	nd := classifyFn(r)
 	if nd.Class == d.Class && slices.Equal(nd.Rules, d.Rules) {
-		return "", nil, false, nil
+		return nil, false, nil
 	}
 	if _, ok := classCode[nd.Class]; !ok {
-		return "", nil, false, fmt.Errorf("record %s: decision has unknown class %s", r.Key(), nd.Class)
+		return nil, false, fmt.Errorf("record %s: decision has unknown class %s", r.Key(), nd.Class)
 	}
 	// The times came from the store: they convert without error.
 	submit, _ := unixSeconds(r.Submit, "submit")
 	start, _ := unixSeconds(r.Start, "start")
 	end, _ := unixSeconds(r.End, "end")
-	return nd.Class.String(), appendDoc(nil, r, nd, submit, start, end), true, nil
+	return appendDoc(nil, r, nd, submit, start, end), true, nil
 }
 
 // preparedBatch is a batch checked and encoded before any transaction

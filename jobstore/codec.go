@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/internal/intern"
@@ -17,11 +18,10 @@ import (
 // row is a record as stored.
 //
 // The document (doc) is the record: every field but Source and Line, with
-// the decision, in a compact versioned binary form. The other columns are a
-// projection of it for SQL: the unique key, the filters of Jobs, the time
-// indexes and ad hoc queries by operators. Reading records back decodes
-// only the document, because SQLite's cost per column read dominates a
-// scan (one column reads five times faster than sixteen).
+// the decision, in a compact versioned binary form. The other columns are
+// what SQL needs: the unique key of a run and the times its indexes order
+// by. Reading records back decodes only the document, because SQLite's
+// cost per column read dominates a scan, and Jobs filters by decoding too.
 //
 // Source and Line, where the stored version was read, are columns outside
 // the document so that two reads of one run compare equal by their
@@ -29,16 +29,11 @@ import (
 // change.
 //
 // Times are Unix seconds. start is 0 for a run that never started (it takes
-// part in the unique key, where NULLs would all be distinct); submit and end
-// are 0 when unset and stored as NULL.
+// part in the unique key, where NULLs would all be distinct); end is 0 when
+// unset and stored as NULL.
 type row struct {
 	cluster, jobID, rawID string
-	start                 int64
-	end, submit           int64
-
-	partition, account, user string
-	class, state             string
-	cores, nodes, accels     int64
+	start, end            int64
 
 	source string
 	line   int64
@@ -148,10 +143,11 @@ var classByName = func() map[string]classify.Class {
 // store cannot keep without loss: times before 1970 (0 means unset) and
 // states or classes it has no code for.
 //
-// Strings that are also columns are made valid UTF-8 without NUL bytes
-// (PostgreSQL's text refuses both), the repair the readers already apply
-// to their input, in the column and the document alike; the other strings
-// are kept byte for byte.
+// The strings that are (or were, in schema version 1) also columns and
+// that Jobs filters by are made valid UTF-8 without NUL bytes (PostgreSQL's
+// text refuses both), the repair the readers already apply to their input,
+// in the column and the document alike; the other strings are kept byte
+// for byte. Negative counts are refused.
 func encodeRow(r *job.Record, d classify.Decision, buf []byte) (row, []byte, error) {
 	var w row
 	var err error
@@ -161,8 +157,19 @@ func encodeRow(r *job.Record, d classify.Decision, buf []byte) (row, []byte, err
 	if w.end, err = unixSeconds(r.End, "end"); err != nil {
 		return w, buf, err
 	}
-	if w.submit, err = unixSeconds(r.Submit, "submit"); err != nil {
+	submit, err := unixSeconds(r.Submit, "submit")
+	if err != nil {
 		return w, buf, err
+	}
+	// The database's columns used to refuse these; the document would keep
+	// them, but no reader expects them.
+	for _, c := range [...]struct {
+		what string
+		n    int64
+	}{{"cores", r.Cores}, {"nodes", r.Nodes}, {"accelerators", r.AccelCount("")}} {
+		if c.n < 0 {
+			return w, buf, fmt.Errorf("%s %d is negative", c.what, c.n)
+		}
 	}
 	if _, ok := classCode[d.Class]; !ok {
 		return w, buf, fmt.Errorf("decision has unknown class %s", d.Class)
@@ -172,17 +179,14 @@ func encodeRow(r *job.Record, d classify.Decision, buf []byte) (row, []byte, err
 		// job.State.String names every state outside the table OTHER.
 		st = job.StateOther
 	}
-	w.class, w.state = d.Class.String(), st.String()
 	w.cluster, w.jobID, w.rawID = cleanText(r.Cluster), cleanText(r.JobID), cleanText(r.RawID)
-	w.partition, w.account, w.user = cleanText(r.Partition), cleanText(r.Account), cleanText(r.User)
-	w.cores, w.nodes, w.accels = r.Cores, r.Nodes, r.AccelCount("")
 	w.source, w.line = cleanText(r.Source), int64(r.Line)
 
 	c := *r
 	c.Cluster, c.JobID, c.RawID = w.cluster, w.jobID, w.rawID
-	c.Partition, c.Account, c.User, c.State = w.partition, w.account, w.user, st
+	c.Partition, c.Account, c.User, c.State = cleanText(r.Partition), cleanText(r.Account), cleanText(r.User), st
 	at := len(buf)
-	buf = appendDoc(buf, &c, d, w.submit, w.start, w.end)
+	buf = appendDoc(buf, &c, d, submit, w.start, w.end)
 	w.doc = buf[at:len(buf):len(buf)]
 	return w, buf, nil
 }
@@ -361,6 +365,82 @@ type decoder struct {
 	// consecutive records mostly repeat them, and comparing is cheaper than
 	// hashing.
 	last [slotCount]string
+	// dict returns a dictionary of compressed documents by id; nil when
+	// the decoder has none (a document that needs one is then corrupt).
+	dict func(id uint64) ([]byte, error)
+	// scratch holds the last decompressed document.
+	scratch []byte
+	// pending are the strings of the record being decoded that are not
+	// interned: all are copied into one allocation once decoded (resolve).
+	pending []pendingString
+}
+
+// pendingString is a string decoded but not yet copied out of the
+// document: into *dst, or into step's ID or Command when dst is nil.
+type pendingString struct {
+	dst  *string
+	step int
+	// command selects the step's Command rather than its ID; jobPrefix
+	// puts the job id and a dot before b (a step id of the job's own).
+	command, jobPrefix bool
+	b                  []byte
+}
+
+// later schedules b to become *dst. b must stay valid until resolve: it
+// points into the document or the decoder's scratch buffer.
+func (dc *decoder) later(dst *string, b []byte) {
+	dc.pending = append(dc.pending, pendingString{dst: dst, b: b})
+}
+
+// deferStep schedules b to become the ID (or Command) of step i.
+func (dc *decoder) deferStep(i int, command, jobPrefix bool, b []byte) {
+	dc.pending = append(dc.pending, pendingString{step: i, command: command, jobPrefix: jobPrefix, b: b})
+}
+
+// resolve copies the pending strings into one allocation, so that a
+// record costs one allocation for all its strings that are not interned,
+// and sets them. A consumer keeping any of them keeps that one block alive,
+// which is no bigger than the record's strings.
+func (dc *decoder) resolve(r *job.Record, steps []job.Step) {
+	size, jobID := 0, 0
+	for i := range dc.pending {
+		ps := &dc.pending[i]
+		size += len(ps.b)
+		if ps.dst == &r.JobID {
+			jobID = len(ps.b)
+		}
+		if ps.jobPrefix {
+			size += jobID + 1 // the job id comes first in a document
+		}
+	}
+	if size == 0 {
+		return
+	}
+	buf := make([]byte, 0, size)
+	str := func(from int) string {
+		if len(buf) == from {
+			return ""
+		}
+		return unsafe.String(&buf[from], len(buf)-from)
+	}
+	for i := range dc.pending {
+		ps := &dc.pending[i]
+		at := len(buf)
+		if ps.dst != nil {
+			buf = append(buf, ps.b...)
+			*ps.dst = str(at)
+			continue
+		}
+		if ps.jobPrefix {
+			buf = append(append(buf, r.JobID...), '.')
+		}
+		buf = append(buf, ps.b...)
+		if ps.command {
+			steps[ps.step].Command = str(at)
+		} else {
+			steps[ps.step].ID = str(at)
+		}
+	}
 }
 
 // Interned fields, each with its own slot of decoder.last.
@@ -411,14 +491,24 @@ func (dc *decoder) decode(source []byte, line int64, doc []byte, r *job.Record, 
 	accels, steps, rules := r.Accels[:0], r.Steps[:0], d.Rules[:0]
 	*r = job.Record{Source: dc.intern(slotSource, source), Line: int(line)}
 	*d = classify.Decision{}
+	dc.pending = dc.pending[:0]
 
 	if len(doc) == 0 {
 		return fmt.Errorf("%w: empty", errCorrupt)
 	}
-	if doc[0] != docVersion {
-		return fmt.Errorf("%w: version %d (this scmon reads version %d)", errCorrupt, doc[0], docVersion)
+	var body []byte
+	switch doc[0] {
+	case docVersion:
+		body = doc[1:]
+	case docVersionLZ:
+		var err error
+		if body, err = dc.inflate(doc); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("%w: version %d (this scmon reads versions %d and %d)", errCorrupt, doc[0], docVersion, docVersionLZ)
 	}
-	p := docReader{b: doc[1:]}
+	p := docReader{b: body}
 	mask := p.uvarint()
 	if mask>>fieldCount != 0 {
 		return fmt.Errorf("%w: unknown fields %#x", errCorrupt, mask>>fieldCount)
@@ -431,9 +521,9 @@ func (dc *decoder) decode(source []byte, line int64, doc []byte, r *job.Record, 
 		case fCluster:
 			r.Cluster = dc.intern(slotCluster, p.bytes())
 		case fJobID:
-			r.JobID = string(p.bytes())
+			dc.later(&r.JobID, p.bytes())
 		case fRawID:
-			r.RawID = string(p.bytes())
+			dc.later(&r.RawID, p.bytes())
 		case fPartition:
 			r.Partition = dc.intern(slotPartition, p.bytes())
 		case fAccount:
@@ -463,7 +553,7 @@ func (dc *decoder) decode(source []byte, line int64, doc []byte, r *job.Record, 
 		case fNodes:
 			r.Nodes = p.varint()
 		case fName:
-			r.Name = string(p.bytes())
+			dc.later(&r.Name, p.bytes())
 		case fGroup:
 			r.Group = dc.intern(slotGroup, p.bytes())
 		case fQOS:
@@ -471,13 +561,13 @@ func (dc *decoder) decode(source []byte, line int64, doc []byte, r *job.Record, 
 		case fWCKey:
 			r.WCKey = dc.intern(slotWCKey, p.bytes())
 		case fComment:
-			r.Comment = string(p.bytes())
+			dc.later(&r.Comment, p.bytes())
 		case fSubmitLine:
-			r.SubmitLine = string(p.bytes())
+			dc.later(&r.SubmitLine, p.bytes())
 		case fWorkDir:
-			r.WorkDir = string(p.bytes())
+			dc.later(&r.WorkDir, p.bytes())
 		case fNodeList:
-			r.NodeList = string(p.bytes())
+			dc.later(&r.NodeList, p.bytes())
 		case fStateRaw:
 			r.StateRaw = dc.intern(slotStateRaw, p.bytes())
 		case fStateRawSame:
@@ -504,13 +594,15 @@ func (dc *decoder) decode(source []byte, line int64, doc []byte, r *job.Record, 
 				tag := p.uvarint()
 				id := p.take(tag >> 1)
 				var s job.Step
+				// Step ids and commands are set once the steps slice
+				// stops growing: deferred by index.
 				if tag&1 == 1 {
-					s.ID = r.JobID + "." + string(id)
+					dc.deferStep(len(steps), false, true, id)
 				} else {
-					s.ID = string(id)
+					dc.deferStep(len(steps), false, false, id)
 				}
 				s.Name = dc.intern(slotStepName+min(len(steps), 2), p.bytes())
-				s.Command = string(p.bytes())
+				dc.deferStep(len(steps), true, false, p.bytes())
 				steps = append(steps, s)
 			}
 		case fRules:
@@ -521,6 +613,9 @@ func (dc *decoder) decode(source []byte, line int64, doc []byte, r *job.Record, 
 	}
 	if mask&(1<<fStateRawSame) != 0 {
 		r.StateRaw = r.State.String()
+	}
+	if p.err == nil {
+		dc.resolve(r, steps)
 	}
 	if len(accels) > 0 {
 		r.Accels = accels

@@ -118,7 +118,9 @@ func TestDocCorrupt(t *testing.T) {
 		wantErr string
 	}{
 		{"empty", nil, "empty"},
-		{"newer version", []byte{2, 0}, "version 2"},
+		{"newer version", []byte{3, 0}, "version 3"},
+		{"compressed without a dictionary", []byte{docVersionLZ, 1, 0}, "without a dictionary"},
+		{"bad dictionary id", []byte{docVersionLZ, 0x80}, "dictionary id"},
 		{"truncated", good[:len(good)-3], "truncated"},
 		{"trailing", append(append([]byte{}, good...), 0), "trailing"},
 		{"huge list", []byte{1, 0x80, 0x80, 0x80, 0x80, 0x04, 0xff, 0xff, 0x03}, "truncated list"},

@@ -35,6 +35,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(envRebuildChild); path != "" {
 		os.Exit(rebuildChild(path))
 	}
+	if dsn := os.Getenv(envLockChild); dsn != "" {
+		os.Exit(lockChild(dsn))
+	}
 	goleak.VerifyTestMain(m)
 }
 

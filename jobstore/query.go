@@ -5,19 +5,14 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-)
 
-// dialect is the SQL flavour a query is written for.
-type dialect uint8
-
-const (
-	sqliteDialect dialect = iota
-	postgresDialect
+	"github.com/scmon/scmon/classify"
+	"github.com/scmon/scmon/job"
 )
 
 // queryBuilder assembles a WHERE clause and its arguments.
 type queryBuilder struct {
-	d     dialect
+	d     *dialect
 	where []string
 	args  []any
 }
@@ -25,46 +20,66 @@ type queryBuilder struct {
 // arg adds an argument and returns its placeholder.
 func (b *queryBuilder) arg(v any) string {
 	b.args = append(b.args, v)
-	if b.d == postgresDialect {
+	if b.d.numbered {
 		return "$" + strconv.Itoa(len(b.args))
 	}
 	return "?"
 }
 
-// in adds "column matches one of values" (nothing when values is empty):
-// an array parameter for PostgreSQL, a list of placeholders for SQLite.
-func (b *queryBuilder) in(column string, values []string) {
-	switch {
-	case len(values) == 0:
-	case b.d == postgresDialect:
-		b.where = append(b.where, column+" = ANY("+b.arg(values)+")")
-	default:
-		ph := make([]string, len(values))
-		for i, v := range values {
-			ph[i] = b.arg(v)
-		}
-		b.where = append(b.where, column+" IN ("+strings.Join(ph, ", ")+")")
-	}
+// jobFilter is the part of a JobQuery that Jobs checks on the decoded
+// records: the lists of values a field must be one of.
+type jobFilter struct {
+	clusters, partitions, accounts, users map[string]bool
+	classes                               map[classify.Class]bool
+	// states holds state names: a state without a storage code is stored
+	// as OTHER, and matches as OTHER.
+	states map[string]bool
 }
 
-// jobsQuery returns the SQL and arguments of q for dialect d. maxDuration
-// is the longest run stored (meta's max_duration): an ended run that
-// overlaps [From, To) started at most that long before From, which bounds
-// the index range of start times to read; running runs are found through
-// the end_time index.
-func jobsQuery(q JobQuery, d dialect, maxDuration int64) (string, []any, error) {
+// set returns the values as a set, nil when there are none.
+func set[T comparable](values []T) map[T]bool {
+	if len(values) == 0 {
+		return nil
+	}
+	m := make(map[T]bool, len(values))
+	for _, v := range values {
+		m[v] = true
+	}
+	return m
+}
+
+// empty reports whether f lets every record through.
+func (f *jobFilter) empty() bool {
+	return f.clusters == nil && f.partitions == nil && f.accounts == nil && f.users == nil && f.classes == nil && f.states == nil
+}
+
+// match reports whether r with decision d passes f.
+func (f *jobFilter) match(r *job.Record, d classify.Decision) bool {
+	in := func(m map[string]bool, v string) bool { return m == nil || m[v] }
+	return in(f.clusters, r.Cluster) && in(f.partitions, r.Partition) && in(f.accounts, r.Account) &&
+		in(f.users, r.User) && (f.classes == nil || f.classes[d.Class]) && in(f.states, r.State.String())
+}
+
+// jobsQuery returns the SQL and arguments of q's time range for dialect
+// d, and the filter of its other fields, which Jobs applies to the
+// decoded records. maxDuration is the longest run stored (meta's
+// max_duration): an ended run that overlaps [From, To) started at most that
+// long before From, which bounds the index range of start times to read;
+// running runs are found through their partial index. The SQL applies q's
+// limit and offset only when the filter is empty.
+func jobsQuery(q JobQuery, d *dialect, maxDuration int64) (string, []any, *jobFilter, error) {
 	limit := q.Limit
 	switch {
 	case limit < 0 || q.Offset < 0:
-		return "", nil, errors.New("limit and offset must not be negative")
+		return "", nil, nil, errors.New("limit and offset must not be negative")
 	case limit == 0:
 		limit = DefaultLimit
 	case limit > MaxLimit:
-		return "", nil, fmt.Errorf("limit %d is over the maximum of %d", limit, MaxLimit)
+		return "", nil, nil, fmt.Errorf("limit %d is over the maximum of %d", limit, MaxLimit)
 	}
 	b := &queryBuilder{d: d}
 	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
-		return "", nil, fmt.Errorf("time range [%s, %s) is empty", q.From.UTC().Format("2006-01-02T15:04:05Z"), q.To.UTC().Format("2006-01-02T15:04:05Z"))
+		return "", nil, nil, fmt.Errorf("time range [%s, %s) is empty", q.From.UTC().Format("2006-01-02T15:04:05Z"), q.To.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	// Runs that never started (start_time 0) hold nothing and overlap no
 	// range.
@@ -84,29 +99,30 @@ func jobsQuery(q JobQuery, d dialect, maxDuration int64) (string, []any, error) 
 	case !q.To.IsZero():
 		b.where = append(b.where, "start_time > 0"+before())
 	}
-	b.in("cluster", q.Clusters)
-	b.in("partition_name", q.Partitions)
-	b.in("account", q.Accounts)
-	b.in("user_name", q.Users)
-	classes := make([]string, len(q.Classes))
-	for i, c := range q.Classes {
+	f := &jobFilter{
+		clusters: set(q.Clusters), partitions: set(q.Partitions), accounts: set(q.Accounts), users: set(q.Users),
+		classes: set(q.Classes),
+	}
+	for _, c := range q.Classes {
 		if _, ok := classByName[c.String()]; !ok {
-			return "", nil, fmt.Errorf("unknown class %s", c)
+			return "", nil, nil, fmt.Errorf("unknown class %s", c)
 		}
-		classes[i] = c.String()
 	}
-	b.in("class", classes)
-	states := make([]string, len(q.States))
-	for i, s := range q.States {
-		states[i] = s.String()
+	if len(q.States) > 0 {
+		f.states = map[string]bool{}
+		for _, st := range q.States {
+			f.states[st.String()] = true
+		}
 	}
-	b.in("state", states)
 
 	var sb strings.Builder
 	sb.WriteString("SELECT " + readColumns + " FROM jobs")
 	if len(b.where) > 0 {
 		sb.WriteString(" WHERE " + strings.Join(b.where, " AND "))
 	}
-	sb.WriteString(" ORDER BY start_time, id LIMIT " + b.arg(int64(limit)) + " OFFSET " + b.arg(int64(q.Offset)))
-	return sb.String(), b.args, nil
+	sb.WriteString(" ORDER BY start_time, id")
+	if f.empty() {
+		sb.WriteString(" LIMIT " + b.arg(int64(limit)) + " OFFSET " + b.arg(int64(q.Offset)))
+	}
+	return sb.String(), b.args, f, nil
 }

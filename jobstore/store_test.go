@@ -370,12 +370,7 @@ func TestApplyAtomic(t *testing.T) {
 
 // setHook installs f as the beforeCursor hook of s.
 func setHook(s Store, f func()) {
-	switch s := s.(type) {
-	case *sqliteStore:
-		s.hooks.beforeCursor = f
-	case *pgStore:
-		s.hooks.beforeCursor = f
-	}
+	s.(*sqlStore).hooks.beforeCursor = f
 }
 
 func TestCursor(t *testing.T) {
@@ -614,12 +609,7 @@ func TestReclassify(t *testing.T) {
 
 // setChunk sets the Reclassify chunk size of s.
 func setChunk(s Store, n int) {
-	switch s := s.(type) {
-	case *sqliteStore:
-		s.chunk = n
-	case *pgStore:
-		s.chunk = n
-	}
+	s.(*sqlStore).chunk = n
 }
 
 func TestSchemaVersion(t *testing.T) {
@@ -798,9 +788,9 @@ func TestCorruptDocument(t *testing.T) {
 		s := openStore(t, dsn)
 		r := fullRecord()
 		mustApply(t, s, batchOf("src", nil, classify.Decision{}, r))
-		blob := "x'02'" // a document of a version this build does not know
+		blob := "x'03'" // a document of a version this build does not know
 		if b.name == "postgres" {
-			blob = `'\x02'::bytea`
+			blob = `'\x03'::bytea`
 		}
 		execRaw(t, dsn, "UPDATE jobs SET doc = "+blob)
 		ctx := context.Background()
@@ -810,8 +800,8 @@ func TestCorruptDocument(t *testing.T) {
 		_, errs["Jobs"] = s.Jobs(ctx, JobQuery{})
 		_, errs["Reclassify"] = s.Reclassify(ctx, func(*job.Record) classify.Decision { return classify.Decision{} })
 		for name, err := range errs {
-			if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "sacct:42") || !strings.Contains(err.Error(), "version 2") {
-				t.Errorf("%s error = %v, want errCorrupt naming sacct:42 and version 2", name, err)
+			if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "sacct:42") || !strings.Contains(err.Error(), "version 3") {
+				t.Errorf("%s error = %v, want errCorrupt naming sacct:42 and version 3", name, err)
 			}
 		}
 	})
