@@ -7,8 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scmon/scmon/classify"
-	"github.com/scmon/scmon/collector"
+	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/snapshot"
 )
 
@@ -20,17 +19,17 @@ const (
 	// ResultDuplicate counts records the store already held (read again by
 	// an overlapping poll or a replayed file).
 	ResultDuplicate = "duplicate"
-	// ResultSkippedPrefix, followed by a collector.Reasons entry, counts
+	// ResultSkippedPrefix, followed by a job.SkipReasons entry, counts
 	// input lines a reader rejected for that reason.
 	ResultSkippedPrefix = "skipped_"
 )
 
 // RecordResults returns the closed set of result label values, emitted for
 // every source, zeros included: stored, duplicate and skipped_<reason> for
-// every reason in collector.Reasons.
+// every reason in job.SkipReasons.
 func RecordResults() []string {
 	out := []string{ResultStored, ResultDuplicate}
-	for _, r := range collector.Reasons {
+	for _, r := range job.SkipReasons {
 		out = append(out, ResultSkippedPrefix+r)
 	}
 	return out
@@ -38,8 +37,8 @@ func RecordResults() []string {
 
 // classNames is the closed set of workload classes, in display order.
 var classNames = func() []string {
-	out := make([]string, len(classify.Classes))
-	for i, c := range classify.Classes {
+	out := make([]string, len(job.Classes))
+	for i, c := range job.Classes {
 		out[i] = c.String()
 	}
 	return out

@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 )
 
@@ -255,7 +254,7 @@ type pgRow struct{}
 
 // scan decodes the current row of rows (which selects readColumns, after
 // the bigint columns of lead if any) into r and d.
-func (pgRow) scan(rows pgx.Rows, dc *decoder, r *job.Record, d *classify.Decision, lead ...*int64) error {
+func (pgRow) scan(rows pgx.Rows, dc *decoder, r *job.Record, d *job.Decision, lead ...*int64) error {
 	fds, vals := rows.FieldDescriptions(), rows.RawValues()
 	if len(vals) != len(lead)+3 {
 		return fmt.Errorf("read row: %d columns, want %d", len(vals), len(lead)+3)
@@ -314,7 +313,7 @@ func pgBytea(fd pgconn.FieldDescription, v []byte) ([]byte, error) {
 
 // Scan implements Store. The rows stream from one query, which reads one
 // snapshot.
-func (s *pgStore) Scan(ctx context.Context, fn func(*job.Record, classify.Decision) error) error {
+func (s *pgStore) Scan(ctx context.Context, fn func(*job.Record, job.Decision) error) error {
 	rows, err := s.pool.Query(ctx, "SELECT "+readColumns+" FROM jobs ORDER BY id")
 	if err != nil {
 		return fmt.Errorf("scan jobs: %w", err)
@@ -322,7 +321,7 @@ func (s *pgStore) Scan(ctx context.Context, fn func(*job.Record, classify.Decisi
 	defer rows.Close()
 	dc, x := newDecoder(), pgRow{}
 	var rec job.Record
-	var d classify.Decision
+	var d job.Decision
 	for rows.Next() {
 		if err := x.scan(rows, dc, &rec, &d); err != nil {
 			return fmt.Errorf("scan jobs: %w", err)
@@ -371,7 +370,7 @@ func (s *pgStore) Jobs(ctx context.Context, q JobQuery) ([]JobRow, error) {
 }
 
 // Reclassify implements Store.
-func (s *pgStore) Reclassify(ctx context.Context, classifyFn func(*job.Record) classify.Decision) (int, error) {
+func (s *pgStore) Reclassify(ctx context.Context, classifyFn func(*job.Record) job.Decision) (int, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("reclassify: begin: %w", err)
@@ -379,7 +378,7 @@ func (s *pgStore) Reclassify(ctx context.Context, classifyFn func(*job.Record) c
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
 	dc, x := newDecoder(), pgRow{}
 	var rec job.Record
-	var d classify.Decision
+	var d job.Decision
 	changed := 0
 	var last int64
 	for {

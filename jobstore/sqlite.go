@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -308,7 +307,7 @@ type sqliteRow struct {
 // scan reads the current row of rows (which selects readColumns, after
 // the columns of lead if any) and decodes it into r and d. lead must be the
 // same on every call.
-func (x *sqliteRow) scan(rows *sql.Rows, dc *decoder, r *job.Record, d *classify.Decision, lead ...any) error {
+func (x *sqliteRow) scan(rows *sql.Rows, dc *decoder, r *job.Record, d *job.Decision, lead ...any) error {
 	if x.dests == nil {
 		x.dests = append(lead, &x.source, &x.line, &x.doc)
 	}
@@ -323,7 +322,7 @@ func (x *sqliteRow) scan(rows *sql.Rows, dc *decoder, r *job.Record, d *classify
 
 // Scan implements Store. One SELECT is one read transaction in WAL mode:
 // writers go on while it runs and it sees none of their commits.
-func (s *sqliteStore) Scan(ctx context.Context, fn func(*job.Record, classify.Decision) error) (err error) {
+func (s *sqliteStore) Scan(ctx context.Context, fn func(*job.Record, job.Decision) error) (err error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("scan jobs: %w", err)
@@ -347,7 +346,7 @@ func (s *sqliteStore) Scan(ctx context.Context, fn func(*job.Record, classify.De
 	defer rows.Close()
 	dc, x := newDecoder(), &sqliteRow{}
 	var rec job.Record
-	var d classify.Decision
+	var d job.Decision
 	for rows.Next() {
 		if err := x.scan(rows, dc, &rec, &d); err != nil {
 			return fmt.Errorf("scan jobs: %w", err)
@@ -407,7 +406,7 @@ type reclassified struct {
 }
 
 // Reclassify implements Store.
-func (s *sqliteStore) Reclassify(ctx context.Context, classifyFn func(*job.Record) classify.Decision) (int, error) {
+func (s *sqliteStore) Reclassify(ctx context.Context, classifyFn func(*job.Record) job.Decision) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -422,7 +421,7 @@ func (s *sqliteStore) Reclassify(ctx context.Context, classifyFn func(*job.Recor
 	defer update.Close()
 	dc, x := newDecoder(), &sqliteRow{}
 	var rec job.Record
-	var d classify.Decision
+	var d job.Decision
 	changed := 0
 	var last int64
 	for {
