@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/net/html"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
 )
 
 // shownPage is what a person reads on the status page, taken from the
@@ -130,7 +132,7 @@ func wantDays() []string {
 
 // checkPageAgainstSummary requires that the page shows the figures and
 // source states of the summary, formatted as the page formats them.
-func checkPageAgainstSummary(t *testing.T, p *shownPage, sum *Summary) {
+func checkPageAgainstSummary(t *testing.T, p *shownPage, sum *apiv1.Summary) {
 	t.Helper()
 	if len(sum.Headline) == 0 || len(sum.Sources) == 0 {
 		t.Fatal("the summary has no headline or no sources to compare")
