@@ -16,6 +16,8 @@ import (
 	"github.com/scmon/scmon/internal/testutil"
 	"github.com/scmon/scmon/seeds"
 	"github.com/scmon/scmon/usage"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
 )
 
 // The tests in this file run the real thing: the scmon binary built from
@@ -93,28 +95,6 @@ func promQuery(t *testing.T, base, expr string, at time.Time) map[string]float64
 	return out
 }
 
-// reportJSON is the part of `scmon report -o json` the tests compare.
-type reportJSON struct {
-	CPU         reportResource `json:"cpu"`
-	Nodes       reportResource `json:"nodes"`
-	Billing     reportResource `json:"billing"`
-	Accelerator struct {
-		reportResource
-		ByModel map[string]reportResource `json:"by_model"`
-	} `json:"accelerator"`
-	Groups []struct {
-		Keys    map[string]string `json:"keys"`
-		CPU     reportResource    `json:"cpu"`
-		Nodes   reportResource    `json:"nodes"`
-		Billing reportResource    `json:"billing"`
-	} `json:"groups"`
-}
-
-type reportResource struct {
-	CapacityHours  float64 `json:"capacity_hours"`
-	AllocatedHours float64 `json:"allocated_hours"`
-}
-
 // sameHours compares Prometheus's seconds with the report's hours: the
 // same integer divided by 3600, so equal up to the last digit.
 func sameHours(seconds, hours float64) bool {
@@ -131,7 +111,7 @@ func checkAgainstReport(t *testing.T, bin, base, selector string, windows [][2]t
 		a, b := w[0], w[1]
 		r := fmt.Sprintf("%ds", int64(b.Sub(a)/time.Second))
 		name := a.Format(time.RFC3339) + "/" + b.Format(time.RFC3339)
-		var rep, byPC reportJSON
+		var rep, byPC apiv1.Report
 		if err := json.Unmarshal(runTool(t, bin, "report", "-q", "-o", "json", "--from", a.Format(time.RFC3339), "--to", b.Format(time.RFC3339)), &rep); err != nil {
 			t.Fatal(err)
 		}

@@ -21,6 +21,8 @@ import (
 	"github.com/scmon/scmon/seeds"
 
 	"github.com/scmon/scmon/internal/testutil"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
 )
 
 // mComplete is the instant up to which a daemon's counters are complete.
@@ -227,7 +229,7 @@ func TestFederationThroughVictoriaMetrics(t *testing.T) {
 		t.Fatal("no last-record time from north")
 	}
 	shift := time.Duration(int64(math.Round(lastRecord))-sampleNewest(t).Unix()) * time.Second
-	reports := map[string]reportFigures{
+	reports := map[string]apiv1.Report{
 		"north": centerReport(t, bin, nil, time.Unix(northA, 0).Add(-shift), time.Unix(northB, 0).Add(-shift)),
 		"south": centerReport(t, bin, []string{"--input", "slurm-sacct:" + dumps[1], "--capacity", "inventory:" + inv, "--timezone", "UTC"},
 			time.Unix(southA, 0), time.Unix(southB, 0)),
@@ -236,25 +238,8 @@ func TestFederationThroughVictoriaMetrics(t *testing.T) {
 	t.Logf("federation test done in %.1fs", time.Since(begin).Seconds())
 }
 
-// reportFigures are the figures of `scmon report -o json` the sums are
-// compared with, in hours.
-type reportFigures struct {
-	CPU         reportResource `json:"cpu"`
-	Nodes       reportResource `json:"nodes"`
-	Billing     reportResource `json:"billing"`
-	Accelerator struct {
-		reportResource
-		ByModel map[string]reportResource `json:"by_model"`
-	} `json:"accelerator"`
-}
-
-type reportResource struct {
-	CapacityHours  float64 `json:"capacity_hours"`
-	AllocatedHours float64 `json:"allocated_hours"`
-}
-
 // centerReport runs scmon report over [from, to) with the given inputs.
-func centerReport(t *testing.T, bin string, inputs []string, from, to time.Time) reportFigures {
+func centerReport(t *testing.T, bin string, inputs []string, from, to time.Time) apiv1.Report {
 	t.Helper()
 	args := append([]string{"report", "-q", "-o", "json", "--from", from.Format(time.RFC3339), "--to", to.Format(time.RFC3339)}, inputs...)
 	cmd := exec.Command(bin, args...)
@@ -264,7 +249,7 @@ func centerReport(t *testing.T, bin string, inputs []string, from, to time.Time)
 	if err != nil {
 		t.Fatalf("scmon %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
-	var r reportFigures
+	var r apiv1.Report
 	if err := json.Unmarshal(out, &r); err != nil {
 		t.Fatal(err)
 	}
@@ -274,17 +259,17 @@ func centerReport(t *testing.T, bin string, inputs []string, from, to time.Time)
 // checkFederatedSums compares, at b over the range R before it, the sums
 // across both clusters (and each cluster alone) of every counter family
 // with the reports' figures.
-func checkFederatedSums(t *testing.T, api *promAPI, b time.Time, rng time.Duration, reports map[string]reportFigures) {
+func checkFederatedSums(t *testing.T, api *promAPI, b time.Time, rng time.Duration, reports map[string]apiv1.Report) {
 	t.Helper()
 	r := fmt.Sprintf("%ds", int64(rng/time.Second))
-	pick := map[string]func(reportFigures) float64{
-		mAllocCore:                           func(f reportFigures) float64 { return f.CPU.AllocatedHours },
-		"scmon_allocated_node_seconds_total": func(f reportFigures) float64 { return f.Nodes.AllocatedHours },
-		mAllocBilling:                        func(f reportFigures) float64 { return f.Billing.AllocatedHours },
-		mAllocAccel:                          func(f reportFigures) float64 { return f.Accelerator.AllocatedHours },
-		mCapCore:                             func(f reportFigures) float64 { return f.CPU.CapacityHours },
-		mCapAccel:                            func(f reportFigures) float64 { return f.Accelerator.CapacityHours },
-		mCapBilling:                          func(f reportFigures) float64 { return f.Billing.CapacityHours },
+	pick := map[string]func(apiv1.Report) float64{
+		mAllocCore:                           func(f apiv1.Report) float64 { return f.CPU.AllocatedHours },
+		"scmon_allocated_node_seconds_total": func(f apiv1.Report) float64 { return f.Nodes.AllocatedHours },
+		mAllocBilling:                        func(f apiv1.Report) float64 { return f.Billing.AllocatedHours },
+		mAllocAccel:                          func(f apiv1.Report) float64 { return f.Accelerator.AllocatedHours },
+		mCapCore:                             func(f apiv1.Report) float64 { return f.CPU.CapacityHours },
+		mCapAccel:                            func(f apiv1.Report) float64 { return f.Accelerator.CapacityHours },
+		mCapBilling:                          func(f apiv1.Report) float64 { return f.Billing.CapacityHours },
 	}
 	same := func(seconds, hours float64) bool {
 		return math.Abs(seconds/3600-hours) <= 1e-9*math.Max(1, math.Abs(hours))

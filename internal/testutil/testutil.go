@@ -352,8 +352,8 @@ var (
 // checkout's ./cmd/scmon, building it on first use in a test binary. It is
 // not race-instrumented: it is the program under test, not the test. The
 // binary's directory can be entered by other users (a test may hand it to
-// a stand-in script run as another user); TestMain removes it with
-// RemoveScmonBinary after the tests ran.
+// a stand-in script run as another user); a TestMain that runs the tests
+// through Main removes it.
 func ScmonBinary(t testing.TB) string {
 	t.Helper()
 	root := RepoRoot(t)
@@ -385,10 +385,12 @@ func ScmonBinary(t testing.TB) string {
 	return buildBin
 }
 
-// RemoveScmonBinary removes what ScmonBinary built; a TestMain calls it
-// after m.Run.
-func RemoveScmonBinary() {
+// Main runs the tests of m and removes what ScmonBinary built, returning
+// the exit code: a package's TestMain is os.Exit(testutil.Main(m)).
+func Main(m *testing.M) int {
+	code := m.Run()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
+	return code
 }

@@ -28,11 +28,7 @@ import (
 	"github.com/scmon/scmon/internal/testutil"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testutil.RemoveScmonBinary()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testutil.Main(m)) }
 
 // eventually polls cond every interval until it reports done, and fails
 // the test with cond's last explanation when timeout passes first.
