@@ -2,8 +2,6 @@ package layout
 
 import (
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -12,7 +10,10 @@ import (
 // `go list -deps` prints them, with standard library packages marked.
 func deps(t *testing.T, pkg string) (all, nonStd []string) {
 	t.Helper()
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is not in PATH: %v", err)
+	}
 	cmd := exec.Command(goTool, "list", "-deps", "-f", "{{.ImportPath}} {{.Standard}}", pkg)
 	cmd.Dir = "../.."
 	out, err := cmd.Output()
