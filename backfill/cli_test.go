@@ -9,53 +9,18 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/scmon/scmon/seeds"
+
+	"github.com/scmon/scmon/internal/testutil"
 )
-
-var (
-	cliOnce sync.Once
-	cliBin  string
-	cliErr  error
-	cliDir  string
-)
-
-// scmonBinary builds cmd/scmon once for the command-line tests.
-func scmonBinary(t *testing.T) string {
-	t.Helper()
-	cliOnce.Do(func() {
-		cliDir, cliErr = os.MkdirTemp("", "scmon-backfill-cli-")
-		if cliErr != nil {
-			return
-		}
-		cliBin = filepath.Join(cliDir, "scmon")
-		cmd := exec.Command("go", "build", "-o", cliBin, "./cmd/scmon")
-		cmd.Dir = ".."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			cliErr = errors.New(string(out))
-		}
-	})
-	if cliErr != nil {
-		t.Fatalf("go build ./cmd/scmon: %v", cliErr)
-	}
-	return cliBin
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if cliDir != "" {
-		os.RemoveAll(cliDir)
-	}
-	os.Exit(code)
-}
 
 // runScmon runs the binary and returns its exit status and output.
 func runScmon(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(scmonBinary(t), args...)
+	cmd := exec.Command(testutil.ScmonBinary(t), args...)
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()

@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -15,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scmon/scmon/internal/testutil"
 	"github.com/scmon/scmon/seeds"
 	"github.com/scmon/scmon/usage"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
 )
 
 // The tests in this file run the real thing: the scmon binary built from
@@ -24,33 +25,6 @@ import (
 // scripts/testenv/prometheus-up.sh (as root, like the other end-to-end
 // tests). They are skipped when a tool is missing, and fail instead when
 // SCMON_TEST_REQUIRE_TOOLS=1 (in CI).
-
-// requireTool returns the path of a command-line tool the test needs.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("SCMON_TEST_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("%s is required (SCMON_TEST_REQUIRE_TOOLS=1): %v", name, err)
-	}
-	t.Skipf("%s not installed: %v", name, err)
-	return ""
-}
-
-// requireRoot skips (or fails, in CI) unless the test runs as root, which
-// the testenv scripts need.
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("SCMON_TEST_REQUIRE_TOOLS") == "1" {
-		t.Fatal("scripts/testenv needs root (SCMON_TEST_REQUIRE_TOOLS=1)")
-	}
-	t.Skip("scripts/testenv needs root")
-}
 
 // runTool runs a command and returns its standard output; a failure ends
 // the test with its standard error.
@@ -69,50 +43,14 @@ func runTool(t *testing.T, name string, args ...string) []byte {
 	return out
 }
 
-// startPrometheus starts a Prometheus of its own (state directory, port)
-// with scripts/testenv/prometheus-up.sh and the given extra environment,
-// stopped and removed when the test ends. It returns its base URL.
+// startPrometheus starts a Prometheus of its own (internal/testutil) with
+// the given SCMON_PROM_* settings and returns its base URL. Nothing listens
+// on its scrape target, port 9 (discard): the scrape only writes up=0, at
+// the present, which is what a live Prometheus holds, and the script does
+// not wait for a first scrape.
 func startPrometheus(t *testing.T, env ...string) string {
 	t.Helper()
-	requireTool(t, "prometheus")
-	requireTool(t, "promtool")
-	requireTool(t, "curl")
-	requireTool(t, "setpriv")
-	requireRoot(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	// Not t.TempDir(): its parent is private to root, and Prometheus runs
-	// as the prometheus user.
-	dir, err := os.MkdirTemp("", "scmon-backfill-prom-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env = append(os.Environ(), append([]string{"SCMON_TESTENV_DIR=" + dir, "SCMON_PROM_PORT=" + port, "SCMON_PROM_WAIT_SCRAPE=0"}, env...)...)
-	script := func(name string, args ...string) error {
-		cmd := exec.Command("bash", append([]string{filepath.Join("..", "scripts", "testenv", name)}, args...)...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("%s: %v\n%s", name, err, out)
-		}
-		return nil
-	}
-	t.Cleanup(func() {
-		if err := script("prometheus-down.sh", "--purge"); err != nil {
-			t.Error(err)
-		}
-		os.RemoveAll(dir)
-	})
-	// Nothing listens on port 9 (discard): the scrape only writes up=0,
-	// at the present, which is what a live Prometheus holds.
-	if err := script("prometheus-up.sh", "127.0.0.1:9"); err != nil {
-		t.Fatal(err)
-	}
-	return "http://127.0.0.1:" + port
+	return testutil.StartPrometheus(t, "127.0.0.1:9", nil, append([]string{"SCMON_PROM_WAIT_SCRAPE=0"}, env...)...)
 }
 
 // promQuery evaluates expr at instant at and returns each series' value,
@@ -157,28 +95,6 @@ func promQuery(t *testing.T, base, expr string, at time.Time) map[string]float64
 	return out
 }
 
-// reportJSON is the part of `scmon report -o json` the tests compare.
-type reportJSON struct {
-	CPU         reportResource `json:"cpu"`
-	Nodes       reportResource `json:"nodes"`
-	Billing     reportResource `json:"billing"`
-	Accelerator struct {
-		reportResource
-		ByModel map[string]reportResource `json:"by_model"`
-	} `json:"accelerator"`
-	Groups []struct {
-		Keys    map[string]string `json:"keys"`
-		CPU     reportResource    `json:"cpu"`
-		Nodes   reportResource    `json:"nodes"`
-		Billing reportResource    `json:"billing"`
-	} `json:"groups"`
-}
-
-type reportResource struct {
-	CapacityHours  float64 `json:"capacity_hours"`
-	AllocatedHours float64 `json:"allocated_hours"`
-}
-
 // sameHours compares Prometheus's seconds with the report's hours: the
 // same integer divided by 3600, so equal up to the last digit.
 func sameHours(seconds, hours float64) bool {
@@ -195,7 +111,7 @@ func checkAgainstReport(t *testing.T, bin, base, selector string, windows [][2]t
 		a, b := w[0], w[1]
 		r := fmt.Sprintf("%ds", int64(b.Sub(a)/time.Second))
 		name := a.Format(time.RFC3339) + "/" + b.Format(time.RFC3339)
-		var rep, byPC reportJSON
+		var rep, byPC apiv1.Report
 		if err := json.Unmarshal(runTool(t, bin, "report", "-q", "-o", "json", "--from", a.Format(time.RFC3339), "--to", b.Format(time.RFC3339)), &rep); err != nil {
 			t.Fatal(err)
 		}
@@ -268,10 +184,10 @@ func checkAgainstReport(t *testing.T, bin, base, selector string, windows [][2]t
 // user it runs as): increase() over backfilled windows is what scmon
 // report says.
 func TestOpenMetricsThroughPromtool(t *testing.T) {
-	promtool := requireTool(t, "promtool")
-	requireTool(t, "prometheus")
-	requireRoot(t)
-	bin := scmonBinary(t)
+	promtool := testutil.RequireTool(t, "promtool")
+	testutil.RequireTool(t, "prometheus")
+	testutil.RequireRoot(t)
+	bin := testutil.ScmonBinary(t)
 	dir := t.TempDir()
 	_, end := seeds.Window()
 	from := end.Add(-72 * time.Hour)
@@ -299,7 +215,7 @@ func TestOpenMetricsThroughPromtool(t *testing.T) {
 // windows is what scmon report says, including the month and a day on
 // which nodes joined.
 func TestRemoteWriteToPrometheus(t *testing.T) {
-	bin := scmonBinary(t)
+	bin := testutil.ScmonBinary(t)
 	from, end := seeds.Window()
 	days := int(time.Since(from).Hours()/24) + 7
 	base := startPrometheus(t, fmt.Sprintf("SCMON_PROM_OOO_WINDOW=%dd", days))

@@ -2,17 +2,13 @@ package backfill
 
 import (
 	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/scmon/scmon/internal/testutil"
 	"github.com/scmon/scmon/seeds"
 )
 
@@ -21,72 +17,6 @@ import (
 // central store of the federation example in deploy/federation. Like the
 // Prometheus tests they are skipped when the binary is missing, and fail
 // instead when SCMON_TEST_REQUIRE_TOOLS=1 (in CI).
-
-// startVictoriaMetrics starts VictoriaMetrics on a free loopback port with
-// its storage in a temporary directory, stopped when the test ends, and
-// returns its base URL. The settings are those a test needs to read what
-// it has just written: no 30 s delay before new samples are visible
-// (-search.latencyOffset), no response cache, a retention long enough for
-// the sample center's month.
-func startVictoriaMetrics(t *testing.T) string {
-	t.Helper()
-	bin := requireTool(t, "victoria-metrics")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	logPath := filepath.Join(dir, "victoria-metrics.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-storageDataPath", filepath.Join(dir, "data"), "-httpListenAddr", addr,
-		"-retentionPeriod", "10y", "-search.latencyOffset", "0s", "-search.disableCache", "-loggerLevel", "WARN")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-		if t.Failed() {
-			if b, err := os.ReadFile(logPath); err == nil {
-				t.Logf("victoria-metrics log:\n%s", b)
-			}
-		}
-	})
-	base := "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base
-			}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("victoria-metrics exited during startup: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("victoria-metrics did not answer /health at %s: %v", base, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
 
 // vmFlush makes everything VictoriaMetrics received searchable now rather
 // than after its periodic flush.
@@ -113,8 +43,8 @@ func vmFlush(t *testing.T, base string) {
 // does; checkAgainstReport checks both, per partition and class, for
 // cores, nodes, billing units, accelerators by model and capacity.
 func TestRemoteWriteToVictoriaMetrics(t *testing.T) {
-	bin := scmonBinary(t)
-	base := startVictoriaMetrics(t)
+	bin := testutil.ScmonBinary(t)
+	base := testutil.StartVictoriaMetrics(t, "")
 	from, end := seeds.Window()
 	runTool(t, bin, "backfill", "--remote-write", base+"/api/v1/write", "--label", "job=scmon-backfill", "--batch", "3000")
 	vmFlush(t, base)
@@ -136,7 +66,7 @@ func TestRemoteWriteToVictoriaMetrics(t *testing.T) {
 // relies on these rules; a new VictoriaMetrics that changes them fails
 // here first.
 func TestVictoriaMetricsIncreaseEdges(t *testing.T) {
-	base := startVictoriaMetrics(t)
+	base := testutil.StartVictoriaMetrics(t, "")
 	t0 := time.Now().Add(-10 * time.Minute).Truncate(10 * time.Second)
 	values := []float64{100, 110, 130, 160}
 	var samples []string

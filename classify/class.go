@@ -8,64 +8,34 @@
 package classify
 
 import (
-	"fmt"
-
 	"github.com/scmon/scmon/job"
 )
 
-// Class is a workload class.
-type Class uint8
+// Class is a workload class. It is job.Class, kept under this name so
+// that the rules engine and its callers read as before; packages that only
+// count by class (the engine, the store, the exporter) import job instead
+// and do not pull in the rules engine.
+type Class = job.Class
 
-// The classes. Unknown is the zero value: a record nobody classified is
-// unknown, never silently "other".
+// The classes, as job defines them.
 const (
-	Unknown Class = iota
-	AITraining
-	AIInference
-	Other
+	Unknown     = job.ClassUnknown
+	AITraining  = job.ClassAITraining
+	AIInference = job.ClassAIInference
+	Other       = job.ClassOther
 )
 
-// Classes lists every class in display order; closed label sets iterate
-// over it.
-var Classes = []Class{AITraining, AIInference, Other, Unknown}
+// Classes lists every class in display order; it is job.Classes.
+var Classes = job.Classes
 
-var classNames = [...]string{
-	Unknown:     "unknown",
-	AITraining:  "ai_training",
-	AIInference: "ai_inference",
-	Other:       "other",
-}
+// ParseClass reads a class name as Class.String writes it.
+func ParseClass(s string) (Class, error) { return job.ParseClass(s) }
 
-// String returns the class name used in reports, labels and rule files.
-func (c Class) String() string {
-	if int(c) < len(classNames) {
-		return classNames[c]
-	}
-	return fmt.Sprintf("class(%d)", uint8(c))
-}
+// classNames sizes the arrays indexed by class (a score per class).
+var classNames [job.NumClasses]struct{}
 
-// IsAI reports whether the class counts towards the AI share.
-func (c Class) IsAI() bool { return c == AITraining || c == AIInference }
-
-// ParseClass reads a class name as String writes it.
-func ParseClass(s string) (Class, error) {
-	for i, n := range classNames {
-		if s == n {
-			return Class(i), nil
-		}
-	}
-	return Unknown, fmt.Errorf("unknown class %q (want one of ai_training, ai_inference, other, unknown)", s)
-}
-
-// Decision is the outcome of classifying one record: the class and the ids
-// of the rules that fired, in the order they were evaluated.
-type Decision struct {
-	// Class is the decided class.
-	Class Class `json:"class"`
-	// Rules are the ids of the rules that fired: the decisive rule that
-	// decided, or every evidence rule that added to a score.
-	Rules []string `json:"rules"`
-}
+// Decision is the outcome of classifying one record; it is job.Decision.
+type Decision = job.Decision
 
 // Classifier classifies records. Implementations must be safe for
 // concurrent use and must not retain the record.

@@ -386,19 +386,6 @@ func (e *errWriter) printf(format string, args ...any) {
 	fmt.Fprintf(e, format, args...)
 }
 
-// MarshalText writes the class name, so that classes read well in JSON.
-func (c Class) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
-
-// UnmarshalText reads a class name.
-func (c *Class) UnmarshalText(b []byte) error {
-	v, err := ParseClass(string(b))
-	if err != nil {
-		return err
-	}
-	*c = v
-	return nil
-}
-
 // MarshalText writes the stage name.
 func (s Stage) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 

@@ -3,29 +3,27 @@ package collector
 import (
 	"fmt"
 	"time"
+
+	"github.com/scmon/scmon/job"
 )
 
-// Reasons a line is skipped. They form the closed set of the reason label
-// of skipped-record counters, so keep them few and stable.
+// Reasons a line is skipped: the closed set of the reason label of
+// skipped-record counters, defined in package job (see job.SkipReasons).
 const (
-	ReasonFieldCount = "field_count" // wrong number of fields
-	ReasonTime       = "bad_time"    // a timestamp or duration does not parse
-	ReasonNumber     = "bad_number"  // a count does not parse
-	ReasonTRES       = "bad_tres"    // a TRES or resource list does not parse
-	ReasonID         = "bad_id"      // the job id is missing or malformed
-	ReasonRecord     = "bad_record"  // the line is not a record of the format
-	ReasonOrder      = "bad_order"   // times out of order (end before start)
-	// ReasonLineTooLong: a line (or a record joined from several lines)
-	// longer than Options.MaxLine; it is skipped without being held.
-	ReasonLineTooLong = "line_too_long"
-	// ReasonRange: a count, a product of counts or a duration that parses
-	// but is out of range (above job.MaxCount, or a time that cannot be
-	// represented), which would otherwise wrap into a wrong figure.
-	ReasonRange = "out_of_range"
+	ReasonFieldCount  = job.ReasonFieldCount
+	ReasonTime        = job.ReasonTime
+	ReasonNumber      = job.ReasonNumber
+	ReasonTRES        = job.ReasonTRES
+	ReasonID          = job.ReasonID
+	ReasonRecord      = job.ReasonRecord
+	ReasonOrder       = job.ReasonOrder
+	ReasonLineTooLong = job.ReasonLineTooLong
+	ReasonRange       = job.ReasonRange
 )
 
-// Reasons lists every skip reason, for metrics that must emit zeros.
-var Reasons = []string{ReasonFieldCount, ReasonTime, ReasonNumber, ReasonTRES, ReasonID, ReasonRecord, ReasonOrder, ReasonLineTooLong, ReasonRange}
+// Reasons lists every skip reason, for metrics that must emit zeros; it is
+// job.SkipReasons.
+var Reasons = job.SkipReasons
 
 // LineError reports one skipped input line: where it is, which field was
 // wrong and why. It never stops a reader.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	apiv1 "github.com/scmon/scmon/api/v1"
 	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/snapshot"
 	"github.com/scmon/scmon/source"
@@ -97,7 +98,7 @@ func TestHeadlineNodesBasis(t *testing.T) {
 		}
 		return string(b)
 	}
-	var sum web.Summary
+	var sum apiv1.Summary
 	if err := json.Unmarshal([]byte(get("/api/v1/summary")), &sum); err != nil {
 		t.Fatal(err)
 	}

@@ -1,23 +1,21 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scmon/scmon/internal/testutil"
 )
 
 // The end-to-end test's timing. scmon's sample center advances every 15 s;
@@ -67,85 +65,30 @@ func TestEndToEndAgainstPrometheus(t *testing.T) {
 	// Most of its time is spent waiting for the sample's polls: let the
 	// other tests run meanwhile. It shares nothing with them.
 	t.Parallel()
-	requireTool(t, "promtool")
-	requireTool(t, "prometheus")
-	requireTool(t, "bash")
-	if os.Geteuid() != 0 {
-		requireOrSkip(t, "scripts/testenv/prometheus-up.sh runs as root")
+	for _, tool := range []string{"promtool", "prometheus", "bash"} {
+		testutil.RequireTool(t, tool)
 	}
-	upScript, err := filepath.Abs(filepath.Join("..", "scripts", "testenv", "prometheus-up.sh"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	downScript := filepath.Join(filepath.Dir(upScript), "prometheus-down.sh")
-	if _, err := os.Stat(upScript); err != nil {
-		t.Fatal(err)
-	}
+	testutil.RequireRoot(t) // scripts/testenv/prometheus-up.sh runs as root
 	begin := time.Now()
 
 	// scmon, built from this checkout.
 	work := t.TempDir()
-	bin := filepath.Join(work, "scmon")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/scmon")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/scmon: %v\n%s", err, out)
-	}
+	bin := testutil.ScmonBinary(t)
 	cfg := filepath.Join(work, "scmon.yml")
 	if err := os.WriteFile(cfg, []byte("sample: true\nmetrics:\n  account_label: true\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	scmonAddr := freeAddr(t)
+	scmonAddr := testutil.FreeAddr(t)
 	startScmon(t, bin, cfg, scmonAddr, filepath.Join(work, "scmon.log"))
 	waitFor(t, 60*time.Second, "scmon's first snapshot", func() bool {
 		body, err := httpGet("http://" + scmonAddr + "/metrics")
 		return err == nil && strings.Contains(body, "\nscmon_snapshot_timestamp_seconds ")
 	})
 
-	// Prometheus, in its own state directory and port. The directory must
-	// be readable by the prometheus user, unlike t.TempDir's.
-	envDir, err := os.MkdirTemp("", "scmon-dashboards-e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(envDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	promPort := strings.TrimPrefix(freeAddr(t), "127.0.0.1:")
-	// Settings of other tests (SCMON_PROM_BLOCKS_DIR, ...) are not
-	// inherited: this Prometheus starts empty, with the script's defaults.
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SCMON_PROM_") && !strings.HasPrefix(kv, "SCMON_TESTENV_DIR=") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "SCMON_TESTENV_DIR="+envDir, "SCMON_PROM_PORT="+promPort)
-	t.Cleanup(func() {
-		down := exec.Command("bash", downScript)
-		down.Env = env
-		if out, err := down.CombinedOutput(); err != nil {
-			t.Errorf("prometheus-down.sh: %v\n%s", err, out)
-		}
-		if t.Failed() {
-			if b, err := os.ReadFile(filepath.Join(envDir, "prometheus", "prometheus.log")); err == nil {
-				t.Logf("prometheus.log (tail):\n%s", tail(string(b), 3000))
-			}
-		}
-		os.RemoveAll(envDir)
-	})
+	// Prometheus, in its own state directory and port, scraping scmon with
+	// the rules evaluated fast.
 	rules := fastRuleCopies(t, work)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	up := exec.CommandContext(ctx, "bash", append([]string{upScript, scmonAddr}, rules...)...)
-	up.Env = env
-	if out, err := up.CombinedOutput(); err != nil {
-		t.Fatalf("prometheus-up.sh: %v\n%s", err, out)
-	}
-	promURL := readEnvFile(t, filepath.Join(envDir, "prometheus", "env.sh"))["SCMON_TEST_PROM_URL"]
-	if promURL == "" {
-		t.Fatal("prometheus-up.sh wrote no SCMON_TEST_PROM_URL")
-	}
+	promURL := testutil.StartPrometheus(t, scmonAddr, rules)
 	promStart := time.Now()
 	api := &promAPI{t: t, base: promURL}
 
@@ -320,19 +263,7 @@ func fastRuleCopies(t *testing.T, dir string) []string {
 // the test ends.
 func startScmon(t *testing.T, bin, cfg, addr, logPath string) {
 	t.Helper()
-	startDaemon(t, logPath, bin, "serve", "--config.file", cfg, "--web.listen-address", addr)
-}
-
-// freeAddr returns a loopback address with a port free at the time of the
-// call.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	testutil.StartProcess(t, logPath, bin, "serve", "--config.file", cfg, "--web.listen-address", addr)
 }
 
 // waitFor polls cond every half second until it holds or the timeout
@@ -346,36 +277,6 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-}
-
-// readEnvFile parses an env.sh of scripts/testenv: lines export KEY='value'.
-func readEnvFile(t *testing.T, path string) map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := map[string]string{}
-	line := regexp.MustCompile(`^export (\w+)='([^']*)'$`)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if m := line.FindStringSubmatch(sc.Text()); m != nil {
-			out[m[1]] = m[2]
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// tail returns the last n bytes of s.
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[len(s)-n:]
 }
 
 // httpClient bounds every request of the test.

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/scmon/scmon/internal/testutil"
 )
 
 // TestFederationExampleFiles checks the files of deploy/federation that
@@ -20,17 +22,12 @@ import (
 // center's own files, under south/, are the operator's).
 func TestFederationExampleFiles(t *testing.T) {
 	const dir = "../deploy/federation"
-	promtool := requireTool(t, "promtool")
+	promtool := testutil.RequireTool(t, "promtool")
 	if out, err := exec.Command(promtool, "check", "config", filepath.Join(dir, "prometheus-center.yml")).CombinedOutput(); err != nil {
 		t.Errorf("promtool check config: %v\n%s", err, out)
 	}
 
-	bin := filepath.Join(t.TempDir(), "scmon")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/scmon")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/scmon: %v\n%s", err, out)
-	}
+	bin := testutil.ScmonBinary(t)
 	// --config.check opens what the configuration names, as a start
 	// would: the container's paths are moved under a directory that holds
 	// what compose.yaml mounts there.

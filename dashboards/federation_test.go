@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +19,10 @@ import (
 	"github.com/scmon/scmon/collector"
 	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/seeds"
+
+	"github.com/scmon/scmon/internal/testutil"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
 )
 
 // mComplete is the instant up to which a daemon's counters are complete.
@@ -64,18 +67,12 @@ func TestFederationThroughVictoriaMetrics(t *testing.T) {
 		t.Skip("federation test skipped in -short mode")
 	}
 	t.Parallel()
-	promBin := requireTool(t, "prometheus")
-	vmBin := requireTool(t, "victoria-metrics")
+	promBin := testutil.RequireTool(t, "prometheus")
 	begin := time.Now()
 	work := t.TempDir()
 
-	bin := filepath.Join(work, "scmon")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/scmon")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/scmon: %v\n%s", err, out)
-	}
-	vm := startVictoriaMetrics(t, vmBin, filepath.Join(work, "vm"))
+	bin := testutil.ScmonBinary(t)
+	vm := testutil.StartVictoriaMetrics(t, filepath.Join(work, "vm"))
 
 	// The two centers.
 	southDir := filepath.Join(work, "south")
@@ -93,7 +90,7 @@ func TestFederationThroughVictoriaMetrics(t *testing.T) {
 	northCfg := filepath.Join(work, "north.yml")
 	writeFile(t, northCfg, "sample: true\nmetrics:\n  account_label: true\n")
 
-	addrs := map[string]string{"north": freeAddr(t), "south": freeAddr(t)}
+	addrs := map[string]string{"north": testutil.FreeAddr(t), "south": testutil.FreeAddr(t)}
 	startScmon(t, bin, northCfg, addrs["north"], filepath.Join(work, "north.log"))
 	startScmon(t, bin, southCfg, addrs["south"], filepath.Join(work, "south.log"))
 	for center, addr := range addrs {
@@ -232,7 +229,7 @@ func TestFederationThroughVictoriaMetrics(t *testing.T) {
 		t.Fatal("no last-record time from north")
 	}
 	shift := time.Duration(int64(math.Round(lastRecord))-sampleNewest(t).Unix()) * time.Second
-	reports := map[string]reportFigures{
+	reports := map[string]apiv1.Report{
 		"north": centerReport(t, bin, nil, time.Unix(northA, 0).Add(-shift), time.Unix(northB, 0).Add(-shift)),
 		"south": centerReport(t, bin, []string{"--input", "slurm-sacct:" + dumps[1], "--capacity", "inventory:" + inv, "--timezone", "UTC"},
 			time.Unix(southA, 0), time.Unix(southB, 0)),
@@ -241,25 +238,8 @@ func TestFederationThroughVictoriaMetrics(t *testing.T) {
 	t.Logf("federation test done in %.1fs", time.Since(begin).Seconds())
 }
 
-// reportFigures are the figures of `scmon report -o json` the sums are
-// compared with, in hours.
-type reportFigures struct {
-	CPU         reportResource `json:"cpu"`
-	Nodes       reportResource `json:"nodes"`
-	Billing     reportResource `json:"billing"`
-	Accelerator struct {
-		reportResource
-		ByModel map[string]reportResource `json:"by_model"`
-	} `json:"accelerator"`
-}
-
-type reportResource struct {
-	CapacityHours  float64 `json:"capacity_hours"`
-	AllocatedHours float64 `json:"allocated_hours"`
-}
-
 // centerReport runs scmon report over [from, to) with the given inputs.
-func centerReport(t *testing.T, bin string, inputs []string, from, to time.Time) reportFigures {
+func centerReport(t *testing.T, bin string, inputs []string, from, to time.Time) apiv1.Report {
 	t.Helper()
 	args := append([]string{"report", "-q", "-o", "json", "--from", from.Format(time.RFC3339), "--to", to.Format(time.RFC3339)}, inputs...)
 	cmd := exec.Command(bin, args...)
@@ -269,7 +249,7 @@ func centerReport(t *testing.T, bin string, inputs []string, from, to time.Time)
 	if err != nil {
 		t.Fatalf("scmon %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
-	var r reportFigures
+	var r apiv1.Report
 	if err := json.Unmarshal(out, &r); err != nil {
 		t.Fatal(err)
 	}
@@ -279,17 +259,17 @@ func centerReport(t *testing.T, bin string, inputs []string, from, to time.Time)
 // checkFederatedSums compares, at b over the range R before it, the sums
 // across both clusters (and each cluster alone) of every counter family
 // with the reports' figures.
-func checkFederatedSums(t *testing.T, api *promAPI, b time.Time, rng time.Duration, reports map[string]reportFigures) {
+func checkFederatedSums(t *testing.T, api *promAPI, b time.Time, rng time.Duration, reports map[string]apiv1.Report) {
 	t.Helper()
 	r := fmt.Sprintf("%ds", int64(rng/time.Second))
-	pick := map[string]func(reportFigures) float64{
-		mAllocCore:                           func(f reportFigures) float64 { return f.CPU.AllocatedHours },
-		"scmon_allocated_node_seconds_total": func(f reportFigures) float64 { return f.Nodes.AllocatedHours },
-		mAllocBilling:                        func(f reportFigures) float64 { return f.Billing.AllocatedHours },
-		mAllocAccel:                          func(f reportFigures) float64 { return f.Accelerator.AllocatedHours },
-		mCapCore:                             func(f reportFigures) float64 { return f.CPU.CapacityHours },
-		mCapAccel:                            func(f reportFigures) float64 { return f.Accelerator.CapacityHours },
-		mCapBilling:                          func(f reportFigures) float64 { return f.Billing.CapacityHours },
+	pick := map[string]func(apiv1.Report) float64{
+		mAllocCore:                           func(f apiv1.Report) float64 { return f.CPU.AllocatedHours },
+		"scmon_allocated_node_seconds_total": func(f apiv1.Report) float64 { return f.Nodes.AllocatedHours },
+		mAllocBilling:                        func(f apiv1.Report) float64 { return f.Billing.AllocatedHours },
+		mAllocAccel:                          func(f apiv1.Report) float64 { return f.Accelerator.AllocatedHours },
+		mCapCore:                             func(f apiv1.Report) float64 { return f.CPU.CapacityHours },
+		mCapAccel:                            func(f apiv1.Report) float64 { return f.Accelerator.CapacityHours },
+		mCapBilling:                          func(f apiv1.Report) float64 { return f.Billing.CapacityHours },
 	}
 	same := func(seconds, hours float64) bool {
 		return math.Abs(seconds/3600-hours) <= 1e-9*math.Max(1, math.Abs(hours))
@@ -551,29 +531,13 @@ func startCenterPrometheus(t *testing.T, bin, dir, center, target, central strin
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := testutil.FreeAddr(t)
 	path := filepath.Join(dir, "prometheus.yml")
 	writeFile(t, path, string(centerPrometheusConfig(t, center, target, central, rules)))
-	startDaemon(t, filepath.Join(dir, "prometheus.log"), bin, "--config.file="+path, "--storage.tsdb.path="+filepath.Join(dir, "data"),
+	testutil.StartProcess(t, filepath.Join(dir, "prometheus.log"), bin, "--config.file="+path, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr)
 	waitFor(t, 60*time.Second, center+"'s Prometheus ready", func() bool {
 		_, err := httpGet("http://" + addr + "/-/ready")
-		return err == nil
-	})
-	return "http://" + addr
-}
-
-// startVictoriaMetrics starts a single-node VictoriaMetrics with its
-// storage in dir and returns its base URL. New samples are visible at once
-// (-search.latencyOffset 0s) and responses are not cached, so the test
-// reads what was just written.
-func startVictoriaMetrics(t *testing.T, bin, dir string) string {
-	t.Helper()
-	addr := freeAddr(t)
-	startDaemon(t, filepath.Join(dir+".log"), bin, "-storageDataPath", dir, "-httpListenAddr", addr,
-		"-retentionPeriod", "10y", "-search.latencyOffset", "0s", "-search.disableCache", "-loggerLevel", "WARN")
-	waitFor(t, 30*time.Second, "VictoriaMetrics /health", func() bool {
-		_, err := httpGet("http://" + addr + "/health")
 		return err == nil
 	})
 	return "http://" + addr
@@ -585,37 +549,4 @@ func vmFlush(t *testing.T, base string) {
 	if _, err := httpGet(base + "/internal/force_flush"); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// startDaemon starts a server process with its output in logPath and stops
-// it (SIGTERM, then SIGKILL after 20 s) when the test ends, showing the
-// log's tail if the test failed.
-func startDaemon(t *testing.T, logPath, bin string, args ...string) {
-	t.Helper()
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-		if t.Failed() {
-			if b, err := os.ReadFile(logPath); err == nil {
-				t.Logf("%s (tail):\n%s", filepath.Base(logPath), tail(string(b), 3000))
-			}
-		}
-	})
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -18,30 +17,6 @@ import (
 
 	"github.com/scmon/scmon/exporter"
 )
-
-// requireTool returns the path of a command-line tool the test needs. A
-// missing tool skips the test, except where SCMON_TEST_REQUIRE_TOOLS=1 (in
-// CI), where it fails it.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	requireOrSkip(t, "%s not installed: %v", name, err)
-	return ""
-}
-
-// requireOrSkip skips the test with the message, or fails it where
-// SCMON_TEST_REQUIRE_TOOLS=1.
-func requireOrSkip(t *testing.T, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("SCMON_TEST_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("%s (required: SCMON_TEST_REQUIRE_TOOLS=1)", msg)
-	}
-	t.Skip(msg)
-}
 
 // dashJSON is the part of a Grafana dashboard the tests read. It is
 // decoded with encoding/json: the SDK's own strict decoder is broken in

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/scmon/scmon/internal/testutil"
 )
 
 // TestRulesParseWithPrometheus validates the committed rule files with
@@ -158,7 +160,7 @@ func TestEveryAlertHasFiringAndQuietCases(t *testing.T) {
 // promtool runs promtool with args in dir and fails the test on an error.
 func promtool(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(requireTool(t, "promtool"), args...)
+	cmd := exec.Command(testutil.RequireTool(t, "promtool"), args...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scmon/scmon/internal/testutil"
 )
 
 // TestScale measures what the README's "Scale" section states, and prints
@@ -29,16 +31,10 @@ func TestScale(t *testing.T) {
 	if os.Getenv("SCMON_SCALE") != "1" {
 		t.Skip("a measurement: run with SCMON_SCALE=1 (scripts/scale.sh)")
 	}
-	vmBin := requireTool(t, "victoria-metrics")
 	logLoad(t, "at the start")
 	defer logLoad(t, "at the end")
 	work := t.TempDir()
-	bin := filepath.Join(work, "scmon")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/scmon")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/scmon: %v\n%s", err, out)
-	}
+	bin := testutil.ScmonBinary(t)
 
 	// The big center: 12 partitions, 8 accelerator models, 200 accounts,
 	// 30 days.
@@ -62,7 +58,7 @@ func TestScale(t *testing.T) {
 	// row.
 	nonzero := regexp.MustCompile(`(?m)^scmon_allocated_core_seconds_total\{.*\} [1-9]`)
 	serve := func(name, cfg string, stored int) measured {
-		addr := freeAddr(t)
+		addr := testutil.FreeAddr(t)
 		file := strings.NewReplacer(" ", "-", ",", "").Replace(name)
 		cfgPath := filepath.Join(work, file+".yml")
 		writeFile(t, cfgPath, cfg)
@@ -126,7 +122,7 @@ func TestScale(t *testing.T) {
 
 	// Backfill into VictoriaMetrics: the big center's 30 days at 5 min
 	// (without the account label: 100 times the series, and the time).
-	vm := startVictoriaMetrics(t, vmBin, filepath.Join(work, "vm"))
+	vm := testutil.StartVictoriaMetrics(t, filepath.Join(work, "vm"))
 	cmd := exec.Command(bin, "backfill", "--input", "slurm-sacct:"+dump, "--capacity", "inventory:"+inv, "--timezone", "UTC",
 		"--from", base.Add(-30*24*time.Hour).Format(time.RFC3339), "--to", base.Format(time.RFC3339), "--step", "5m",
 		"--remote-write", vm+"/api/v1/write", "--label", "job=scmon")

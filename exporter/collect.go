@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/snapshot"
 )
 
@@ -18,35 +19,30 @@ const (
 	// ResultDuplicate counts records the store already held (read again by
 	// an overlapping poll or a replayed file).
 	ResultDuplicate = "duplicate"
-	// ResultSkippedPrefix, followed by a SkipReasons entry, counts input
-	// lines a reader rejected for that reason.
+	// ResultSkippedPrefix, followed by a job.SkipReasons entry, counts
+	// input lines a reader rejected for that reason.
 	ResultSkippedPrefix = "skipped_"
 )
 
-// SkipReasons are the reasons a record reader rejects an input line for,
-// as the readers name them (a test keeps the two lists equal). They are
-// part of the metric contract, not of the readers: the exporter does not
-// depend on the parsers.
-var SkipReasons = []string{"field_count", "bad_time", "bad_number", "bad_tres", "bad_id", "bad_record", "bad_order", "line_too_long", "out_of_range"}
-
 // RecordResults returns the closed set of result label values, emitted for
 // every source, zeros included: stored, duplicate and skipped_<reason> for
-// every reason in SkipReasons.
+// every reason in job.SkipReasons.
 func RecordResults() []string {
 	out := []string{ResultStored, ResultDuplicate}
-	for _, r := range SkipReasons {
+	for _, r := range job.SkipReasons {
 		out = append(out, ResultSkippedPrefix+r)
 	}
 	return out
 }
 
-// ClassNames is the closed set of workload classes, in display order (as
-// the classifier names them; a test keeps the two equal). The exporter
-// does not depend on the classifier.
-var ClassNames = []string{"ai_training", "ai_inference", "other", "unknown"}
-
-// classNames is ClassNames as the collector reads it.
-var classNames = ClassNames
+// classNames is the closed set of workload classes, in display order.
+var classNames = func() []string {
+	out := make([]string, len(job.Classes))
+	for i, c := range job.Classes {
+		out[i] = c.String()
+	}
+	return out
+}()
 
 // recordResults is RecordResults computed once.
 var recordResults = RecordResults()

@@ -2,10 +2,15 @@ module github.com/scmon/scmon/grafana-datasource
 
 go 1.26.8
 
+// The API's types (package api/v1) come from the daemon's module in this
+// repository; they build with the standard library alone.
+replace github.com/scmon/scmon => ../
+
 require (
 	github.com/grafana/grafana-plugin-sdk-go v0.299.0
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/go-plugin v1.8.0
+	github.com/scmon/scmon v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 	go.yaml.in/yaml/v3 v3.0.5

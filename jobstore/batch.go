@@ -6,13 +6,12 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 )
 
 // redecide applies classifyFn to a stored record and returns the new
 // document when the decision differs from the stored one d.
-func redecide(r *job.Record, d classify.Decision, classifyFn func(*job.Record) classify.Decision) ([]byte, bool, error) {
+func redecide(r *job.Record, d job.Decision, classifyFn func(*job.Record) job.Decision) ([]byte, bool, error) {
 	nd := classifyFn(r)
 	if nd.Class == d.Class && slices.Equal(nd.Rules, d.Rules) {
 		return nil, false, nil

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/usage"
 )
@@ -79,7 +78,7 @@ func BenchmarkScan(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				count := 0
-				if err := s.Scan(ctx, func(*job.Record, classify.Decision) error { count++; return nil }); err != nil || count != n {
+				if err := s.Scan(ctx, func(*job.Record, job.Decision) error { count++; return nil }); err != nil || count != n {
 					b.Fatalf("Scan: %d records, %v", count, err)
 				}
 			}
@@ -111,7 +110,7 @@ func BenchmarkJobs(b *testing.B) {
 	}{
 		{"day", JobQuery{From: day, To: day.Add(24 * time.Hour), Limit: 1000}},
 		{"account-ai-month", JobQuery{From: day.AddDate(0, 0, -14), To: day.AddDate(0, 0, 16), Accounts: []string{"acct042"},
-			Classes: []classify.Class{classify.AITraining, classify.AIInference}}},
+			Classes: []job.Class{job.ClassAITraining, job.ClassAIInference}}},
 		{"instant", JobQuery{From: day, To: day.Add(time.Second), Limit: MaxLimit}},
 	}
 	benchBackends(b, func(b *testing.B, be backend) {
@@ -146,8 +145,8 @@ func BenchmarkReclassify(b *testing.B) {
 		b.Run("all-change", func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				flip++
-				changed, err := s.Reclassify(ctx, func(*job.Record) classify.Decision {
-					return classify.Decision{Class: classify.Other, Rules: []string{"rules.v" + strconv.Itoa(flip)}}
+				changed, err := s.Reclassify(ctx, func(*job.Record) job.Decision {
+					return job.Decision{Class: job.ClassOther, Rules: []string{"rules.v" + strconv.Itoa(flip)}}
 				})
 				if err != nil || changed != n {
 					b.Fatalf("Reclassify = %d, %v", changed, err)
@@ -157,8 +156,8 @@ func BenchmarkReclassify(b *testing.B) {
 		})
 		b.Run("none-change", func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				changed, err := s.Reclassify(ctx, func(*job.Record) classify.Decision {
-					return classify.Decision{Class: classify.Other, Rules: []string{"rules.v" + strconv.Itoa(flip)}}
+				changed, err := s.Reclassify(ctx, func(*job.Record) job.Decision {
+					return job.Decision{Class: job.ClassOther, Rules: []string{"rules.v" + strconv.Itoa(flip)}}
 				})
 				if err != nil || changed != 0 {
 					b.Fatalf("Reclassify = %d, %v", changed, err)

@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/internal/intern"
 	"github.com/scmon/scmon/job"
 )
@@ -115,7 +114,7 @@ var (
 		job.StateBootFail, job.StateDeadline, job.StateOutOfMemory, job.StateRequeued, job.StateResizing,
 		job.StateOther,
 	}
-	classCodes = []classify.Class{classify.Unknown, classify.AITraining, classify.AIInference, classify.Other}
+	classCodes = []job.Class{job.ClassUnknown, job.ClassAITraining, job.ClassAIInference, job.ClassOther}
 
 	stateCode = codeIndex(stateCodes)
 	classCode = codeIndex(classCodes)
@@ -130,8 +129,8 @@ func codeIndex[T comparable](codes []T) map[T]uint64 {
 }
 
 // classByName maps the class column back, for query validation.
-var classByName = func() map[string]classify.Class {
-	m := map[string]classify.Class{}
+var classByName = func() map[string]job.Class {
+	m := map[string]job.Class{}
 	for _, c := range classCodes {
 		m[c.String()] = c
 	}
@@ -148,7 +147,7 @@ var classByName = func() map[string]classify.Class {
 // text refuses both), the repair the readers already apply to their input,
 // in the column and the document alike; the other strings are kept byte
 // for byte. Negative counts are refused.
-func encodeRow(r *job.Record, d classify.Decision, buf []byte) (row, []byte, error) {
+func encodeRow(r *job.Record, d job.Decision, buf []byte) (row, []byte, error) {
 	var w row
 	var err error
 	if w.start, err = unixSeconds(r.Start, "start"); err != nil {
@@ -216,7 +215,7 @@ func cleanText(s string) string {
 // appendDoc appends the document of r and d to buf. The times are r's in
 // Unix seconds (0: unset), already checked by the caller; r's state and
 // class must have codes.
-func appendDoc(buf []byte, r *job.Record, d classify.Decision, submit, start, end int64) []byte {
+func appendDoc(buf []byte, r *job.Record, d job.Decision, submit, start, end int64) []byte {
 	strs := [...]struct {
 		f int
 		s string
@@ -487,10 +486,10 @@ func timeOf(u int64) time.Time {
 // decode fills r and d from a row's source, line and document. r's and
 // d's slices are reused (truncated and appended to); every other field is
 // overwritten.
-func (dc *decoder) decode(source []byte, line int64, doc []byte, r *job.Record, d *classify.Decision) error {
+func (dc *decoder) decode(source []byte, line int64, doc []byte, r *job.Record, d *job.Decision) error {
 	accels, steps, rules := r.Accels[:0], r.Steps[:0], d.Rules[:0]
 	*r = job.Record{Source: dc.intern(slotSource, source), Line: int(line)}
-	*d = classify.Decision{}
+	*d = job.Decision{}
 	dc.pending = dc.pending[:0]
 
 	if len(doc) == 0 {

@@ -8,14 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 )
 
 // decodeOnly decodes a document into a fresh record and decision.
-func decodeOnly(doc []byte) (job.Record, classify.Decision, error) {
+func decodeOnly(doc []byte) (job.Record, job.Decision, error) {
 	var r job.Record
-	var d classify.Decision
+	var d job.Decision
 	err := newDecoder().decode(nil, 0, doc, &r, &d)
 	return r, d, err
 }
@@ -25,23 +24,23 @@ func TestDocRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string
 		rec  *job.Record
-		dec  classify.Decision
+		dec  job.Decision
 	}{
-		{"empty", &job.Record{}, classify.Decision{}},
-		{"billing integral", &job.Record{Billing: 1 << 52}, classify.Decision{}},
-		{"billing huge", &job.Record{Billing: 1e300}, classify.Decision{}},
-		{"billing negative", &job.Record{Billing: -7}, classify.Decision{}},
-		{"billing NaN-free fraction", &job.Record{Billing: math.SmallestNonzeroFloat64}, classify.Decision{}},
-		{"timelimit sub-second", &job.Record{Timelimit: time.Nanosecond}, classify.Decision{}},
-		{"timelimit negative", &job.Record{Timelimit: -time.Minute}, classify.Decision{}},
-		{"timelimit max", &job.Record{Timelimit: math.MaxInt64}, classify.Decision{}},
-		{"accel counts", &job.Record{Accels: []job.Accel{{Name: "gpu", Count: -1}, {Name: "gpu", Type: "a100", Count: math.MaxInt64}}}, classify.Decision{}},
+		{"empty", &job.Record{}, job.Decision{}},
+		{"billing integral", &job.Record{Billing: 1 << 52}, job.Decision{}},
+		{"billing huge", &job.Record{Billing: 1e300}, job.Decision{}},
+		{"billing negative", &job.Record{Billing: -7}, job.Decision{}},
+		{"billing NaN-free fraction", &job.Record{Billing: math.SmallestNonzeroFloat64}, job.Decision{}},
+		{"timelimit sub-second", &job.Record{Timelimit: time.Nanosecond}, job.Decision{}},
+		{"timelimit negative", &job.Record{Timelimit: -time.Minute}, job.Decision{}},
+		{"timelimit max", &job.Record{Timelimit: math.MaxInt64}, job.Decision{}},
+		{"accel counts", &job.Record{Accels: []job.Accel{{Name: "gpu", Count: -1}, {Name: "gpu", Type: "a100", Count: math.MaxInt64}}}, job.Decision{}},
 	}
 	for i, r := range recs {
 		tests = append(tests, struct {
 			name string
 			rec  *job.Record
-			dec  classify.Decision
+			dec  job.Decision
 		}{"sample " + r.JobID, r, decs[i]})
 	}
 	for _, tc := range tests {
@@ -80,7 +79,7 @@ func TestCodes(t *testing.T) {
 			}
 		}
 	}
-	for _, c := range classify.Classes {
+	for _, c := range job.Classes {
 		if _, ok := classCode[c]; !ok {
 			t.Errorf("class %s has no code in classCodes", c)
 		}
@@ -107,7 +106,7 @@ func TestDocSize(t *testing.T) {
 }
 
 func TestDocCorrupt(t *testing.T) {
-	w, _, err := encodeRow(fullRecord(), classify.Decision{Rules: []string{"a", "b"}}, nil)
+	w, _, err := encodeRow(fullRecord(), job.Decision{Rules: []string{"a", "b"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +171,7 @@ func FuzzDecodeDoc(f *testing.F) {
 // docOf encodes a decoded record again. Decoded records hold only what the
 // store can keep, except odd times a hand-made document may spell, which
 // are skipped.
-func docOf(t *testing.T, r *job.Record, d classify.Decision) []byte {
+func docOf(t *testing.T, r *job.Record, d job.Decision) []byte {
 	w, _, err := encodeRow(r, d, nil)
 	if err != nil {
 		t.Skip(err)
@@ -184,13 +183,13 @@ func TestEncodeRowErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		rec     job.Record
-		dec     classify.Decision
+		dec     job.Decision
 		wantErr string
 	}{
-		{"start before 1970", job.Record{Start: time.Unix(-1, 0)}, classify.Decision{}, "start time"},
-		{"end at epoch", job.Record{End: time.Unix(0, 0)}, classify.Decision{}, "end time"},
-		{"submit before 1970", job.Record{Submit: time.Date(1969, 1, 1, 0, 0, 0, 0, time.UTC)}, classify.Decision{}, "submit time"},
-		{"unknown class", job.Record{}, classify.Decision{Class: 200}, "unknown class"},
+		{"start before 1970", job.Record{Start: time.Unix(-1, 0)}, job.Decision{}, "start time"},
+		{"end at epoch", job.Record{End: time.Unix(0, 0)}, job.Decision{}, "end time"},
+		{"submit before 1970", job.Record{Submit: time.Date(1969, 1, 1, 0, 0, 0, 0, time.UTC)}, job.Decision{}, "submit time"},
+		{"unknown class", job.Record{}, job.Decision{Class: 200}, "unknown class"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 )
 
@@ -73,7 +72,7 @@ func crashChild(path string) int {
 	}
 	for n < 1_000_000 {
 		n++
-		if _, err := s.Apply(ctx, batchOf("crash", crashCursor(n), classify.Decision{Class: classify.Other}, crashBatch(n)...)); err != nil {
+		if _, err := s.Apply(ctx, batchOf("crash", crashCursor(n), job.Decision{Class: job.ClassOther}, crashBatch(n)...)); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 2
 		}

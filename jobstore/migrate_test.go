@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 )
 
@@ -21,7 +20,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // makeV1Store builds, behind dsn, a store as the first release left it:
 // schema version 1 (its own SQL, as released) holding recs.
-func makeV1Store(t *testing.T, b backend, dsn string, recs []*job.Record, decs []classify.Decision) {
+func makeV1Store(t *testing.T, b backend, dsn string, recs []*job.Record, decs []job.Decision) {
 	t.Helper()
 	ctx := context.Background()
 	d, driver, name := sqliteDialect, "sqlite", strings.TrimPrefix(dsn, "sqlite://")

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 )
 
@@ -30,7 +29,7 @@ func (b *queryBuilder) arg(v any) string {
 // records: the lists of values a field must be one of.
 type jobFilter struct {
 	clusters, partitions, accounts, users map[string]bool
-	classes                               map[classify.Class]bool
+	classes                               map[job.Class]bool
 	// states holds state names: a state without a storage code is stored
 	// as OTHER, and matches as OTHER.
 	states map[string]bool
@@ -54,7 +53,7 @@ func (f *jobFilter) empty() bool {
 }
 
 // match reports whether r with decision d passes f.
-func (f *jobFilter) match(r *job.Record, d classify.Decision) bool {
+func (f *jobFilter) match(r *job.Record, d job.Decision) bool {
 	in := func(m map[string]bool, v string) bool { return m == nil || m[v] }
 	return in(f.clusters, r.Cluster) && in(f.partitions, r.Partition) && in(f.accounts, r.Account) &&
 		in(f.users, r.User) && (f.classes == nil || f.classes[d.Class]) && in(f.states, r.State.String())

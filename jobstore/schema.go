@@ -23,7 +23,7 @@ type migration struct {
 //	  end_time        Unix seconds; NULL while running (or never started)
 //	  submit_time     Unix seconds; NULL when unknown
 //	  partition_name, account, user_name
-//	  class           classify.Class name (ai_training, ai_inference, other, unknown)
+//	  class           job.Class name (ai_training, ai_inference, other, unknown)
 //	  state           job.State name (COMPLETED, RUNNING, ...)
 //	  cores, nodes    as recorded, never negative
 //	  accelerators    all generic resources held, summed over names and types

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 )
 
@@ -419,7 +418,7 @@ func (s *sqlStore) newRowReader() *rowReader {
 // scan reads the current row of rows (which selects readColumns, after
 // the columns of lead if any) and decodes it into r and d. lead must be the
 // same on every call.
-func (x *rowReader) scan(rows *sql.Rows, r *job.Record, d *classify.Decision, lead ...any) error {
+func (x *rowReader) scan(rows *sql.Rows, r *job.Record, d *job.Decision, lead ...any) error {
 	if x.dests == nil {
 		x.dests = append(lead, &x.source, &x.line, &x.doc)
 	}
@@ -435,7 +434,7 @@ func (x *rowReader) scan(rows *sql.Rows, r *job.Record, d *classify.Decision, le
 // Scan implements Store. One SELECT reads one snapshot on both databases
 // (a read transaction in SQLite's WAL mode): writers go on while it runs
 // and it sees none of their commits.
-func (s *sqlStore) Scan(ctx context.Context, fn func(*job.Record, classify.Decision) error) error {
+func (s *sqlStore) Scan(ctx context.Context, fn func(*job.Record, job.Decision) error) error {
 	rows, err := s.db.QueryContext(ctx, "SELECT "+readColumns+" FROM jobs ORDER BY id")
 	if err != nil {
 		return fmt.Errorf("scan jobs: %w", err)
@@ -443,7 +442,7 @@ func (s *sqlStore) Scan(ctx context.Context, fn func(*job.Record, classify.Decis
 	defer rows.Close()
 	x := s.newRowReader()
 	var rec job.Record
-	var d classify.Decision
+	var d job.Decision
 	for rows.Next() {
 		if err := x.scan(rows, &rec, &d); err != nil {
 			return fmt.Errorf("scan jobs: %w", err)
@@ -517,7 +516,7 @@ type reclassified struct {
 }
 
 // Reclassify implements Store.
-func (s *sqlStore) Reclassify(ctx context.Context, classifyFn func(*job.Record) classify.Decision) (int, error) {
+func (s *sqlStore) Reclassify(ctx context.Context, classifyFn func(*job.Record) job.Decision) (int, error) {
 	defer s.lockWrites()()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -533,7 +532,7 @@ func (s *sqlStore) Reclassify(ctx context.Context, classifyFn func(*job.Record) 
 	enc, encID := s.encoder()
 	x := s.newRowReader()
 	var rec job.Record
-	var d classify.Decision
+	var d job.Decision
 	changed := 0
 	var last int64
 	for {

@@ -65,7 +65,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 )
 
@@ -88,7 +87,7 @@ type Store interface {
 	// their strings but must copy anything else it keeps (usage.Store.Add
 	// and classify.Classifier both comply). An error from fn stops the scan
 	// and is returned.
-	Scan(ctx context.Context, fn func(*job.Record, classify.Decision) error) error
+	Scan(ctx context.Context, fn func(*job.Record, job.Decision) error) error
 
 	// Jobs returns the records that match q, ordered by start time, for
 	// the job-level JSON API and the Grafana data source.
@@ -102,7 +101,7 @@ type Store interface {
 	// Writers wait while it runs (seconds at a million records), so a
 	// daemon swaps its classifier first, then reclassifies, so that no
 	// batch applied meanwhile carries the old rules' decisions.
-	Reclassify(ctx context.Context, decide func(*job.Record) classify.Decision) (changed int, err error)
+	Reclassify(ctx context.Context, decide func(*job.Record) job.Decision) (changed int, err error)
 
 	// Stats reports the size of the store.
 	Stats(ctx context.Context) (Stats, error)
@@ -124,7 +123,7 @@ type Batch struct {
 	// decision for Records[i]. Two records of one run (same Key) in one
 	// batch are allowed: the later one wins.
 	Records   []*job.Record
-	Decisions []classify.Decision
+	Decisions []job.Decision
 }
 
 // ApplyResult counts what Apply did with a batch's records; the four
@@ -157,7 +156,7 @@ type JobQuery struct {
 	Accounts   []string
 	// Users filters by user name; the API decides whether to offer it.
 	Users   []string
-	Classes []classify.Class
+	Classes []job.Class
 	States  []job.State
 
 	// Limit bounds the rows returned: 0 means DefaultLimit, and values over
@@ -178,7 +177,7 @@ const (
 // (Class, Rules). Times are in UTC.
 type JobRow struct {
 	job.Record
-	classify.Decision
+	job.Decision
 }
 
 // Stats describes the store.

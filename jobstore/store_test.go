@@ -16,7 +16,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 )
 
@@ -50,7 +49,7 @@ func fullRecord() *job.Record {
 
 // sampleRecords covers the shapes a store must keep: every field, a
 // repaired name, a running and a never-started run, odd numbers.
-func sampleRecords() ([]*job.Record, []classify.Decision) {
+func sampleRecords() ([]*job.Record, []job.Decision) {
 	running := &job.Record{Source: "sacct", Line: 7, Cluster: "sample", JobID: "5000", Name: "vllm-serve",
 		User: "bob", Account: "ai-lab", Partition: "gpu", State: job.StateRunning, StateRaw: "RUNNING",
 		Submit: t0, Start: t0.Add(time.Hour), Timelimit: 90 * time.Second, Cores: 8, Nodes: 1,
@@ -64,12 +63,12 @@ func sampleRecords() ([]*job.Record, []classify.Decision) {
 	negZero := &job.Record{Cluster: "other", JobID: "1", Start: t0, End: t0.Add(time.Minute), Billing: -0.5,
 		State: job.StateOther, StateRaw: "WEIRD", Steps: []job.Step{{}}, Accels: []job.Accel{{}}}
 	recs := []*job.Record{fullRecord(), running, pending, odd, negZero}
-	decs := []classify.Decision{
-		{Class: classify.AITraining, Rules: []string{"name.torchrun", "gpu.multi", "stage:decisive"}},
-		{Class: classify.AIInference, Rules: []string{"vllm"}},
-		{Class: classify.Unknown},
-		{Class: classify.Other, Rules: []string{"cancelled"}},
-		{Class: classify.Other},
+	decs := []job.Decision{
+		{Class: job.ClassAITraining, Rules: []string{"name.torchrun", "gpu.multi", "stage:decisive"}},
+		{Class: job.ClassAIInference, Rules: []string{"vllm"}},
+		{Class: job.ClassUnknown},
+		{Class: job.ClassOther, Rules: []string{"cancelled"}},
+		{Class: job.ClassOther},
 	}
 	return recs, decs
 }
@@ -158,13 +157,13 @@ func TestColumnRepair(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		s := openStore(t, b.dsn(t))
 		r := &job.Record{Cluster: "c\x00", JobID: "1", User: "bad\xffuser", Account: "acc\xc3", Start: t0}
-		mustApply(t, s, batchOf("", nil, classify.Decision{}, r))
+		mustApply(t, s, batchOf("", nil, job.Decision{}, r))
 		got := scanAll(t, s)[0].Rec
 		if got.Cluster != "c\uFFFD" || got.User != "bad\uFFFDuser" || got.Account != "acc\uFFFD" {
 			t.Errorf("repaired columns = %q %q %q", got.Cluster, got.User, got.Account)
 		}
 		// The repaired record is the same run: applying it again changes nothing.
-		res := mustApply(t, s, batchOf("", nil, classify.Decision{}, &got))
+		res := mustApply(t, s, batchOf("", nil, job.Decision{}, &got))
 		if res != (ApplyResult{Unchanged: 1}) {
 			t.Errorf("re-apply of the repaired record = %+v", res)
 		}
@@ -172,7 +171,7 @@ func TestColumnRepair(t *testing.T) {
 }
 
 func TestIdempotentUpsert(t *testing.T) {
-	ai := classify.Decision{Class: classify.AITraining, Rules: []string{"torchrun"}}
+	ai := job.Decision{Class: job.ClassAITraining, Rules: []string{"torchrun"}}
 	running := func() *job.Record {
 		r := fullRecord()
 		r.End, r.State, r.StateRaw, r.ExitCode = time.Time{}, job.StateRunning, "RUNNING", ""
@@ -190,7 +189,7 @@ func TestIdempotentUpsert(t *testing.T) {
 	}
 	type step struct {
 		recs []*job.Record
-		dec  classify.Decision
+		dec  job.Decision
 		want ApplyResult
 	}
 	tests := []struct {
@@ -199,14 +198,14 @@ func TestIdempotentUpsert(t *testing.T) {
 		// want lists the stored records' End (zero: running), in Scan order.
 		wantEnds  []time.Time
 		wantLines []int
-		wantClass classify.Class
+		wantClass job.Class
 	}{{
 		name: "same batch twice",
 		steps: []step{
 			{[]*job.Record{fullRecord(), requeued()}, ai, ApplyResult{Inserted: 2}},
 			{[]*job.Record{fullRecord(), requeued()}, ai, ApplyResult{Unchanged: 2}},
 		},
-		wantEnds: []time.Time{fullRecord().End, requeued().End}, wantLines: []int{42, 42}, wantClass: classify.AITraining,
+		wantEnds: []time.Time{fullRecord().End, requeued().End}, wantLines: []int{42, 42}, wantClass: job.ClassAITraining,
 	}, {
 		name: "running then completed",
 		steps: []step{
@@ -214,34 +213,34 @@ func TestIdempotentUpsert(t *testing.T) {
 			{[]*job.Record{fullRecord()}, ai, ApplyResult{Updated: 1}},
 			{[]*job.Record{fullRecord()}, ai, ApplyResult{Unchanged: 1}},
 		},
-		wantEnds: []time.Time{fullRecord().End}, wantLines: []int{42}, wantClass: classify.AITraining,
+		wantEnds: []time.Time{fullRecord().End}, wantLines: []int{42}, wantClass: job.ClassAITraining,
 	}, {
 		name: "both versions in one batch",
 		steps: []step{
 			{[]*job.Record{running(), requeued(), fullRecord()}, ai, ApplyResult{Inserted: 2, Merged: 1}},
 		},
-		wantEnds: []time.Time{fullRecord().End, requeued().End}, wantLines: []int{42, 42}, wantClass: classify.AITraining,
+		wantEnds: []time.Time{fullRecord().End, requeued().End}, wantLines: []int{42, 42}, wantClass: job.ClassAITraining,
 	}, {
 		name: "requeued runs are distinct",
 		steps: []step{
 			{[]*job.Record{fullRecord()}, ai, ApplyResult{Inserted: 1}},
 			{[]*job.Record{requeued()}, ai, ApplyResult{Inserted: 1}},
 		},
-		wantEnds: []time.Time{fullRecord().End, requeued().End}, wantLines: []int{42, 42}, wantClass: classify.AITraining,
+		wantEnds: []time.Time{fullRecord().End, requeued().End}, wantLines: []int{42, 42}, wantClass: job.ClassAITraining,
 	}, {
 		name: "a re-read elsewhere changes nothing",
 		steps: []step{
 			{[]*job.Record{fullRecord()}, ai, ApplyResult{Inserted: 1}},
 			{[]*job.Record{relocated()}, ai, ApplyResult{Unchanged: 1}},
 		},
-		wantEnds: []time.Time{fullRecord().End}, wantLines: []int{42}, wantClass: classify.AITraining,
+		wantEnds: []time.Time{fullRecord().End}, wantLines: []int{42}, wantClass: job.ClassAITraining,
 	}, {
 		name: "a new decision is an update",
 		steps: []step{
 			{[]*job.Record{fullRecord()}, ai, ApplyResult{Inserted: 1}},
-			{[]*job.Record{relocated()}, classify.Decision{Class: classify.Other}, ApplyResult{Updated: 1}},
+			{[]*job.Record{relocated()}, job.Decision{Class: job.ClassOther}, ApplyResult{Updated: 1}},
 		},
-		wantEnds: []time.Time{fullRecord().End}, wantLines: []int{9}, wantClass: classify.Other,
+		wantEnds: []time.Time{fullRecord().End}, wantLines: []int{9}, wantClass: job.ClassOther,
 	}}
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
@@ -286,7 +285,7 @@ func numbered(from, n int) []*job.Record {
 }
 
 func TestApplyAtomic(t *testing.T) {
-	dec := classify.Decision{Class: classify.Other}
+	dec := job.Decision{Class: job.ClassOther}
 	tests := []struct {
 		name string
 		// batch returns the failing batch; ctx is cancelled by the
@@ -327,7 +326,7 @@ func TestApplyAtomic(t *testing.T) {
 		wantErr: "no source",
 	}, {
 		name:    "unknown class",
-		batch:   func() Batch { return batchOf("src", []byte("c2"), classify.Decision{Class: 9}, numbered(100, 3)...) },
+		batch:   func() Batch { return batchOf("src", []byte("c2"), job.Decision{Class: 9}, numbered(100, 3)...) },
 		wantErr: "unknown class",
 	}}
 	for _, b := range backends() {
@@ -405,7 +404,7 @@ func TestCursor(t *testing.T) {
 func TestScan(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		s := openStore(t, b.dsn(t))
-		dec := classify.Decision{Class: classify.Other}
+		dec := job.Decision{Class: job.ClassOther}
 		mustApply(t, s, batchOf("a", nil, dec, numbered(50, 3)...))  // 50 51 52
 		mustApply(t, s, batchOf("a", nil, dec, numbered(10, 3)...))  // 10 11 12
 		mustApply(t, s, batchOf("a", nil, dec, numbered(51, 10)...)) // 51 and 52 updated in place, 53..60 new
@@ -421,7 +420,7 @@ func TestScan(t *testing.T) {
 		// A scan reads one snapshot: runs applied while it runs (from its
 		// own callback, which must not deadlock) are not part of it.
 		n := 0
-		err := s.Scan(context.Background(), func(*job.Record, classify.Decision) error {
+		err := s.Scan(context.Background(), func(*job.Record, job.Decision) error {
 			if n++; n == 1 {
 				mustApply(t, s, batchOf("a", []byte("during"), dec, numbered(1000, 5)...))
 			}
@@ -436,7 +435,7 @@ func TestScan(t *testing.T) {
 
 		stop := errors.New("stop")
 		n = 0
-		err = s.Scan(context.Background(), func(*job.Record, classify.Decision) error {
+		err = s.Scan(context.Background(), func(*job.Record, job.Decision) error {
 			if n++; n == 4 {
 				return stop
 			}
@@ -447,7 +446,7 @@ func TestScan(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if err := s.Scan(ctx, func(*job.Record, classify.Decision) error { return nil }); !errors.Is(err, context.Canceled) {
+		if err := s.Scan(ctx, func(*job.Record, job.Decision) error { return nil }); !errors.Is(err, context.Canceled) {
 			t.Errorf("Scan with a cancelled context = %v", err)
 		}
 	})
@@ -468,9 +467,9 @@ func TestJobs(t *testing.T) {
 		// A long run, which the start-time bound of a range query must not miss.
 		rec("L", "c3", "big", "phys", "dave", job.StateCompleted, at(-100), at(3)),
 	}
-	decs := []classify.Decision{
-		{Class: classify.AITraining}, {Class: classify.AIInference}, {Class: classify.Other},
-		{Class: classify.Other}, {Class: classify.AITraining}, {Class: classify.Unknown}, {Class: classify.Other},
+	decs := []job.Decision{
+		{Class: job.ClassAITraining}, {Class: job.ClassAIInference}, {Class: job.ClassOther},
+		{Class: job.ClassOther}, {Class: job.ClassAITraining}, {Class: job.ClassUnknown}, {Class: job.ClassOther},
 	}
 	tests := []struct {
 		name string
@@ -488,9 +487,9 @@ func TestJobs(t *testing.T) {
 		{"from only", JobQuery{From: at(4)}, "b d e"},
 		{"account", JobQuery{Accounts: []string{"phys"}}, "L c d"},
 		{"user", JobQuery{Users: []string{"alice"}}, "p a e"},
-		{"classes", JobQuery{Classes: []classify.Class{classify.AITraining, classify.AIInference}}, "a b e"},
+		{"classes", JobQuery{Classes: []job.Class{job.ClassAITraining, job.ClassAIInference}}, "a b e"},
 		{"state", JobQuery{States: []job.State{job.StateCompleted}}, "L a d"},
-		{"combined", JobQuery{From: at(0), To: at(10), Accounts: []string{"ai"}, Classes: []classify.Class{classify.AITraining}}, "a e"},
+		{"combined", JobQuery{From: at(0), To: at(10), Accounts: []string{"ai"}, Classes: []job.Class{job.ClassAITraining}}, "a e"},
 		{"limit", JobQuery{Limit: 2}, "p L"},
 		{"offset", JobQuery{Limit: 2, Offset: 2}, "a b"},
 		{"offset past end", JobQuery{Offset: 10}, ""},
@@ -504,7 +503,7 @@ func TestJobs(t *testing.T) {
 		{"negative limit", JobQuery{Limit: -1}, "negative"},
 		{"limit over max", JobQuery{Limit: MaxLimit + 1}, "maximum"},
 		{"empty range", JobQuery{From: at(2), To: at(2)}, "empty"},
-		{"unknown class", JobQuery{Classes: []classify.Class{7}}, "unknown class"},
+		{"unknown class", JobQuery{Classes: []job.Class{7}}, "unknown class"},
 	}
 	forEachBackend(t, func(t *testing.T, b backend) {
 		s := openStore(t, b.dsn(t))
@@ -541,17 +540,17 @@ func TestJobs(t *testing.T) {
 
 func TestReclassify(t *testing.T) {
 	// The new rules: names starting with "train" are training, the rest other.
-	rules := func(r *job.Record) classify.Decision {
+	rules := func(r *job.Record) job.Decision {
 		if strings.HasPrefix(r.Name, "train") {
-			return classify.Decision{Class: classify.AITraining, Rules: []string{"name.train"}}
+			return job.Decision{Class: job.ClassAITraining, Rules: []string{"name.train"}}
 		}
-		return classify.Decision{Class: classify.Other}
+		return job.Decision{Class: job.ClassOther}
 	}
 	forEachBackend(t, func(t *testing.T, b backend) {
 		s := openStore(t, b.dsn(t))
 		setChunk(s, 3) // several chunks, one of them partial
 		var recs []*job.Record
-		var decs []classify.Decision
+		var decs []job.Decision
 		for i := range 10 {
 			r := fullRecord()
 			r.JobID = fmt.Sprint(i)
@@ -561,7 +560,7 @@ func TestReclassify(t *testing.T) {
 			if i < 4 {
 				decs = append(decs, rules(r))
 			} else {
-				decs = append(decs, classify.Decision{Class: classify.Unknown, Rules: []string{"old"}})
+				decs = append(decs, job.Decision{Class: job.ClassUnknown, Rules: []string{"old"}})
 			}
 		}
 		mustApply(t, s, Batch{Records: recs, Decisions: decs})
@@ -582,19 +581,19 @@ func TestReclassify(t *testing.T) {
 			t.Errorf("second Reclassify = %d, %v; want 0", n, err)
 		}
 		// Applying a record with the decision Reclassify stored changes nothing.
-		if res := mustApply(t, s, Batch{Records: recs[4:5], Decisions: []classify.Decision{rules(recs[4])}}); res != (ApplyResult{Unchanged: 1}) {
+		if res := mustApply(t, s, Batch{Records: recs[4:5], Decisions: []job.Decision{rules(recs[4])}}); res != (ApplyResult{Unchanged: 1}) {
 			t.Errorf("Apply after Reclassify = %+v", res)
 		}
-		rows, err := s.Jobs(ctx, JobQuery{Classes: []classify.Class{classify.AITraining}})
+		rows, err := s.Jobs(ctx, JobQuery{Classes: []job.Class{job.ClassAITraining}})
 		if err != nil || len(rows) != 5 {
 			t.Errorf("Jobs(ai_training) = %d rows, %v; want 5", len(rows), err)
 		}
 		// A decision the store cannot keep fails the whole reclassification.
-		_, err = s.Reclassify(ctx, func(r *job.Record) classify.Decision {
+		_, err = s.Reclassify(ctx, func(r *job.Record) job.Decision {
 			if r.JobID == "7" {
-				return classify.Decision{Class: 42}
+				return job.Decision{Class: 42}
 			}
-			return classify.Decision{Class: classify.Unknown}
+			return job.Decision{Class: job.ClassUnknown}
 		})
 		if err == nil || !strings.Contains(err.Error(), "unknown class") {
 			t.Errorf("Reclassify with a bad class = %v", err)
@@ -620,7 +619,7 @@ func TestSchemaVersion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mustApply(t, s, batchOf("src", []byte("c"), classify.Decision{}, numbered(1, 3)...))
+		mustApply(t, s, batchOf("src", []byte("c"), job.Decision{}, numbered(1, 3)...))
 		st, err := s.Stats(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -692,14 +691,14 @@ func TestConcurrent(t *testing.T) {
 							r.End = time.Time{}
 						}
 					}
-					_, err := s.Apply(ctx, batchOf(fmt.Sprint("w", w), []byte{byte(i)}, classify.Decision{}, recs...))
+					_, err := s.Apply(ctx, batchOf(fmt.Sprint("w", w), []byte{byte(i)}, job.Decision{}, recs...))
 					if err != nil {
 						errs <- err
 					}
 				}
 			})
 			wg.Go(func() {
-				if err := handles[w%2].Scan(ctx, func(*job.Record, classify.Decision) error { return nil }); err != nil {
+				if err := handles[w%2].Scan(ctx, func(*job.Record, job.Decision) error { return nil }); err != nil {
 					errs <- err
 				}
 			})
@@ -787,7 +786,7 @@ func TestCorruptDocument(t *testing.T) {
 		dsn := b.dsn(t)
 		s := openStore(t, dsn)
 		r := fullRecord()
-		mustApply(t, s, batchOf("src", nil, classify.Decision{}, r))
+		mustApply(t, s, batchOf("src", nil, job.Decision{}, r))
 		blob := "x'03'" // a document of a version this build does not know
 		if b.name == "postgres" {
 			blob = `'\x03'::bytea`
@@ -795,10 +794,10 @@ func TestCorruptDocument(t *testing.T) {
 		execRaw(t, dsn, "UPDATE jobs SET doc = "+blob)
 		ctx := context.Background()
 		errs := map[string]error{
-			"Scan": s.Scan(ctx, func(*job.Record, classify.Decision) error { return nil }),
+			"Scan": s.Scan(ctx, func(*job.Record, job.Decision) error { return nil }),
 		}
 		_, errs["Jobs"] = s.Jobs(ctx, JobQuery{})
-		_, errs["Reclassify"] = s.Reclassify(ctx, func(*job.Record) classify.Decision { return classify.Decision{} })
+		_, errs["Reclassify"] = s.Reclassify(ctx, func(*job.Record) job.Decision { return job.Decision{} })
 		for name, err := range errs {
 			if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "sacct:42") || !strings.Contains(err.Error(), "version 3") {
 				t.Errorf("%s error = %v, want errCorrupt naming sacct:42 and version 3", name, err)

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 )
 
@@ -14,14 +13,14 @@ import (
 // directories, three steps, accelerators on a third), so that bytes per
 // record and load times measured with them mean something. The same
 // arguments give the same records.
-func synthBatch(first, n int) ([]*job.Record, []classify.Decision) {
+func synthBatch(first, n int) ([]*job.Record, []job.Decision) {
 	rng := rand.New(rand.NewPCG(uint64(first), 7))
 	parts := []string{"cpu", "gpu", "npu", "dcu"}
 	names := []string{"train_llama", "vasp_relax", "lammps_md", "vllm_serve", "gromacs", "wrf_forecast",
 		"eval_mmlu", "cp2k", "finetune-qwen", "openfoam", "bert-pretrain", "quantum_espresso"}
 	base := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	recs := make([]*job.Record, n)
-	decs := make([]classify.Decision, n)
+	decs := make([]job.Decision, n)
 	for i := range recs {
 		id := first + i
 		p := rng.IntN(4)
@@ -67,13 +66,13 @@ func synthBatch(first, n int) ([]*job.Record, []classify.Decision) {
 		recs[i] = r
 		switch {
 		case name == "vllm_serve":
-			decs[i] = classify.Decision{Class: classify.AIInference, Rules: []string{"serve.vllm"}}
+			decs[i] = job.Decision{Class: job.ClassAIInference, Rules: []string{"serve.vllm"}}
 		case p != 0 && (name[0] == 't' || name[0] == 'f' || name[0] == 'b'):
-			decs[i] = classify.Decision{Class: classify.AITraining, Rules: []string{"name.train", "accel.multi"}}
+			decs[i] = job.Decision{Class: job.ClassAITraining, Rules: []string{"name.train", "accel.multi"}}
 		case p == 0:
-			decs[i] = classify.Decision{Class: classify.Other, Rules: []string{"cpu.only"}}
+			decs[i] = job.Decision{Class: job.ClassOther, Rules: []string{"cpu.only"}}
 		default:
-			decs[i] = classify.Decision{Class: classify.Unknown}
+			decs[i] = job.Decision{Class: job.ClassUnknown}
 		}
 	}
 	return recs, decs

@@ -10,71 +10,38 @@ import (
 	"time"
 
 	"github.com/scmon/scmon/accel"
+	apiv1 "github.com/scmon/scmon/api/v1"
 	"github.com/scmon/scmon/capacity"
 	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/usage"
 )
 
-// Window is the reported interval.
-type Window struct {
-	From time.Time `json:"from"`
-	To   time.Time `json:"to"`
-	// Rule says how the window was chosen.
-	Rule     string  `json:"rule"`
-	Timezone string  `json:"timezone"`
-	Hours    float64 `json:"hours"`
-}
-
-// Resource is one resource's capacity, allocation and utilization.
-type Resource struct {
-	CapacityHours  float64 `json:"capacity_hours"`
-	AllocatedHours float64 `json:"allocated_hours"`
-	// Utilization is allocated / capacity in 0..1, clamped at 1 when the
-	// allocation exceeds the capacity (OversubscribedHours says by how much).
-	Utilization         float64 `json:"utilization"`
-	OversubscribedHours float64 `json:"oversubscribed_hours,omitempty"`
-	// OccupiedHours is set for nodes only: the node-hours during which at
-	// least one allocation held the node (a node shared by several jobs
-	// counts once). Node utilization is occupied / capacity, while
-	// AllocatedHours stays the node-hours charged to jobs (NNodes x time,
-	// what Open XDMoD reports as node hours), which sharing can push past
-	// the capacity.
-	OccupiedHours *float64 `json:"occupied_hours,omitempty"`
-}
-
-// Accelerators adds the split by kind and by model.
-type Accelerators struct {
-	Resource
-	ByKind  map[string]Resource `json:"by_kind"`
-	ByModel map[string]Model    `json:"by_model,omitempty"`
-}
-
-// Model is one accelerator model's figures.
-type Model struct {
-	Kind   string `json:"kind"`
-	Vendor string `json:"vendor,omitempty"`
-	Resource
-}
-
-// Share is the AI share per basis: AI / allocated, with unknown jobs
-// counted out (the share) and counted in (the upper bound).
-type Share struct {
-	CPU              float64 `json:"cpu"`
-	Accelerator      float64 `json:"accelerator"`
-	Billing          float64 `json:"billing"`
-	CPUUpper         float64 `json:"cpu_upper"`
-	AcceleratorUpper float64 `json:"accelerator_upper"`
-	BillingUpper     float64 `json:"billing_upper"`
-}
-
-// Class is one class's allocation.
-type Class struct {
-	Jobs             int64   `json:"jobs"`
-	CPUHours         float64 `json:"cpu_hours"`
-	AcceleratorHours float64 `json:"accelerator_hours"`
-	BillingHours     float64 `json:"billing_hours"`
-	NodeHours        float64 `json:"node_hours"`
-}
+// The figures' JSON types are those of the HTTP API (package api/v1), so
+// that `scmon report -o json` and /api/v1/figures speak one format.
+type (
+	// Window is the reported interval.
+	Window = apiv1.Window
+	// Resource is one resource's capacity, allocation and utilization.
+	Resource = apiv1.Resource
+	// Accelerators adds the split by kind and by model.
+	Accelerators = apiv1.Accelerators
+	// Model is one accelerator model's figures.
+	Model = apiv1.Model
+	// Share is the AI share per basis.
+	Share = apiv1.Share
+	// Class is one class's allocation.
+	Class = apiv1.Class
+	// Figures are the figures of the window, a group or a period.
+	Figures = apiv1.Figures
+	// Group is one row of a grouped report.
+	Group = apiv1.Group
+	// Period is one bucket of a series.
+	Period = apiv1.Period
+	// Input describes one input read.
+	Input = apiv1.Input
+	// Unmapped is a generic resource the accelerator table does not know.
+	Unmapped = apiv1.Unmapped
+)
 
 // Headline is the pair of figures the center publishes, on its primary basis.
 type Headline struct {
@@ -84,48 +51,6 @@ type Headline struct {
 	AIShareUp   float64        `json:"ai_share_upper"`
 	// AIOfCapacity is utilization x AI share: the AI part of the capacity.
 	AIOfCapacity float64 `json:"ai_of_capacity"`
-}
-
-// Figures are the figures of the window, a group or a period.
-type Figures struct {
-	CPU         Resource         `json:"cpu"`
-	Nodes       Resource         `json:"nodes"`
-	Accelerator Accelerators     `json:"accelerator"`
-	Billing     Resource         `json:"billing"`
-	AIShare     Share            `json:"ai_share"`
-	Classes     map[string]Class `json:"classes"`
-	// HasCapacity is false where capacity has no meaning (a group by
-	// account): then capacity and utilization are zero.
-	HasCapacity bool `json:"has_capacity"`
-}
-
-// Group is one row of a grouped report.
-type Group struct {
-	Keys map[string]string `json:"keys"`
-	Figures
-	Series []Period `json:"series,omitempty"`
-}
-
-// Period is one bucket of a series.
-type Period struct {
-	From time.Time `json:"from"`
-	To   time.Time `json:"to"`
-	Figures
-}
-
-// Input describes one input read.
-type Input struct {
-	Input   string           `json:"input"`
-	Records int64            `json:"records"`
-	Skipped map[string]int64 `json:"skipped"`
-	Notes   map[string]int   `json:"notes,omitempty"`
-	Errors  []string         `json:"errors,omitempty"`
-}
-
-// Unmapped is a generic resource the accelerator table does not know.
-type Unmapped struct {
-	GRES  string  `json:"gres"`
-	Hours float64 `json:"hours"`
 }
 
 // Report is the whole answer of `scmon report`.

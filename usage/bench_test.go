@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 )
 
@@ -49,11 +48,11 @@ func syntheticOn(n, nodes int) []*job.Record {
 	return out
 }
 
-var decisions = []classify.Decision{
-	{Class: classify.AITraining, Rules: []string{"torchrun"}},
-	{Class: classify.AIInference, Rules: []string{"vllm"}},
-	{Class: classify.Other, Rules: []string{"vasp"}},
-	{Class: classify.Unknown},
+var decisions = []job.Decision{
+	{Class: job.ClassAITraining, Rules: []string{"torchrun"}},
+	{Class: job.ClassAIInference, Rules: []string{"vllm"}},
+	{Class: job.ClassOther, Rules: []string{"vasp"}},
+	{Class: job.ClassUnknown},
 }
 
 func BenchmarkStoreAdd(b *testing.B) {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 )
 
@@ -21,7 +20,7 @@ func TestAddCostIndependentOfClusterName(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	add := func(i int) {
 		r := &job.Record{Cluster: name, JobID: strconv.Itoa(i), Start: start, End: start.Add(time.Hour), Cores: 4}
-		if err := s.Add(r, classify.Decision{Class: classify.Other}); err != nil {
+		if err := s.Add(r, job.Decision{Class: job.ClassOther}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -48,7 +47,7 @@ func TestSameRunOnTwoClusters(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, c := range []string{"east", "west", "east", "west"} {
 		r := &job.Record{Cluster: c, JobID: "7", Start: start, End: start.Add(time.Hour), Cores: 4}
-		if err := s.Add(r, classify.Decision{Class: classify.Other}); err != nil {
+		if err := s.Add(r, job.Decision{Class: job.ClassOther}); err != nil {
 			t.Fatal(err)
 		}
 	}

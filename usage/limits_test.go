@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scmon/scmon/classify"
+	"github.com/scmon/scmon/job"
 )
 
 // TestMaxBuckets: the bound holds Buckets' real count on every period and
@@ -50,7 +50,7 @@ func TestComputeMaxCells(t *testing.T) {
 	for i := range 50 {
 		r := rec{id: fmt.Sprint(i), start: float64(i), end: float64(i + 48), cores: 1, nodes: 1, part: "p"}.record()
 		r.User = fmt.Sprintf("user%02d", i)
-		if err := s.Add(r, classify.Decision{Class: classify.Other}); err != nil {
+		if err := s.Add(r, job.Decision{Class: job.ClassOther}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -92,7 +92,7 @@ func TestComputeMaxCells(t *testing.T) {
 func TestComputeCancelled(t *testing.T) {
 	s := NewStore(nil)
 	for i := range 3 * cancelEvery {
-		if err := s.Add(rec{id: fmt.Sprint(i), start: 1, end: 2, cores: 1, nodes: 1, part: "p"}.record(), classify.Decision{}); err != nil {
+		if err := s.Add(rec{id: fmt.Sprint(i), start: 1, end: 2, cores: 1, nodes: 1, part: "p"}.record(), job.Decision{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 )
 
@@ -155,7 +154,7 @@ func plainOccupied(jobs []genJob, from, to time.Time) map[string]int64 {
 func TestOccupancyAgainstPlainUnion(t *testing.T) {
 	first, final := sharedCenter(1, 3000)
 	s := NewStore(nil)
-	dec := classify.Decision{Class: classify.Other}
+	dec := job.Decision{Class: job.ClassOther}
 	for _, g := range first {
 		if err := s.Add(g.rec, dec); err != nil {
 			t.Fatal(err)
@@ -239,7 +238,7 @@ func TestOccupancyFallbacks(t *testing.T) {
 	s := load(t)
 	r := rec{id: "huge", start: 1, end: 2, cores: 1, nodes: 3}.record()
 	r.NodeList = "n[0-999999999999]"
-	if err := s.Add(r, classify.Decision{}); err != nil {
+	if err := s.Add(r, job.Decision{}); err != nil {
 		t.Fatal(err)
 	}
 	res := compute(t, s, Query{From: at(0), To: at(3), By: []Key{KeyAccount}})
@@ -258,7 +257,7 @@ func TestOccupiedMatchesCompute(t *testing.T) {
 	first, final := sharedCenter(3, 2000)
 	s := NewStore(nil)
 	for _, g := range append(first, final...) {
-		if err := s.Add(g.rec, classify.Decision{}); err != nil {
+		if err := s.Add(g.rec, job.Decision{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/scmon/scmon/accel"
 	"github.com/scmon/scmon/capacity"
-	"github.com/scmon/scmon/classify"
+	"github.com/scmon/scmon/job"
 )
 
 // Key is a grouping dimension.
@@ -103,7 +103,7 @@ func (a *Amount) add(o *Amount) {
 	}
 }
 
-// Usage is an Amount per class, indexed by classify.Class.
+// Usage is an Amount per class, indexed by job.Class.
 type Usage [4]Amount
 
 // Total sums all classes.
@@ -118,8 +118,8 @@ func (u *Usage) Total() Amount {
 // AI sums the AI classes.
 func (u *Usage) AI() Amount {
 	var t Amount
-	t.add(&u[classify.AITraining])
-	t.add(&u[classify.AIInference])
+	t.add(&u[job.ClassAITraining])
+	t.add(&u[job.ClassAIInference])
 	return t
 }
 
@@ -336,7 +336,7 @@ func (s *Store) ComputeContext(ctx context.Context, q Query) (*Result, error) {
 		r := rateOf(j)
 		cls := j.Class
 		if int(cls) >= len(res.Allocated) {
-			cls = classify.Unknown
+			cls = job.ClassUnknown
 		}
 		add := func(u *Usage, sec int64, devShare []DeviceCount, withHost bool) {
 			am := &u[cls]

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/collector"
 	"github.com/scmon/scmon/internal/hostlist"
 	"github.com/scmon/scmon/job"
@@ -40,7 +39,7 @@ func TestSampleOccupancy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Add(rec, classify.Decision{Class: classify.Other}); err != nil {
+		if err := s.Add(rec, job.Decision{Class: job.ClassOther}); err != nil {
 			t.Fatal(err)
 		}
 		c := *rec

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/scmon/scmon/accel"
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 )
 
@@ -38,7 +37,7 @@ type Job struct {
 	Cluster   uint16
 	Partition uint16
 	Device    uint16
-	Class     classify.Class
+	Class     job.Class
 	State     job.State
 }
 
@@ -236,7 +235,7 @@ func count32(n int64, what string) (uint32, error) {
 //
 // A record Add refuses leaves the store as it was: everything is checked
 // before the shared tables (labels, devices, nodes) are touched.
-func (s *Store) Add(r *job.Record, d classify.Decision) error {
+func (s *Store) Add(r *job.Record, d job.Decision) error {
 	if s.sealed {
 		return fmt.Errorf("add %s: the store is sealed", r.JobID)
 	}

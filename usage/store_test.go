@@ -9,7 +9,6 @@ import (
 
 	"github.com/scmon/scmon/accel"
 	"github.com/scmon/scmon/capacity"
-	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/job"
 )
 
@@ -24,7 +23,7 @@ type rec struct {
 	nodes      int64
 	part       string
 	accels     []job.Accel
-	class      classify.Class
+	class      job.Class
 }
 
 func (r rec) record() *job.Record {
@@ -43,7 +42,7 @@ func load(t *testing.T, recs ...rec) *Store {
 	t.Helper()
 	s := NewStore(nil)
 	for _, r := range recs {
-		if err := s.Add(r.record(), classify.Decision{Class: r.class, Rules: []string{"test"}}); err != nil {
+		if err := s.Add(r.record(), job.Decision{Class: r.class, Rules: []string{"test"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -93,7 +92,7 @@ func TestDuplicatesAndRequeues(t *testing.T) {
 	s := NewStore(nil)
 	add := func(r *job.Record) {
 		t.Helper()
-		if err := s.Add(r, classify.Decision{Class: classify.Other}); err != nil {
+		if err := s.Add(r, job.Decision{Class: job.ClassOther}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -136,8 +135,8 @@ func inventory(t *testing.T) *capacity.Inventory {
 func TestCapacityOverlappingPartitions(t *testing.T) {
 	inv := inventory(t)
 	s := load(t,
-		rec{id: "a", start: 0, end: 10, cores: 16, nodes: 2, part: "p1", class: classify.Other},
-		rec{id: "b", start: 4, end: 6, cores: 8, nodes: 1, part: "p2", accels: []job.Accel{{Name: "gpu", Type: "a100", Count: 2}}, class: classify.AITraining},
+		rec{id: "a", start: 0, end: 10, cores: 16, nodes: 2, part: "p1", class: job.ClassOther},
+		rec{id: "b", start: 4, end: 6, cores: 8, nodes: 1, part: "p2", accels: []job.Accel{{Name: "gpu", Type: "a100", Count: 2}}, class: job.ClassAITraining},
 	)
 	res := compute(t, s, Query{From: at(0), To: at(10), By: []Key{KeyPartition}, Inventory: inv})
 	h := int64(3600)
@@ -169,7 +168,7 @@ func TestCapacityOverlappingPartitions(t *testing.T) {
 	if got, want := p2.Allocated.Total().BillingSeconds, float64(28*2*h); got != want {
 		t.Errorf("p2 billing = %v, want %v", got, want)
 	}
-	if got := p2.Allocated[classify.AITraining].AccelSeconds; got != 2*2*h {
+	if got := p2.Allocated[job.ClassAITraining].AccelSeconds; got != 2*2*h {
 		t.Errorf("p2 AI accelerator-seconds = %d", got)
 	}
 }
@@ -189,7 +188,7 @@ func TestSeriesAcrossDST(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := NewStore(nil)
-	if err := s.Add(&job.Record{Cluster: "c1", JobID: "1", Start: from, End: to, Cores: 1}, classify.Decision{}); err != nil {
+	if err := s.Add(&job.Record{Cluster: "c1", JobID: "1", Start: from, End: to, Cores: 1}, job.Decision{}); err != nil {
 		t.Fatal(err)
 	}
 	res := compute(t, s, Query{From: from, To: to, Every: Day, Location: ny, Inventory: inv})
@@ -279,11 +278,11 @@ func TestSpan(t *testing.T) {
 
 func TestAddRejects(t *testing.T) {
 	s := NewStore(nil)
-	if err := s.Add(&job.Record{JobID: "x", Start: at(0), Cores: math.MaxUint32 + 1}, classify.Decision{}); err == nil {
+	if err := s.Add(&job.Record{JobID: "x", Start: at(0), Cores: math.MaxUint32 + 1}, job.Decision{}); err == nil {
 		t.Error("cores beyond 32 bits accepted")
 	}
 	s.Seal()
-	if err := s.Add(&job.Record{JobID: "y"}, classify.Decision{}); err == nil {
+	if err := s.Add(&job.Record{JobID: "y"}, job.Decision{}); err == nil {
 		t.Error("a sealed store accepted a record")
 	}
 }
@@ -298,7 +297,7 @@ func TestTooManyDevicesRefusedBeforeSharedState(t *testing.T) {
 	for i := range 70_000 {
 		hostile.Accels = append(hostile.Accels, job.Accel{Name: "gpu", Type: fmt.Sprintf("x%d", i), Count: 1})
 	}
-	err := s.Add(hostile, classify.Decision{})
+	err := s.Add(hostile, job.Decision{})
 	if !errors.Is(err, ErrTooManyDevices) {
 		t.Fatalf("Add = %v; want ErrTooManyDevices", err)
 	}
@@ -316,17 +315,17 @@ func TestTooManyDevicesRefusedBeforeSharedState(t *testing.T) {
 		for k := 0; k < MaxRecordDevices && len(s.Devices())+k < multiDevice-2; k++ {
 			r.Accels = append(r.Accels, job.Accel{Name: "gres", Type: fmt.Sprint(i, "-", k), Count: 1})
 		}
-		if err := s.Add(r, classify.Decision{}); err != nil {
+		if err := s.Add(r, job.Decision{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	two := rec{id: "two", start: 1, end: 2, cores: 1, accels: []job.Accel{{Name: "new", Type: "a", Count: 1}, {Name: "new", Type: "b", Count: 1}}}.record()
 	jobs := s.Len()
-	if err := s.Add(two, classify.Decision{}); err == nil || s.Len() != jobs || len(s.Devices()) != multiDevice-2 {
+	if err := s.Add(two, job.Decision{}); err == nil || s.Len() != jobs || len(s.Devices()) != multiDevice-2 {
 		t.Fatalf("Add = %v with %d devices; want a refusal that adds nothing", err, len(s.Devices()))
 	}
 	one := rec{id: "one", start: 1, end: 2, cores: 1, accels: []job.Accel{{Name: "gpu", Type: "a100", Count: 2}, {Name: "new", Type: "a", Count: 1}}}.record()
-	if err := s.Add(one, classify.Decision{}); err != nil {
+	if err := s.Add(one, job.Decision{}); err != nil {
 		t.Fatalf("a record that fits is refused: %v", err)
 	}
 }

@@ -14,8 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scmon/scmon/classify"
+	apiv1 "github.com/scmon/scmon/api/v1"
 	"github.com/scmon/scmon/job"
+	"github.com/scmon/scmon/report"
 	"github.com/scmon/scmon/snapshot"
 	"github.com/scmon/scmon/usage"
 )
@@ -36,110 +37,6 @@ const MaxCells = 20_000
 // together: each becomes a parameter of the store's query, and stores
 // refuse more than a few tens of thousands of them.
 const MaxFilterValues = 1_000
-
-// Summary is the answer of /api/v1/summary: the present, from the
-// snapshot the daemon published last.
-type Summary struct {
-	// Time is when the snapshot was built.
-	Time time.Time `json:"time"`
-	// Ready and Reason are the backend's readiness.
-	Ready  bool   `json:"ready"`
-	Reason string `json:"reason,omitempty"`
-	// Headline is the pair of published figures per cluster and trailing
-	// window, on each cluster's primary basis.
-	Headline []HeadlineFigure `json:"headline"`
-	// Windows are utilization and AI share per cluster, resource and
-	// trailing window.
-	Windows []WindowFigure `json:"windows"`
-	// Current counts running and pending jobs per cluster.
-	Current []ClusterNow `json:"current"`
-	// Sources is the health of each source.
-	Sources []SourceStatus `json:"sources"`
-	// Config is the state of the configuration.
-	Config ConfigStatus `json:"config"`
-}
-
-// HeadlineFigure is one cluster's headline over one trailing window.
-// Ratios are in 0..1.
-type HeadlineFigure struct {
-	Cluster     string  `json:"cluster"`
-	Window      string  `json:"window"`
-	Basis       string  `json:"basis"`
-	Utilization float64 `json:"utilization"`
-	AIShare     float64 `json:"ai_share"`
-}
-
-// WindowFigure is utilization and AI share of one resource over one
-// trailing window. Ratios are in 0..1; AIShareUpper counts unknown jobs
-// as AI.
-type WindowFigure struct {
-	Cluster      string  `json:"cluster"`
-	Resource     string  `json:"resource"`
-	Window       string  `json:"window"`
-	Utilization  float64 `json:"utilization"`
-	AIShare      float64 `json:"ai_share"`
-	AIShareUpper float64 `json:"ai_share_upper"`
-}
-
-// ClusterNow is what runs and waits on one cluster now, summed over its
-// partitions and classes.
-type ClusterNow struct {
-	Cluster             string  `json:"cluster"`
-	RunningJobs         float64 `json:"running_jobs"`
-	RunningCores        float64 `json:"running_cores"`
-	RunningAccelerators float64 `json:"running_accelerators"`
-	PendingJobs         float64 `json:"pending_jobs"`
-	PendingCores        float64 `json:"pending_cores"`
-	PendingAccelerators float64 `json:"pending_accelerators"`
-}
-
-// SourceStatus is the health of one source.
-type SourceStatus struct {
-	Name string `json:"name"`
-	Kind string `json:"kind"`
-	Up   bool   `json:"up"`
-	// LastSuccess is the end of the last successful poll, LastRecord the
-	// newest time a record of the source names; absent when never.
-	LastSuccess time.Time `json:"last_success,omitzero"`
-	LastRecord  time.Time `json:"last_record,omitzero"`
-	// LagSeconds is how far the source's data trails the present.
-	LagSeconds float64 `json:"lag_seconds"`
-	// Records counts records by result (stored, duplicate,
-	// skipped_<reason>); Skipped sums the skipped_ results.
-	Records  map[string]float64 `json:"records"`
-	Skipped  float64            `json:"skipped"`
-	Polls    float64            `json:"polls"`
-	Failures float64            `json:"failures"`
-	// PollSecondsAverage is the mean duration of a poll.
-	PollSecondsAverage float64 `json:"poll_seconds_average"`
-	LastError          string  `json:"last_error,omitempty"`
-}
-
-// ConfigStatus is the state of the daemon's configuration.
-type ConfigStatus struct {
-	LastReloadSuccess bool      `json:"last_reload_success"`
-	LastReload        time.Time `json:"last_reload,omitzero"`
-	Hash              string    `json:"hash,omitempty"`
-}
-
-// RuleHits is the answer of /api/v1/rules/hits.
-type RuleHits struct {
-	// Time is when the snapshot was built.
-	Time time.Time `json:"time"`
-	// Rules lists every rule that fired, most hits first.
-	Rules []RuleHit `json:"rules"`
-}
-
-// RuleHit is how many stored records a classifier rule fired on.
-type RuleHit struct {
-	Rule string `json:"rule"`
-	Hits uint64 `json:"hits"`
-}
-
-// apiError is the body of every API error.
-type apiError struct {
-	Error string `json:"error"`
-}
 
 // paramError is a request parameter that does not validate; its text names
 // the parameter.
@@ -166,7 +63,7 @@ func apiGet(h http.HandlerFunc) http.Handler {
 }
 
 func apiNotFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotFound, "no API endpoint "+r.URL.Path+" (see /api/v1/summary, /api/v1/figures, /api/v1/jobs, /api/v1/rules/hits)")
+	writeError(w, http.StatusNotFound, "no API endpoint "+r.URL.Path+" (see "+strings.Join([]string{apiv1.PathSummary, apiv1.PathFigures, apiv1.PathJobs, apiv1.PathRuleHits}, ", ")+")")
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -175,7 +72,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 		// Only a NaN or an infinity can get here; say so instead of
 		// sending half a document.
 		code = http.StatusInternalServerError
-		body, _ = json.Marshal(apiError{Error: "encode answer: " + err.Error()})
+		body, _ = json.Marshal(apiv1.Error{Error: "encode answer: " + err.Error()})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -185,7 +82,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, apiError{Error: msg})
+	writeJSON(w, code, apiv1.Error{Error: msg})
 }
 
 // backendError answers an error of a Backend call.
@@ -234,29 +131,29 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 
 // buildSummary turns the snapshot into the summary, keeping the
 // snapshot's order of clusters and windows.
-func buildSummary(snap *snapshot.Snapshot) *Summary {
-	sum := &Summary{
+func buildSummary(snap *snapshot.Snapshot) *apiv1.Summary {
+	sum := &apiv1.Summary{
 		Time:     snap.Time,
-		Headline: make([]HeadlineFigure, 0, len(snap.Headline)),
-		Windows:  make([]WindowFigure, 0, len(snap.Windows)),
-		Sources:  make([]SourceStatus, 0, len(snap.Sources)),
-		Config: ConfigStatus{
+		Headline: make([]apiv1.HeadlineFigure, 0, len(snap.Headline)),
+		Windows:  make([]apiv1.WindowFigure, 0, len(snap.Windows)),
+		Sources:  make([]apiv1.SourceStatus, 0, len(snap.Sources)),
+		Config: apiv1.ConfigStatus{
 			LastReloadSuccess: snap.Config.LastReloadSuccess,
 			LastReload:        snap.Config.LastReload,
 			Hash:              snap.Config.Hash,
 		},
 	}
 	for _, h := range snap.Headline {
-		sum.Headline = append(sum.Headline, HeadlineFigure{Cluster: h.Cluster, Window: h.Window, Basis: h.Basis,
+		sum.Headline = append(sum.Headline, apiv1.HeadlineFigure{Cluster: h.Cluster, Window: h.Window, Basis: h.Basis,
 			Utilization: finite(h.Utilization), AIShare: finite(h.AIShare)})
 	}
 	for _, x := range snap.Windows {
-		sum.Windows = append(sum.Windows, WindowFigure{Cluster: x.Cluster, Resource: x.Resource, Window: x.Window,
+		sum.Windows = append(sum.Windows, apiv1.WindowFigure{Cluster: x.Cluster, Resource: x.Resource, Window: x.Window,
 			Utilization: finite(x.Utilization), AIShare: finite(x.AIShare), AIShareUpper: finite(x.AIShareUpper)})
 	}
 	sum.Current = current(snap)
 	for _, src := range snap.Sources {
-		st := SourceStatus{
+		st := apiv1.SourceStatus{
 			Name: src.Name, Kind: src.Kind, Up: src.Up,
 			LastSuccess: src.LastSuccess, LastRecord: src.LastRecord,
 			LagSeconds: src.Lag.Seconds(),
@@ -280,15 +177,15 @@ func buildSummary(snap *snapshot.Snapshot) *Summary {
 
 // current sums running and pending jobs per cluster, in the snapshot's
 // cluster order (clusters only the jobs name come last, sorted).
-func current(snap *snapshot.Snapshot) []ClusterNow {
+func current(snap *snapshot.Snapshot) []apiv1.ClusterNow {
 	idx := map[string]int{}
-	out := make([]ClusterNow, 0, len(snap.Clusters))
-	at := func(c string) *ClusterNow {
+	out := make([]apiv1.ClusterNow, 0, len(snap.Clusters))
+	at := func(c string) *apiv1.ClusterNow {
 		i, ok := idx[c]
 		if !ok {
 			i = len(out)
 			idx[c] = i
-			out = append(out, ClusterNow{Cluster: c})
+			out = append(out, apiv1.ClusterNow{Cluster: c})
 		}
 		return &out[i]
 	}
@@ -334,9 +231,9 @@ func (s *Server) ruleHits(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "no snapshot published yet: the daemon is still starting")
 		return
 	}
-	out := RuleHits{Time: snap.Time, Rules: make([]RuleHit, 0, len(snap.RuleHits))}
+	out := apiv1.RuleHits{Time: snap.Time, Rules: make([]apiv1.RuleHit, 0, len(snap.RuleHits))}
 	for id, n := range snap.RuleHits {
-		out.Rules = append(out.Rules, RuleHit{Rule: id, Hits: n})
+		out.Rules = append(out.Rules, apiv1.RuleHit{Rule: id, Hits: n})
 	}
 	sort.Slice(out.Rules, func(a, b int) bool {
 		x, y := out.Rules[a], out.Rules[b]
@@ -449,33 +346,33 @@ func (p params) location(name string) (*time.Location, error) {
 // parseFigures validates a figures request.
 func parseFigures(r *http.Request) (FiguresQuery, error) {
 	var q FiguresQuery
-	p, err := newParams(r, "from", "to", "every", "by", "tz")
+	p, err := newParams(r, apiv1.FiguresParams...)
 	if err != nil {
 		return q, err
 	}
-	if q.From, err = p.instant("from", true); err != nil {
+	if q.From, err = p.instant(apiv1.ParamFrom, true); err != nil {
 		return q, err
 	}
-	if q.To, err = p.instant("to", true); err != nil {
+	if q.To, err = p.instant(apiv1.ParamTo, true); err != nil {
 		return q, err
 	}
 	if !q.To.After(q.From) {
-		return q, paramErrorf("to", "%s is not after from (%s): the range [from, to) is empty", q.To.Format(time.RFC3339), q.From.Format(time.RFC3339))
+		return q, paramErrorf(apiv1.ParamTo, "%s is not after from (%s): the range [from, to) is empty", q.To.Format(time.RFC3339), q.From.Format(time.RFC3339))
 	}
-	every, err := p.one("every")
+	every, err := p.one(apiv1.ParamEvery)
 	if err != nil {
 		return q, err
 	}
 	if q.Every, err = usage.ParsePeriod(strings.ToLower(every)); err != nil {
-		return q, paramErrorf("every", "%q is not a period (want hour, day, week or month)", every)
+		return q, paramErrorf(apiv1.ParamEvery, "%q is not a period (want hour, day, week or month)", every)
 	}
 	if n := usage.MaxBuckets(q.From, q.To, q.Every); n > MaxPoints {
-		return q, paramErrorf("every", "%s from %s to %s gives more than %d periods: choose a longer period or a shorter range", q.Every, q.From.Format(time.RFC3339), q.To.Format(time.RFC3339), MaxPoints)
+		return q, paramErrorf(apiv1.ParamEvery, "%s from %s to %s gives more than %d periods: choose a longer period or a shorter range", q.Every, q.From.Format(time.RFC3339), q.To.Format(time.RFC3339), MaxPoints)
 	}
-	if q.By, err = usage.ParseKeys(strings.Join(p.list("by"), ",")); err != nil {
-		return q, paramErrorf("by", "%v", err)
+	if q.By, err = usage.ParseKeys(strings.Join(p.list(apiv1.ParamBy), ",")); err != nil {
+		return q, paramErrorf(apiv1.ParamBy, "%v", err)
 	}
-	if q.Location, err = p.location("tz"); err != nil {
+	if q.Location, err = p.location(apiv1.ParamTimezone); err != nil {
 		return q, err
 	}
 	return q, nil
@@ -487,10 +384,10 @@ func (s *Server) figures(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	var res any
+	var rep *report.Report
 	err = s.query(r.Context(), s.queries, func(ctx context.Context) error {
-		rep, err := s.b.Figures(ctx, q)
-		res = rep
+		var err error
+		rep, err = s.b.Figures(ctx, q)
 		if err == nil && rep == nil {
 			err = errors.New("backend returned no report")
 		}
@@ -500,7 +397,36 @@ func (s *Server) figures(w http.ResponseWriter, r *http.Request) {
 		s.backendError(w, r, "figures", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	writeJSON(w, http.StatusOK, apiReport(rep))
+}
+
+// apiReport returns the API's document of a report. The figures are the
+// API's own types already (package report uses them), so only the top level
+// is copied: the headline's basis becomes its name.
+func apiReport(r *report.Report) *apiv1.Report {
+	return &apiv1.Report{
+		Title:    r.Title,
+		Window:   r.Window,
+		Capacity: r.Capacity,
+		Inputs:   r.Inputs,
+		Headline: apiv1.Headline{
+			Basis:        string(r.Headline.Basis),
+			Utilization:  r.Headline.Utilization,
+			AIShare:      r.Headline.AIShare,
+			AIShareUp:    r.Headline.AIShareUp,
+			AIOfCapacity: r.Headline.AIOfCapacity,
+		},
+		Figures:    r.Figures,
+		By:         r.By,
+		Groups:     r.Groups,
+		Every:      r.Every,
+		Series:     r.Series,
+		Unmapped:   r.Unmapped,
+		Skipped:    r.Skipped,
+		Duplicates: r.Duplicates,
+		Warnings:   r.Warnings,
+		NoCapacity: r.NoCapacity,
+	}
 }
 
 // stateNames are the job states the jobs API filters on.
@@ -515,44 +441,44 @@ var stateNames = func() map[string]job.State {
 // parseJobs validates a jobs request.
 func parseJobs(r *http.Request) (JobsQuery, error) {
 	var q JobsQuery
-	p, err := newParams(r, "from", "to", "cluster", "partition", "account", "user", "class", "state", "limit", "offset")
+	p, err := newParams(r, apiv1.JobsParams...)
 	if err != nil {
 		return q, err
 	}
-	if q.From, err = p.instant("from", false); err != nil {
+	if q.From, err = p.instant(apiv1.ParamFrom, false); err != nil {
 		return q, err
 	}
-	if q.To, err = p.instant("to", false); err != nil {
+	if q.To, err = p.instant(apiv1.ParamTo, false); err != nil {
 		return q, err
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
-		return q, paramErrorf("to", "%s is not after from (%s): the range [from, to) is empty", q.To.Format(time.RFC3339), q.From.Format(time.RFC3339))
+		return q, paramErrorf(apiv1.ParamTo, "%s is not after from (%s): the range [from, to) is empty", q.To.Format(time.RFC3339), q.From.Format(time.RFC3339))
 	}
-	q.Clusters = p.list("cluster")
-	q.Partitions = p.list("partition")
-	q.Accounts = p.list("account")
-	q.Users = p.list("user")
-	if n := len(q.Clusters) + len(q.Partitions) + len(q.Accounts) + len(q.Users) + len(p.list("class")) + len(p.list("state")); n > MaxFilterValues {
+	q.Clusters = p.list(apiv1.ParamCluster)
+	q.Partitions = p.list(apiv1.ParamPartition)
+	q.Accounts = p.list(apiv1.ParamAccount)
+	q.Users = p.list(apiv1.ParamUser)
+	if n := len(q.Clusters) + len(q.Partitions) + len(q.Accounts) + len(q.Users) + len(p.list(apiv1.ParamClass)) + len(p.list(apiv1.ParamState)); n > MaxFilterValues {
 		return q, paramErrorf("query", "%d filter values, more than %d: ask for fewer clusters, partitions, accounts or users at once", n, MaxFilterValues)
 	}
-	for _, c := range p.list("class") {
-		cls, err := classify.ParseClass(strings.ToLower(c))
+	for _, c := range p.list(apiv1.ParamClass) {
+		cls, err := job.ParseClass(strings.ToLower(c))
 		if err != nil {
-			return q, paramErrorf("class", "%q is not a class (want ai_training, ai_inference, other or unknown)", c)
+			return q, paramErrorf(apiv1.ParamClass, "%q is not a class (want ai_training, ai_inference, other or unknown)", c)
 		}
 		q.Classes = append(q.Classes, cls)
 	}
-	for _, st := range p.list("state") {
+	for _, st := range p.list(apiv1.ParamState) {
 		s, ok := stateNames[strings.ToUpper(st)]
 		if !ok {
-			return q, paramErrorf("state", "%q is not a job state (want one of %s)", st, strings.Join(sortedKeys(stateNames), ", "))
+			return q, paramErrorf(apiv1.ParamState, "%q is not a job state (want one of %s)", st, strings.Join(sortedKeys(stateNames), ", "))
 		}
 		q.States = append(q.States, s)
 	}
-	if q.Limit, err = p.number("limit", DefaultJobsLimit, 1, MaxJobsLimit); err != nil {
+	if q.Limit, err = p.number(apiv1.ParamLimit, DefaultJobsLimit, 1, MaxJobsLimit); err != nil {
 		return q, err
 	}
-	if q.Offset, err = p.number("offset", 0, 0, math.MaxInt32); err != nil {
+	if q.Offset, err = p.number(apiv1.ParamOffset, 0, 0, math.MaxInt32); err != nil {
 		return q, err
 	}
 	return q, nil
@@ -587,11 +513,11 @@ func (s *Server) jobs(w http.ResponseWriter, r *http.Request) {
 		page.Jobs, page.More = page.Jobs[:q.Limit], true
 	}
 	if page.Jobs == nil {
-		page.Jobs = []JobRow{}
+		page.Jobs = []apiv1.Job{}
 	}
 	for i := range page.Jobs {
 		if page.Jobs[i].Accelerators == nil {
-			page.Jobs[i].Accelerators = []Accelerator{}
+			page.Jobs[i].Accelerators = []apiv1.Accelerator{}
 		}
 		if page.Jobs[i].Rules == nil {
 			page.Jobs[i].Rules = []string{}

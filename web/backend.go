@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/scmon/scmon/classify"
+	apiv1 "github.com/scmon/scmon/api/v1"
 	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/report"
 	"github.com/scmon/scmon/snapshot"
@@ -83,12 +83,12 @@ type JobsQuery struct {
 	From time.Time `json:"from,omitzero"`
 	To   time.Time `json:"to,omitzero"`
 
-	Clusters   []string         `json:"clusters,omitempty"`
-	Partitions []string         `json:"partitions,omitempty"`
-	Accounts   []string         `json:"accounts,omitempty"`
-	Users      []string         `json:"users,omitempty"`
-	Classes    []classify.Class `json:"classes,omitempty"`
-	States     []job.State      `json:"states,omitempty"`
+	Clusters   []string    `json:"clusters,omitempty"`
+	Partitions []string    `json:"partitions,omitempty"`
+	Accounts   []string    `json:"accounts,omitempty"`
+	Users      []string    `json:"users,omitempty"`
+	Classes    []job.Class `json:"classes,omitempty"`
+	States     []job.State `json:"states,omitempty"`
 
 	// Limit is the most rows to return, 1 to MaxJobsLimit; Offset skips
 	// rows, for paging.
@@ -96,67 +96,30 @@ type JobsQuery struct {
 	Offset int `json:"offset"`
 }
 
-// Limits of the job API's limit parameter.
+// Limits of the job API's limit parameter, as the API defines them.
 const (
 	// DefaultJobsLimit is the page size when the request names none.
-	DefaultJobsLimit = 100
-	// MaxJobsLimit bounds one page, well below what the store refuses, so
-	// that one request cannot hold a large part of the store in memory.
-	MaxJobsLimit = 10_000
+	DefaultJobsLimit = apiv1.DefaultJobsLimit
+	// MaxJobsLimit bounds one page, well below what the store refuses.
+	MaxJobsLimit = apiv1.MaxJobsLimit
 )
 
-// JobsPage is one page of job rows. The backend fills Jobs and More; the
-// server sets Limit and Offset from the query before answering.
-type JobsPage struct {
-	Limit  int `json:"limit"`
-	Offset int `json:"offset"`
-	// More reports that rows follow this page: ask again with
-	// offset = Offset + len(Jobs). A backend finds out by asking its store
-	// for Limit+1 rows.
-	More bool     `json:"more"`
-	Jobs []JobRow `json:"jobs"`
-}
-
-// JobRow is one run of a job as the job API returns it: what the scheduler
-// recorded, and the class scmon gave it with the rules that decided.
-type JobRow struct {
-	// JobID is the id as the scheduler prints it ("123", "123_7").
-	JobID     string `json:"job_id"`
-	Cluster   string `json:"cluster"`
-	Partition string `json:"partition"`
-	Account   string `json:"account"`
-	User      string `json:"user"`
-	Name      string `json:"name"`
-	// State is the base state in the scheduler's spelling (COMPLETED,
-	// RUNNING, TIMEOUT, ...).
-	State string `json:"state"`
-	// Start is absent for a run that never started, End for one still
-	// running.
-	Start time.Time `json:"start,omitzero"`
-	End   time.Time `json:"end,omitzero"`
-	Nodes int64     `json:"nodes"`
-	Cores int64     `json:"cores"`
-	// Accelerators lists the generic resources held, one entry per name
-	// and type; empty when the run held none.
-	Accelerators []Accelerator `json:"accelerators"`
-	// Class is ai_training, ai_inference, other or unknown.
-	Class string `json:"class"`
-	// Rules are the ids of the classifier rules that fired.
-	Rules []string `json:"rules"`
-}
-
-// Accelerator is a count of one generic resource held by a run.
-type Accelerator struct {
-	// Name is the GRES name (gpu, npu, dcu, ...), Type its optional type
-	// (a100, 910b3).
-	Name  string `json:"name"`
-	Type  string `json:"type,omitempty"`
-	Count int64  `json:"count"`
-}
+// The jobs answer is the API's own type, so that a Backend fills the wire
+// document directly and the API cannot drift from what backends return.
+type (
+	// JobsPage is one page of job rows. The backend fills Jobs and More
+	// (asking its store for Limit+1 rows to find out); the server sets
+	// Limit and Offset from the query before answering.
+	JobsPage = apiv1.JobsPage
+	// JobRow is one run of a job as the job API returns it.
+	JobRow = apiv1.Job
+	// Accelerator is a count of one generic resource held by a run.
+	Accelerator = apiv1.Accelerator
+)
 
 // NewJobRow builds the row of a stored record and its decision, so that a
 // Backend maps its store's rows without knowing the JSON shape.
-func NewJobRow(r *job.Record, d classify.Decision) JobRow {
+func NewJobRow(r *job.Record, d job.Decision) JobRow {
 	row := JobRow{
 		JobID:        r.JobID,
 		Cluster:      r.Cluster,

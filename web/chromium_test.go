@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	apiv1 "github.com/scmon/scmon/api/v1"
+	"github.com/scmon/scmon/internal/testutil"
 	"github.com/scmon/scmon/snapshot"
 )
 
@@ -26,10 +28,7 @@ func chromiumPath(t *testing.T) string {
 			return p
 		}
 	}
-	if os.Getenv("SCMON_TEST_REQUIRE_TOOLS") == "1" {
-		t.Fatal("chromium is not installed and SCMON_TEST_REQUIRE_TOOLS=1 (run scripts/testenv/install.sh)")
-	}
-	t.Skip("chromium is not installed (set SCMON_TEST_REQUIRE_TOOLS=1 to make this a failure)")
+	testutil.Missing(t, testutil.EnvRequireTools, "chromium is not installed (scripts/testenv/install.sh)")
 	return ""
 }
 
@@ -75,7 +74,7 @@ func TestStatusPageInChromium(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("summary: status %d: %s", code, body)
 	}
-	var sum Summary
+	var sum apiv1.Summary
 	if err := json.Unmarshal([]byte(body), &sum); err != nil {
 		t.Fatal(err)
 	}

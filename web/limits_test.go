@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	apiv1 "github.com/scmon/scmon/api/v1"
 	"github.com/scmon/scmon/report"
 	"github.com/scmon/scmon/usage"
 )
@@ -131,7 +132,7 @@ func fuzzCall(t *testing.T, s *Server, path, query string) (int, string) {
 	switch rec.Code {
 	case 200:
 	case 400:
-		var e apiError
+		var e apiv1.Error
 		if err := json.Unmarshal([]byte(body), &e); err != nil || !strings.Contains(e.Error, "parameter ") {
 			t.Fatalf("%s?%s: 400 without a parameter named: %s", path, query, body)
 		}

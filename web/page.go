@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	apiv1 "github.com/scmon/scmon/api/v1"
 	"github.com/scmon/scmon/report"
 	"github.com/scmon/scmon/snapshot"
 	"github.com/scmon/scmon/usage"
@@ -212,7 +213,7 @@ func (s *Server) dailyChart(ctx context.Context, snap *snapshot.Snapshot, now ti
 
 // headlineRows arranges the headline figures as one row per cluster and
 // one column per window, in the snapshot's order.
-func headlineRows(hs []HeadlineFigure) ([]string, []headlineRow) {
+func headlineRows(hs []apiv1.HeadlineFigure) ([]string, []headlineRow) {
 	var windows []string
 	seenW := map[string]bool{}
 	rowIdx := map[string]int{}
@@ -256,7 +257,7 @@ func clamp01(v float64) float64 {
 	return v
 }
 
-func currentRows(cs []ClusterNow) []currentRow {
+func currentRows(cs []apiv1.ClusterNow) []currentRow {
 	out := make([]currentRow, 0, len(cs))
 	for _, c := range cs {
 		out = append(out, currentRow{
@@ -272,7 +273,7 @@ func currentRows(cs []ClusterNow) []currentRow {
 	return out
 }
 
-func sourceRows(ss []SourceStatus, now time.Time, loc *time.Location) []sourceRow {
+func sourceRows(ss []apiv1.SourceStatus, now time.Time, loc *time.Location) []sourceRow {
 	out := make([]sourceRow, 0, len(ss))
 	for _, s := range ss {
 		row := sourceRow{

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	apiv1 "github.com/scmon/scmon/api/v1"
 	"github.com/scmon/scmon/snapshot"
 )
 
@@ -134,7 +135,7 @@ func wantDays() []string {
 
 // checkPageAgainstSummary requires that the page shows the figures and
 // source states of the summary, formatted as the page formats them.
-func checkPageAgainstSummary(t *testing.T, p *shownPage, sum *Summary) {
+func checkPageAgainstSummary(t *testing.T, p *shownPage, sum *apiv1.Summary) {
 	t.Helper()
 	if len(sum.Headline) == 0 || len(sum.Sources) == 0 {
 		t.Fatal("the summary has no headline or no sources to compare")

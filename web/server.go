@@ -12,7 +12,7 @@
 // --web.config.file and --web.listen-address flags as in every other
 // Prometheus exporter.
 //
-// Routes:
+// Routes (the API's documents are the types of package api/v1):
 //
 //	GET  /                   status page: self-contained HTML, no script, no external load
 //	GET  /metrics            Options.Gatherer in the Prometheus exposition format
@@ -21,7 +21,7 @@
 //	POST /-/reload           Backend.Reload (PUT too): 200, or 500 with the error;
 //	                         403 when a browser sends it from another site
 //	GET  /api/v1/summary     Summary: headline, windows, jobs now, source health
-//	GET  /api/v1/figures     report.Report for from, to [, every, by, tz]
+//	GET  /api/v1/figures     Report for from, to [, every, by, tz]
 //	GET  /api/v1/jobs        JobsPage for [from, to, cluster, partition, account,
 //	                         user, class, state, limit, offset]
 //	GET  /api/v1/rules/hits  RuleHits

@@ -18,9 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/scmon/scmon/classify"
+	apiv1 "github.com/scmon/scmon/api/v1"
 	"github.com/scmon/scmon/job"
-	"github.com/scmon/scmon/report"
 	"github.com/scmon/scmon/usage"
 )
 
@@ -216,20 +215,20 @@ func TestSummary(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("status %d: %s", res.StatusCode, body)
 	}
-	var got Summary
+	var got apiv1.Summary
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)
 	}
 	if !got.Time.Equal(f.snap.Time) || got.Ready || got.Reason != "catching up" {
 		t.Errorf("time %v ready %v reason %q", got.Time, got.Ready, got.Reason)
 	}
-	if len(got.Headline) != 8 || got.Headline[0] != (HeadlineFigure{Cluster: "alpha", Window: "1h", Basis: "cpu", Utilization: 0.9, AIShare: 0.2}) {
+	if len(got.Headline) != 8 || got.Headline[0] != (apiv1.HeadlineFigure{Cluster: "alpha", Window: "1h", Basis: "cpu", Utilization: 0.9, AIShare: 0.2}) {
 		t.Errorf("headline %+v", got.Headline)
 	}
 	if len(got.Windows) != 8 || got.Windows[7].Cluster != nastyCluster || got.Windows[7].AIShareUpper != 2.0/3+0.01 {
 		t.Errorf("windows %+v", got.Windows)
 	}
-	wantNow := []ClusterNow{
+	wantNow := []apiv1.ClusterNow{
 		{Cluster: "alpha", RunningJobs: 1312, RunningCores: 21248, RunningAccelerators: 48, PendingJobs: 7, PendingCores: 448, PendingAccelerators: 28},
 		{Cluster: nastyCluster, RunningJobs: 3, RunningCores: 96},
 	}
@@ -262,11 +261,11 @@ func TestRuleHits(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("status %d: %s", res.StatusCode, body)
 	}
-	var got RuleHits
+	var got apiv1.RuleHits
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)
 	}
-	want := []RuleHit{{"torchrun", 120}, {"gromacs", 40}, {"vllm-serve", 40}, {"never", 0}}
+	want := []apiv1.RuleHit{{Rule: "torchrun", Hits: 120}, {Rule: "gromacs", Hits: 40}, {Rule: "vllm-serve", Hits: 40}, {Rule: "never", Hits: 0}}
 	if !reflect.DeepEqual(got.Rules, want) {
 		t.Errorf("rules %+v, want %+v", got.Rules, want)
 	}
@@ -307,7 +306,7 @@ func TestFigures(t *testing.T) {
 			if strings.Contains(tc.query, "tz=") != (got.Location != nil) {
 				t.Errorf("location %v", got.Location)
 			}
-			var rep report.Report
+			var rep apiv1.Report
 			if err := json.Unmarshal([]byte(body), &rep); err != nil {
 				t.Fatal(err)
 			}
@@ -325,7 +324,7 @@ func TestJobs(t *testing.T) {
 	start := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 	rec := &job.Record{Cluster: "alpha", JobID: "123_7", Name: "train <llama>", User: "ada", Account: "ml", Partition: "gpu",
 		State: job.StateRunning, Start: start, Nodes: 2, Cores: 64, Accels: []job.Accel{{Name: "gpu", Type: "a100", Count: 8}}}
-	row := NewJobRow(rec, classify.Decision{Class: classify.AITraining, Rules: []string{"torchrun"}})
+	row := NewJobRow(rec, job.Decision{Class: job.ClassAITraining, Rules: []string{"torchrun"}})
 
 	for _, tc := range []struct {
 		name, query string
@@ -340,7 +339,7 @@ func TestJobs(t *testing.T) {
 			page: JobsPage{Jobs: []JobRow{row}, More: true},
 			want: JobsQuery{From: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC),
 				Clusters: []string{"alpha", "beta", "gamma"}, Partitions: []string{"gpu"}, Accounts: []string{"ml"}, Users: []string{"ada"},
-				Classes: []classify.Class{classify.AITraining, classify.Unknown}, States: []job.State{job.StateRunning, job.StateCompleted},
+				Classes: []job.Class{job.ClassAITraining, job.ClassUnknown}, States: []job.State{job.StateRunning, job.StateCompleted},
 				Limit: 1, Offset: 10},
 			wantPage: JobsPage{Limit: 1, Offset: 10, More: true, Jobs: []JobRow{row}}},
 		{name: "backend returns too many", query: "limit=1",

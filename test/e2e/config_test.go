@@ -13,6 +13,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
+
+	"github.com/scmon/scmon/internal/testutil"
 )
 
 // TestBadConfig: `scmon serve` with a bad configuration file exits with
@@ -24,7 +28,7 @@ import (
 // (scmon_config_last_reload_successful 0), while a good one is applied (1).
 func TestBadConfig(t *testing.T) {
 	t.Parallel()
-	bin := scmonBinary(t)
+	bin := testutil.ScmonBinary(t)
 	files, err := filepath.Glob(filepath.Join("testdata", "config", "*.bad.yaml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no bad configurations in testdata/config: %v", err)
@@ -38,7 +42,7 @@ func TestBadConfig(t *testing.T) {
 			want := expectedError(t, f)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, bin, "serve", "--config.file", f, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+			cmd := exec.CommandContext(ctx, bin, "serve", "--config.file", f, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t)))
 			cmd.Dir = t.TempDir() // a default data directory would go here
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
@@ -101,12 +105,8 @@ sources:
 				st.sources = append(st.sources, x.labels["source"])
 			}
 		}
-		var sum struct {
-			Config struct {
-				Hash string `json:"hash"`
-			} `json:"config"`
-		}
-		p.getJSON("/api/v1/summary", &sum)
+		var sum apiv1.Summary
+		p.getJSON(apiv1.PathSummary, &sum)
 		st.hash = sum.Config.Hash
 		return st
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
 )
 
 // faultRecords are what the stand-in sacct prints when it answers: two
@@ -95,13 +97,8 @@ metrics:
 		return last
 	}
 	lastError := func() string {
-		var sum struct {
-			Sources []struct {
-				Name      string `json:"name"`
-				LastError string `json:"last_error"`
-			} `json:"sources"`
-		}
-		p.getJSON("/api/v1/summary", &sum)
+		var sum apiv1.Summary
+		p.getJSON(apiv1.PathSummary, &sum)
 		for _, s := range sum.Sources {
 			if s.Name == "sacct" {
 				return s.LastError
@@ -190,10 +187,8 @@ metrics:
 	if records(s, "duplicate") == 0 {
 		t.Error("no record read again was counted as a duplicate")
 	}
-	var jobs struct {
-		Jobs []jobRow `json:"jobs"`
-	}
-	p.getJSON("/api/v1/jobs?cluster=faultlab", &jobs)
+	var jobs apiv1.JobsPage
+	p.getJSON(apiv1.PathJobs+"?"+apiv1.JobsRequest{Clusters: []string{"faultlab"}}.Values().Encode(), &jobs)
 	if len(jobs.Jobs) != 3 {
 		b, _ := json.Marshal(jobs.Jobs)
 		t.Errorf("/api/v1/jobs: %d jobs, want 3: %s", len(jobs.Jobs), b)

@@ -2,64 +2,31 @@ package e2e
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	apiv1 "github.com/scmon/scmon/api/v1"
+
+	"github.com/scmon/scmon/internal/testutil/pgtest"
 )
 
 // jobmixFigures asks for the hour the job mix of testdata/jobmix.psv ran in
 // (a sacct dump of TestSlurmPrometheusEndToEnd's jobs from the real
 // cluster), by partition and class.
-const jobmixFigures = "/api/v1/figures?from=2026-11-28T18:00:00Z&to=2026-11-28T19:00:00Z&by=partition,class"
-
-// postgresSchema makes a fresh schema in the test database and returns a
-// DSN whose search_path selects it; the schema is dropped when the test
-// ends.
-func postgresSchema(t testing.TB, base string) string {
-	t.Helper()
-	schema := "scmon_e2e_" + strings.ToLower(rand.Text()[:10])
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
+var jobmixFigures = apiv1.PathFigures + "?" + apiv1.FiguresRequest{
+	From: time.Date(2026, 11, 28, 18, 0, 0, 0, time.UTC),
+	To:   time.Date(2026, 11, 28, 19, 0, 0, 0, time.UTC),
+	By:   []string{"partition", "class"},
+}.Values().Encode()
 
 // mixResult is what a daemon made of the job mix.
 type mixResult struct {
 	figures  []byte
 	counters map[string]float64
-	jobs     map[string]jobRow
+	jobs     map[string]apiv1.Job
 }
 
 // runJobMix imports testdata/jobmix.psv through a dumps source into store
@@ -124,10 +91,10 @@ metrics:
 // store: the figures, every counter and every job (with its class) come
 // out the same, also after a restart on the PostgreSQL store.
 func TestPostgresStore(t *testing.T) {
-	base := postgresDSN(t)
+	pgtest.DSN(t) // skip before running in parallel
 	t.Parallel()
 	tmp := t.TempDir()
-	pg := runJobMix(t, tmp, "postgres", postgresSchema(t, base), true)
+	pg := runJobMix(t, tmp, "postgres", pgtest.Schema(t, "scmon_e2e_"), true)
 	lite := runJobMix(t, tmp, "sqlite", "", false)
 
 	if !bytes.Equal(pg.figures, lite.figures) {
@@ -163,10 +130,10 @@ func TestPostgresStore(t *testing.T) {
 			t.Errorf("job %s (%s): class %s, want %s", id, p.Name, p.Class, want)
 		}
 	}
-	var f figures
+	var f apiv1.Report
 	if err := json.Unmarshal(pg.figures, &f); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("job mix on PostgreSQL and SQLite: %d jobs, %.0f core-seconds, %.0f accelerator-seconds, %d counter series, identical",
-		f.jobCount(), f.CPU.AllocatedHours*3600, f.Accelerator.AllocatedHours*3600, len(pg.counters))
+		jobCount(&f), f.CPU.AllocatedHours*3600, f.Accelerator.AllocatedHours*3600, len(pg.counters))
 }

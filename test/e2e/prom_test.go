@@ -6,12 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/scmon/scmon/internal/testutil"
 )
 
 // prometheus is a real Prometheus started by scripts/testenv/prometheus-up.sh
@@ -22,38 +21,12 @@ type prometheus struct {
 	url string
 }
 
-// startPrometheus starts Prometheus scraping target (host:port) and waits
-// for its first scrape (the script does); it is stopped and its state
-// removed when the test ends.
+// startPrometheus starts Prometheus scraping target (host:port) every
+// second and waits for its first scrape (the script does); it is stopped
+// and its state removed when the test ends.
 func startPrometheus(t testing.TB, target string) *prometheus {
 	t.Helper()
-	requireTools(t, "prometheus", "promtool")
-	root := repoRoot(t)
-	state := sharedTempDir(t, "scmon-e2e-prom-")
-	env := append(os.Environ(), "SCMON_TESTENV_DIR="+state, fmt.Sprintf("SCMON_PROM_PORT=%d", freePort(t)))
-	up := exec.Command("bash", filepath.Join(root, "scripts/testenv/prometheus-up.sh"), target)
-	up.Env = env
-	out, err := up.CombinedOutput()
-	// Registered before the error check: a half-started Prometheus is
-	// stopped too.
-	t.Cleanup(func() {
-		down := exec.Command("bash", filepath.Join(root, "scripts/testenv/prometheus-down.sh"), "--purge")
-		down.Env = env
-		if out, err := down.CombinedOutput(); err != nil {
-			t.Errorf("prometheus-down.sh: %v\n%s", err, out)
-		}
-	})
-	if err != nil {
-		t.Fatalf("prometheus-up.sh %s: %v\n%s", target, err, out)
-	}
-	penv, err := readEnvFile(filepath.Join(state, "prometheus", "env.sh"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if penv["SCMON_TEST_PROM_URL"] == "" {
-		t.Fatal("prometheus-up.sh wrote no SCMON_TEST_PROM_URL")
-	}
-	return &prometheus{t: t, url: penv["SCMON_TEST_PROM_URL"]}
+	return &prometheus{t: t, url: testutil.StartPrometheus(t, target, nil)}
 }
 
 // promSample is one series of an instant vector.

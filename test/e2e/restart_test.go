@@ -14,11 +14,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
 )
 
 // genlabFigures asks for the figures of the fixed window the restart tests
 // compare: the generated month and a day after it, by partition and class.
-var genlabFigures = "/api/v1/figures?from=" + genFrom.Format(time.RFC3339) + "&to=" + genTo.Add(24*time.Hour).Format(time.RFC3339) + "&by=partition,class"
+var genlabFigures = apiv1.PathFigures + "?" + apiv1.FiguresRequest{From: genFrom, To: genTo.Add(24 * time.Hour), By: []string{"partition", "class"}}.Values().Encode()
 
 // dumpConfig writes the configuration of a daemon importing dump through a
 // dumps source into the SQLite store of dataDir (or store, a DSN, when not
@@ -62,12 +64,12 @@ func imported(t testing.TB, p *scmonProc, started int, timeout time.Duration) ([
 		if err != nil || code != http.StatusOK {
 			return false, fmt.Sprintf("figures: %d %v", code, err)
 		}
-		var f figures
+		var f apiv1.Report
 		if err := json.Unmarshal(b, &f); err != nil {
 			t.Fatalf("figures: %v", err)
 		}
 		body = b
-		return f.jobCount() == int64(started), fmt.Sprintf("%d of %d allocations", f.jobCount(), started)
+		return jobCount(&f) == int64(started), fmt.Sprintf("%d of %d allocations", jobCount(&f), started)
 	})
 	// The counters of a snapshot in which the source has finished the file:
 	// it is then complete up to the latest time a record of the file names
@@ -131,10 +133,10 @@ func TestRestartResumes(t *testing.T) {
 	}
 	p := startScmon(t, tmp, config, nil)
 	p.waitReady(60 * time.Second)
-	var f figures
+	var f apiv1.Report
 	p.getJSON(genlabFigures, &f)
-	progress = append(progress, fmt.Sprintf("%d stored at the last restart", f.jobCount()))
-	if f.jobCount() < int64(sum.Started) {
+	progress = append(progress, fmt.Sprintf("%d stored at the last restart", jobCount(&f)))
+	if jobCount(&f) < int64(sum.Started) {
 		midImport++
 	}
 	t.Logf("seed %d: %s", seed, strings.Join(progress, "; "))
@@ -240,11 +242,11 @@ func TestRestartMillion(t *testing.T) {
 
 	p = startScmon(t, tmp, config, nil)
 	ready := p.waitReady(5 * time.Minute)
-	var f figures
+	var f apiv1.Report
 	p.getJSON(genlabFigures, &f)
 	firstFigures := time.Since(p.start)
-	if f.jobCount() != int64(sum.Started) {
-		t.Errorf("after the restart the figures count %d allocations, want %d", f.jobCount(), sum.Started)
+	if jobCount(&f) != int64(sum.Started) {
+		t.Errorf("after the restart the figures count %d allocations, want %d", jobCount(&f), sum.Started)
 	}
 	loaded := ""
 	for _, line := range strings.Split(p.logText(), "\n") {

@@ -18,6 +18,10 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
+
+	"github.com/scmon/scmon/internal/testutil"
 )
 
 // httpClient bounds every request the tests make to scmon and Prometheus.
@@ -44,8 +48,8 @@ var procSeq atomic.Int64
 // process is stopped when the test ends. Its logs go to a file in dir.
 func startScmon(t testing.TB, dir, config string, env []string, args ...string) *scmonProc {
 	t.Helper()
-	bin := scmonBinary(t)
-	port := freePort(t)
+	bin := testutil.ScmonBinary(t)
+	port := testutil.FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	logPath := filepath.Join(dir, fmt.Sprintf("scmon-%d.log", procSeq.Add(1)))
 	logf, err := os.Create(logPath)
@@ -320,42 +324,15 @@ func hasLabels(have, want map[string]string) bool {
 	return true
 }
 
-// jobRow is a row of /api/v1/jobs.
-type jobRow struct {
-	JobID     string    `json:"job_id"`
-	Cluster   string    `json:"cluster"`
-	Partition string    `json:"partition"`
-	Account   string    `json:"account"`
-	User      string    `json:"user"`
-	Name      string    `json:"name"`
-	State     string    `json:"state"`
-	Start     time.Time `json:"start"`
-	End       time.Time `json:"end"`
-	Cores     int64     `json:"cores"`
-	Class     string    `json:"class"`
-	Rules     []string  `json:"rules"`
-	Accels    []struct {
-		Name  string `json:"name"`
-		Type  string `json:"type"`
-		Count int64  `json:"count"`
-	} `json:"accelerators"`
-}
-
 // jobs returns every stored run that overlaps [from, ∞), by job id (the
 // last run of a requeued job wins), paging through the API.
-func (p *scmonProc) jobs(from time.Time) map[string]jobRow {
+func (p *scmonProc) jobs(from time.Time) map[string]apiv1.Job {
 	p.t.Helper()
-	out := map[string]jobRow{}
+	out := map[string]apiv1.Job{}
 	for offset := 0; ; {
-		var page struct {
-			More bool     `json:"more"`
-			Jobs []jobRow `json:"jobs"`
-		}
-		q := fmt.Sprintf("/api/v1/jobs?limit=10000&offset=%d", offset)
-		if !from.IsZero() {
-			q += "&from=" + from.UTC().Format(time.RFC3339)
-		}
-		p.getJSON(q, &page)
+		var page apiv1.JobsPage
+		q := apiv1.JobsRequest{From: from, Limit: apiv1.MaxJobsLimit, Offset: offset}
+		p.getJSON(apiv1.PathJobs+"?"+q.Values().Encode(), &page)
 		for _, j := range page.Jobs {
 			out[j.JobID] = j
 		}
@@ -366,37 +343,8 @@ func (p *scmonProc) jobs(from time.Time) map[string]jobRow {
 	}
 }
 
-// figures is the part of a /api/v1/figures answer (or `scmon report -o
-// json`) the tests compare.
-type figures struct {
-	Window struct {
-		From time.Time `json:"from"`
-		To   time.Time `json:"to"`
-	} `json:"window"`
-	CPU struct {
-		CapacityHours  float64 `json:"capacity_hours"`
-		AllocatedHours float64 `json:"allocated_hours"`
-		Utilization    float64 `json:"utilization"`
-	} `json:"cpu"`
-	Accelerator struct {
-		AllocatedHours float64 `json:"allocated_hours"`
-		ByKind         map[string]struct {
-			CapacityHours  float64 `json:"capacity_hours"`
-			AllocatedHours float64 `json:"allocated_hours"`
-		} `json:"by_kind"`
-	} `json:"accelerator"`
-	Classes map[string]struct {
-		Jobs             int64   `json:"jobs"`
-		CPUHours         float64 `json:"cpu_hours"`
-		AcceleratorHours float64 `json:"accelerator_hours"`
-		BillingHours     float64 `json:"billing_hours"`
-		NodeHours        float64 `json:"node_hours"`
-	} `json:"classes"`
-	AIShare map[string]float64 `json:"ai_share"`
-}
-
 // jobCount is the number of allocations that held resources in the window.
-func (f *figures) jobCount() int64 {
+func jobCount(f *apiv1.Report) int64 {
 	var n int64
 	for _, c := range f.Classes {
 		n += c.Jobs

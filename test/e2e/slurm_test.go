@@ -13,6 +13,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
+
+	"github.com/scmon/scmon/internal/testutil"
 )
 
 // sacctTime is how the tests write times on Slurm command lines (the
@@ -93,7 +97,7 @@ const allocFields = "JobID,JobIDRaw,Cluster,Partition,User,State,Start,End,NCPUS
 func sacctAllocs(t testing.TB, env map[string]string, args ...string) []alloc {
 	t.Helper()
 	argv := append([]string{"-a", "-P", "-n", "-X", "-D", "--format=" + allocFields}, args...)
-	out, err := slurmCommand(env, "sacct", argv...).Output()
+	out, err := testutil.SlurmCommand(env, "sacct", argv...).Output()
 	if err != nil {
 		t.Fatalf("sacct %v: %v", argv, err)
 	}
@@ -162,7 +166,7 @@ func gresCounts(tres string) map[string]int64 {
 func sbatch(t testing.TB, env map[string]string, user string, args ...string) string {
 	t.Helper()
 	argv := append([]string{"-u", user, "--", "sbatch", "--parsable"}, args...)
-	out, err := slurmCommand(env, "runuser", argv...).CombinedOutput()
+	out, err := testutil.SlurmCommand(env, "runuser", argv...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("sbatch as %s %q: %v: %s", user, args, err, out)
 	}
@@ -206,8 +210,9 @@ func makeJobDir(t testing.TB, env map[string]string) string {
 // and GPU-seconds for the hours the test spans equal scmon's figures for
 // the same hours.
 func TestSlurmPrometheusEndToEnd(t *testing.T) {
-	env := slurmEnv(t)
-	requireTools(t, "prometheus", "promtool")
+	env := testutil.SlurmEnv(t)
+	testutil.RequireTool(t, "prometheus")
+	testutil.RequireTool(t, "promtool")
 	t.Parallel() // mostly waiting for the timed-out job: let the CPU-bound tests run meanwhile
 	cluster := env["SCMON_TEST_SLURM_CLUSTER"]
 	// sreport's hourly rollup and scmon agree exactly within an hour; a
@@ -270,7 +275,7 @@ metrics:
 	t.Logf("submitted %d jobs at %s: %v", len(ids), testStart.Format(time.RFC3339), ids)
 	t.Cleanup(func() {
 		// Nothing of this test may keep running on the shared cluster.
-		_ = slurmCommand(env, "scancel", idList...).Run()
+		_ = testutil.SlurmCommand(env, "scancel", idList...).Run()
 	})
 	// mine maps an allocation to its submission (array tasks by array id).
 	mine := func(a alloc) *mixJob {
@@ -285,10 +290,10 @@ metrics:
 	// Cancel the server once its vllm step runs: the step must be on record.
 	serve := ids["serve"]
 	eventually(t, 60*time.Second, time.Second, "the vllm step of job "+serve+" to run", func() (bool, string) {
-		out, _ := slurmCommand(env, "sacct", "-n", "-P", "-j", serve+".0", "--format=JobID,JobName,State").Output()
+		out, _ := testutil.SlurmCommand(env, "sacct", "-n", "-P", "-j", serve+".0", "--format=JobID,JobName,State").Output()
 		return strings.Contains(string(out), "|vllm|RUNNING"), string(out)
 	})
-	if out, err := slurmCommand(env, "scancel", serve).CombinedOutput(); err != nil {
+	if out, err := testutil.SlurmCommand(env, "scancel", serve).CombinedOutput(); err != nil {
 		t.Fatalf("scancel %s: %v: %s", serve, err, out)
 	}
 
@@ -319,7 +324,7 @@ metrics:
 		evalAt   time.Time
 		complete time.Time
 		window   []alloc
-		apiJobs  map[string]jobRow
+		apiJobs  map[string]apiv1.Job
 	)
 	eventually(t, 90*time.Second, time.Second, "scmon and Prometheus to catch up with the ended jobs", func() (bool, string) {
 		now := time.Now()
@@ -440,8 +445,8 @@ metrics:
 
 	// The figures API over [from, complete) agrees with the same records
 	// clipped to the range.
-	var fig figures
-	scmon.getJSON("/api/v1/figures?from="+from.Format(time.RFC3339)+"&to="+complete.Format(time.RFC3339), &fig)
+	var fig apiv1.Report
+	scmon.getJSON(apiv1.PathFigures+"?"+apiv1.FiguresRequest{From: from, To: complete}.Values().Encode(), &fig)
 	var wantClipped int64
 	for _, a := range counted {
 		s, e := a.start, a.end
@@ -490,7 +495,7 @@ func compareExact(t testing.TB, what string, got map[string]float64, want map[st
 // gauges sum to the inventory sinfo reports.
 func checkCapacity(t *testing.T, env map[string]string, prom *prometheus, cluster string, at time.Time, ran time.Duration) {
 	t.Helper()
-	out, err := slurmCommand(env, "sinfo", "-h", "-N", "-o", "%N|%R|%c|%G").Output()
+	out, err := testutil.SlurmCommand(env, "sinfo", "-h", "-N", "-o", "%N|%R|%c|%G").Output()
 	if err != nil {
 		t.Fatalf("sinfo: %v", err)
 	}
@@ -590,12 +595,12 @@ func compareSreport(t *testing.T, env map[string]string, cluster string, testSta
 			}
 		}
 		rollupAt := time.Now().UTC()
-		if out, err := slurmCommand(env, "sacctmgr", "-i", "rollup", hourStart.Format(sacctTime), hourEnd.Format(sacctTime)).CombinedOutput(); err != nil {
+		if out, err := testutil.SlurmCommand(env, "sacctmgr", "-i", "rollup", hourStart.Format(sacctTime), hourEnd.Format(sacctTime)).CombinedOutput(); err != nil {
 			t.Fatalf("sacctmgr rollup: %v: %s", err, out)
 		}
 		rows = sreport(t, env, hourStart, hourEnd)
 		// The dump, read after the rollup: nothing may have run since.
-		out, err := slurmCommand(env, "sacct", append([]string{"-a", "-P", "-D", "--format=" + strings.Join(dumpFields, ",")}, span...)...).Output()
+		out, err := testutil.SlurmCommand(env, "sacct", append([]string{"-a", "-P", "-D", "--format=" + strings.Join(dumpFields, ",")}, span...)...).Output()
 		if err != nil {
 			t.Fatalf("sacct dump: %v", err)
 		}
@@ -610,13 +615,13 @@ func compareSreport(t *testing.T, env map[string]string, cluster string, testSta
 	hourEnd := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
 	dumpPath := filepath.Join(t.TempDir(), "sacct-hours.psv")
 	writeFile(t, dumpPath, dump, 0o644)
-	cmd := exec.Command(scmonBinary(t), "report", "--input", "slurm-sacct:"+dumpPath, "--cluster", cluster,
+	cmd := exec.Command(testutil.ScmonBinary(t), "report", "--input", "slurm-sacct:"+dumpPath, "--cluster", cluster,
 		"--from", hourStart.Format(time.RFC3339), "--to", hourEnd.Format(time.RFC3339), "-o", "json", "-q")
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("scmon report: %v", err)
 	}
-	var rep figures
+	var rep apiv1.Report
 	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatalf("scmon report: %v\n%s", err, out)
 	}
@@ -648,7 +653,7 @@ func compareSreport(t *testing.T, env map[string]string, cluster string, testSta
 // cluster utilization report (no -T) for [from, to).
 func sreportCPU(t testing.TB, env map[string]string, from, to time.Time) int64 {
 	t.Helper()
-	out, err := slurmCommand(env, "sreport", "-t", "seconds", "-P", "-n", "cluster", "utilization",
+	out, err := testutil.SlurmCommand(env, "sreport", "-t", "seconds", "-P", "-n", "cluster", "utilization",
 		"start="+from.Format(sacctTime), "end="+to.Format(sacctTime)).Output()
 	if err != nil {
 		t.Fatalf("sreport: %v", err)
@@ -674,7 +679,7 @@ var dumpFields = []string{
 // name, for [from, to).
 func sreport(t testing.TB, env map[string]string, from, to time.Time) map[string]sreportRow {
 	t.Helper()
-	out, err := slurmCommand(env, "sreport", "-t", "seconds", "-P", "-n", "cluster", "utilization",
+	out, err := testutil.SlurmCommand(env, "sreport", "-t", "seconds", "-P", "-n", "cluster", "utilization",
 		"start="+from.Format(sacctTime), "end="+to.Format(sacctTime), "-T", "cpu,gres/gpu,gres/npu,gres/dcu").Output()
 	if err != nil {
 		t.Fatalf("sreport: %v", err)

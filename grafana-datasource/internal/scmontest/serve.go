@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
 )
 
 // Serve is a real `scmon serve` of the built-in sample center, a 30-day
@@ -180,13 +182,11 @@ func sampleLoaded(ctx context.Context, base string) error {
 	if _, err := get("/-/ready"); err != nil {
 		return err
 	}
-	body, err := get("/api/v1/summary")
+	body, err := get(apiv1.PathSummary)
 	if err != nil {
 		return err
 	}
-	var sum struct {
-		Headline []json.RawMessage `json:"headline"`
-	}
+	var sum apiv1.Summary
 	if err := json.Unmarshal(body, &sum); err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}

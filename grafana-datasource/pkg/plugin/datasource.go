@@ -27,6 +27,8 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/scmon/scmon/grafana-datasource/pkg/scmon"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
 )
 
 // PluginID is the plugin's id, as in plugin.json.
@@ -208,13 +210,13 @@ func (d *Datasource) queryFigures(ctx context.Context, q backend.DataQuery, m qu
 		every = ""
 	}
 	m.GroupBy = withFilterKeys(m.GroupBy, m.filters())
-	sq := scmon.FiguresQuery{From: from, To: to, Every: every, By: m.GroupBy, Timezone: m.Timezone}
+	sq := apiv1.FiguresRequest{From: from, To: to, Every: every, By: m.GroupBy, Timezone: m.Timezone}
 	rep, err := d.client.Figures(ctx, sq)
 	if err != nil {
 		return d.errorResponse(ctx, err)
 	}
 	keepMatching(rep, m.filters())
-	frames, err := figuresFrames(rep, m, "GET "+d.client.URL(scmon.PathFigures, sq.Values()))
+	frames, err := figuresFrames(rep, m, "GET "+d.client.URL(apiv1.PathFigures, sq.Values()))
 	if err != nil {
 		return backend.ErrDataResponseWithSource(backend.StatusBadGateway, backend.ErrorSourceDownstream, err.Error())
 	}
@@ -227,13 +229,13 @@ func (d *Datasource) queryTable(ctx context.Context, q backend.DataQuery, m quer
 		return futureNotice(data.FrameTypeTable, data.FrameTypeVersion{})
 	}
 	m.GroupBy = withFilterKeys(m.GroupBy, m.filters())
-	sq := scmon.FiguresQuery{From: from, To: to, By: m.GroupBy, Timezone: m.Timezone}
+	sq := apiv1.FiguresRequest{From: from, To: to, By: m.GroupBy, Timezone: m.Timezone}
 	rep, err := d.client.Figures(ctx, sq)
 	if err != nil {
 		return d.errorResponse(ctx, err)
 	}
 	keepMatching(rep, m.filters())
-	return backend.DataResponse{Frames: data.Frames{tableFrame(rep, m, "GET "+d.client.URL(scmon.PathFigures, sq.Values()))}}
+	return backend.DataResponse{Frames: data.Frames{tableFrame(rep, m, "GET "+d.client.URL(apiv1.PathFigures, sq.Values()))}}
 }
 
 func (d *Datasource) queryJobs(ctx context.Context, q backend.DataQuery, m queryModel) backend.DataResponse {
@@ -241,13 +243,13 @@ func (d *Datasource) queryJobs(ctx context.Context, q backend.DataQuery, m query
 	if !ok {
 		return futureNotice(data.FrameTypeTable, data.FrameTypeVersion{})
 	}
-	sq := scmon.JobsQuery{From: from, To: to, Clusters: m.Clusters, Partitions: m.Partitions, Accounts: m.Accounts,
+	sq := apiv1.JobsRequest{From: from, To: to, Clusters: m.Clusters, Partitions: m.Partitions, Accounts: m.Accounts,
 		Users: m.Users, Classes: m.Classes, States: m.States, Limit: int(m.Limit)}
 	page, err := d.client.Jobs(ctx, sq)
 	if err != nil {
 		return d.errorResponse(ctx, err)
 	}
-	return backend.DataResponse{Frames: data.Frames{jobsFrame(page, m, "GET "+d.client.URL(scmon.PathJobs, sq.Values()))}}
+	return backend.DataResponse{Frames: data.Frames{jobsFrame(page, m, "GET "+d.client.URL(apiv1.PathJobs, sq.Values()))}}
 }
 
 // withFilterKeys returns the grouping keys followed by the keys of the
@@ -267,11 +269,11 @@ func withFilterKeys(by []string, fs []filter) []string {
 
 // keepMatching drops the groups of rep whose value of a filter's key is
 // none of the filter's values.
-func keepMatching(rep *scmon.Report, fs []filter) {
+func keepMatching(rep *apiv1.Report, fs []filter) {
 	if len(fs) == 0 {
 		return
 	}
-	rep.Groups = slices.DeleteFunc(rep.Groups, func(g scmon.Group) bool {
+	rep.Groups = slices.DeleteFunc(rep.Groups, func(g apiv1.Group) bool {
 		for _, f := range fs {
 			if !slices.Contains(f.values, g.Keys[f.key]) {
 				return true

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	stdlog "log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +16,8 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/scmon/scmon/grafana-datasource/internal/scmontest"
+
+	"github.com/scmon/scmon/internal/testutil"
 )
 
 // testAt is a clock inside the recorded cases' ranges.
@@ -147,18 +148,6 @@ func scmonAnswering(t *testing.T, h http.HandlerFunc) string {
 	return srv.URL
 }
 
-// freeAddress returns a local address nobody listens on.
-func freeAddress(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 // datasourceFor returns a data source with jsonData js, its clock at.
 func datasourceFor(t *testing.T, js string, secure map[string]string, at time.Time) *Datasource {
 	t.Helper()
@@ -204,7 +193,7 @@ func TestScmonErrors(t *testing.T) {
 	}, backend.StatusBadGateway, "<html> <h1>502 Bad Gateway</h1> </html>")
 
 	// scmon down: nobody listens on the port.
-	d := datasourceFor(t, `{"url":"http://`+freeAddress(t)+`"}`, nil, at)
+	d := datasourceFor(t, `{"url":"http://`+testutil.FreeAddr(t)+`"}`, nil, at)
 	wantError(t, queryOne(t, context.Background(), d, q), backend.StatusBadGateway, "cannot reach scmon at http://127.0.0.1:")
 }
 
@@ -325,7 +314,7 @@ func TestCheckHealth(t *testing.T) {
 	f("not scmon", `{"url":"URL"}`, func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok"))
 	}, "not scmon's JSON")
-	f("down", `{"url":"http://`+freeAddress(t)+`"}`, nil, "cannot reach scmon")
+	f("down", `{"url":"http://`+testutil.FreeAddr(t)+`"}`, nil, "cannot reach scmon")
 	f("unknown key", `{"url":"http://scmon","timeot":5}`, nil, `jsonData has keys the plugin does not know: timeot`)
 	f("timeout", `{"url":"URL","timeout":0.2}`, hang, "did not answer within")
 }

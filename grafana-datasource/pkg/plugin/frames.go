@@ -10,7 +10,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
-	"github.com/scmon/scmon/grafana-datasource/pkg/scmon"
+	apiv1 "github.com/scmon/scmon/api/v1"
 )
 
 // typeVersion is the data plane contract version the frames follow; a
@@ -33,12 +33,12 @@ var figureInfo = map[string]struct {
 
 // resourceOf returns the figures of a resource (cpu, nodes, accelerator,
 // billing).
-func resourceOf(f *scmon.Figures, res string) scmon.Resource {
+func resourceOf(f *apiv1.Figures, res string) apiv1.Resource {
 	switch res {
 	case "nodes":
 		return f.Nodes
 	case "accelerator":
-		return f.Accelerator
+		return f.Accelerator.Resource
 	case "billing":
 		return f.Billing
 	}
@@ -48,7 +48,7 @@ func resourceOf(f *scmon.Figures, res string) scmon.Resource {
 // shareOf returns the AI share and its upper bound on a resource's basis
 // and the allocation it is a share of. Node-hours have no AI share of
 // their own: scmon states the share of a node basis in core-hours.
-func shareOf(f *scmon.Figures, res string) (share, upper, of float64) {
+func shareOf(f *apiv1.Figures, res string) (share, upper, of float64) {
 	switch res {
 	case "accelerator":
 		return f.AIShare.Accelerator, f.AIShare.AcceleratorUpper, f.Accelerator.AllocatedHours
@@ -63,7 +63,7 @@ func shareOf(f *scmon.Figures, res string) (share, upper, of float64) {
 // capacity (a group by account or class, billing by accelerator model),
 // AI share where nothing was allocated. A null is drawn as a gap and
 // ignored by alert reductions, where a zero would read as an idle center.
-func figureValue(f *scmon.Figures, res, figure string) *float64 {
+func figureValue(f *apiv1.Figures, res, figure string) *float64 {
 	r := resourceOf(f, res)
 	var v float64
 	switch figure {
@@ -98,7 +98,7 @@ func figureValue(f *scmon.Figures, res, figure string) *float64 {
 }
 
 // resolveResource maps "primary" to the report's headline basis.
-func resolveResource(res string, r *scmon.Report) string {
+func resolveResource(res string, r *apiv1.Report) string {
 	if res != "primary" {
 		return res
 	}
@@ -112,15 +112,15 @@ func resolveResource(res string, r *scmon.Report) string {
 // series is one group of a report with its periods.
 type series struct {
 	keys    map[string]string
-	periods []scmon.Period
+	periods []apiv1.Period
 }
 
 // reportSeries returns the groups of a grouped report, or the whole
 // center as the one group of an ungrouped one. For a report of totals
 // (total true) each group has one period: the whole window.
-func reportSeries(r *scmon.Report, by []string, total bool) []series {
-	whole := func(f scmon.Figures) []scmon.Period {
-		return []scmon.Period{{From: r.Window.From, To: r.Window.To, Figures: f}}
+func reportSeries(r *apiv1.Report, by []string, total bool) []series {
+	whole := func(f apiv1.Figures) []apiv1.Period {
+		return []apiv1.Period{{From: r.Window.From, To: r.Window.To, Figures: f}}
 	}
 	if len(by) == 0 {
 		if total {
@@ -153,7 +153,7 @@ func groupTitle(keys map[string]string, by []string) string {
 // time field (the start of each period, UTC) and a nullable number field
 // whose labels (figure, resource and the group's keys) are unique among
 // the frames, as Grafana's alerting requires.
-func figuresFrames(r *scmon.Report, m queryModel, executed string) (data.Frames, error) {
+func figuresFrames(r *apiv1.Report, m queryModel, executed string) (data.Frames, error) {
 	res := resolveResource(m.Resource, r)
 	var frames data.Frames
 	seen := map[string]bool{}
@@ -223,7 +223,7 @@ type tableRow struct {
 // m.Limit groups by m.OrderBy, highest first or (m.Order asc) lowest
 // first (groups where the figure has
 // no meaning last, ties by key), as one table frame.
-func tableFrame(r *scmon.Report, m queryModel, executed string) *data.Frame {
+func tableFrame(r *apiv1.Report, m queryModel, executed string) *data.Frame {
 	res := resolveResource(m.Resource, r)
 	cols := []string{FigureUtilization, FigureAIShare, FigureAIShareUpper, FigureAllocatedHours, FigureCapacityHours}
 	rows := make([]tableRow, 0, len(r.Groups))
@@ -294,7 +294,7 @@ func tableFrame(r *scmon.Report, m queryModel, executed string) *data.Frame {
 
 // jobsFrame turns a page of jobs into a table frame, one row per run, with
 // the columns m.Columns names (all when none) in their order.
-func jobsFrame(p *scmon.JobsPage, m queryModel, executed string) *data.Frame {
+func jobsFrame(p *apiv1.JobsPage, m queryModel, executed string) *data.Frame {
 	limit := int(m.Limit)
 	n := len(p.Jobs)
 	var (

@@ -7,7 +7,8 @@ import (
 	"testing"
 
 	"github.com/scmon/scmon/grafana-datasource/internal/scmontest"
-	"github.com/scmon/scmon/grafana-datasource/pkg/scmon"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
 )
 
 // FuzzParseQuery feeds arbitrary query JSON to the parser: it may refuse,
@@ -72,7 +73,7 @@ func FuzzFrames(f *testing.F) {
 		{QueryType: QueryTypeTable, Resource: "billing", GroupBy: []string{"account"}, OrderBy: FigureAIShare, Limit: 3},
 	}
 	f.Fuzz(func(t *testing.T, js string) {
-		var r scmon.Report
+		var r apiv1.Report
 		if json.Unmarshal([]byte(js), &r) == nil {
 			for _, m := range models {
 				if m.QueryType == QueryTypeTable {
@@ -82,7 +83,7 @@ func FuzzFrames(f *testing.F) {
 				_, _ = figuresFrames(&r, m, "")
 			}
 		}
-		var p scmon.JobsPage
+		var p apiv1.JobsPage
 		if json.Unmarshal([]byte(js), &p) == nil {
 			jobsFrame(&p, queryModel{Limit: 10}, "")
 		}

@@ -14,6 +14,8 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/experimental/datasourcetest"
 
 	"github.com/scmon/scmon/grafana-datasource/internal/scmontest"
+
+	"github.com/scmon/scmon/internal/testutil"
 )
 
 // TestGRPCInProcess serves the data source over the SDK's gRPC server in
@@ -33,7 +35,7 @@ func TestGRPCInProcess(t *testing.T) {
 		}
 		return d, nil
 	}
-	tp, err := datasourcetest.Manage(factory, datasourcetest.ManageOpts{Address: freeAddress(t)})
+	tp, err := datasourcetest.Manage(factory, datasourcetest.ManageOpts{Address: testutil.FreeAddr(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

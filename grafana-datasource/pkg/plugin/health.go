@@ -11,6 +11,8 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/scmon/scmon/grafana-datasource/pkg/scmon"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
 )
 
 // healthDetails are the health check's JSON details.
@@ -56,7 +58,7 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 	fmt.Fprintf(&msg, "scmon is ready: snapshot of %s, cluster(s) %s", det.Snapshot.Format(time.RFC3339), strings.Join(det.Clusters, ", "))
 	// The headline of each cluster's longest window comes last in the
 	// summary's order.
-	last := map[string]scmon.HeadlineFigure{}
+	last := map[string]apiv1.HeadlineFigure{}
 	var order []string
 	for _, h := range sum.Headline {
 		if _, ok := last[h.Cluster]; !ok {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
-	"github.com/scmon/scmon/grafana-datasource/pkg/scmon"
+	apiv1 "github.com/scmon/scmon/api/v1"
 )
 
 // DefaultListRange is how far back a value list looks when the request
@@ -93,7 +93,7 @@ func (d *Datasource) resource(ctx context.Context, req *backend.CallResourceRequ
 	if err != nil {
 		return http.StatusBadRequest, resourceError{err.Error()}
 	}
-	rep, err := d.client.Figures(ctx, scmon.FiguresQuery{From: from, To: to, By: []string{key}})
+	rep, err := d.client.Figures(ctx, apiv1.FiguresRequest{From: from, To: to, By: []string{key}})
 	if err != nil {
 		status, msg := d.classify(ctx, err)
 		return int(status), resourceError{msg}

@@ -14,6 +14,8 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/scmon/scmon/grafana-datasource/internal/scmontest"
+
+	"github.com/scmon/scmon/internal/testutil"
 )
 
 // callResource sends GET url to d's resource handler and returns the
@@ -91,7 +93,7 @@ func TestResources(t *testing.T) {
 	d = datasourceFor(t, `{"url":"`+bad+`"}`, nil, at)
 	f("GET", "partitions", "partitions", 400, `unknown key`)
 	f("GET", "accounts", "accounts", 403, `Allow grouping by account and user`)
-	d = datasourceFor(t, `{"url":"http://`+freeAddress(t)+`"}`, nil, at)
+	d = datasourceFor(t, `{"url":"http://`+testutil.FreeAddr(t)+`"}`, nil, at)
 	f("GET", "kinds", "kinds", 502, "cannot reach scmon")
 	d = datasourceFor(t, `{}`, nil, at)
 	f("GET", "kinds", "kinds", 400, "data source settings: jsonData.url is required")

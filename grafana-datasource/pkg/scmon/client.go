@@ -2,10 +2,11 @@
 // /api/v1/jobs, /api/v1/summary and /-/ready), as a running `scmon serve`
 // answers it.
 //
-// It decodes into its own types rather than importing the daemon's module:
-// the plugin then builds, versions and ships without the daemon's
-// dependencies (the job store's SQLite, the configuration loader), and the
-// versioned JSON API stays the only contract between the two.
+// It decodes into the API's own types (package api/v1 of the daemon's
+// module, which builds with the standard library alone), so the plugin
+// ships without the daemon's dependencies (the job store's SQLite, the
+// configuration loader) and a field the daemon renames breaks the build or
+// the API's golden tests rather than a dashboard.
 package scmon
 
 import (
@@ -17,9 +18,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
 )
 
 // DefaultMaxBody bounds one answer of scmon. An hourly series of a month
@@ -69,83 +70,9 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("scmon answered %d on %s: %s", e.StatusCode, e.Path, msg)
 }
 
-// FiguresQuery asks /api/v1/figures for the figures of [From, To).
-type FiguresQuery struct {
-	From, To time.Time
-	// Every is hour, day, week or month; empty asks for totals only.
-	Every string
-	// By are grouping keys (cluster, partition, account, user, class,
-	// kind, model), in order.
-	By []string
-	// Timezone is the IANA zone of the calendar periods; empty means
-	// scmon's reporting zone.
-	Timezone string
-}
-
-// Values returns the query's URL parameters.
-func (q FiguresQuery) Values() url.Values {
-	v := url.Values{}
-	v.Set("from", q.From.UTC().Format(time.RFC3339))
-	v.Set("to", q.To.UTC().Format(time.RFC3339))
-	if q.Every != "" {
-		v.Set("every", q.Every)
-	}
-	if len(q.By) > 0 {
-		v.Set("by", strings.Join(q.By, ","))
-	}
-	if q.Timezone != "" {
-		v.Set("tz", q.Timezone)
-	}
-	return v
-}
-
-// JobsQuery asks /api/v1/jobs for the runs overlapping [From, To) that
-// match every non-empty filter (a list matches any of its values).
-type JobsQuery struct {
-	From, To   time.Time
-	Clusters   []string
-	Partitions []string
-	Accounts   []string
-	Users      []string
-	Classes    []string
-	States     []string
-	// Limit is the most rows to return; zero means scmon's default.
-	Limit int
-}
-
-// Values returns the query's URL parameters.
-func (q JobsQuery) Values() url.Values {
-	v := url.Values{}
-	if !q.From.IsZero() {
-		v.Set("from", q.From.UTC().Format(time.RFC3339))
-	}
-	if !q.To.IsZero() {
-		v.Set("to", q.To.UTC().Format(time.RFC3339))
-	}
-	for _, f := range []struct {
-		name string
-		vals []string
-	}{
-		{"cluster", q.Clusters}, {"partition", q.Partitions}, {"account", q.Accounts},
-		{"user", q.Users}, {"class", q.Classes}, {"state", q.States},
-	} {
-		if len(f.vals) > 0 {
-			v.Set(f.name, strings.Join(f.vals, ","))
-		}
-	}
-	if q.Limit > 0 {
-		v.Set("limit", strconv.Itoa(q.Limit))
-	}
-	return v
-}
-
-// Paths of scmon's endpoints.
-const (
-	PathFigures = "/api/v1/figures"
-	PathJobs    = "/api/v1/jobs"
-	PathSummary = "/api/v1/summary"
-	PathReady   = "/-/ready"
-)
+// PathReady is scmon's readiness endpoint; the API's own paths are in
+// package api/v1.
+const PathReady = "/-/ready"
 
 // URL returns the address of path with parameters v on this server, as
 // shown to people (in Grafana's query inspector).
@@ -157,27 +84,27 @@ func (c *Client) URL(path string, v url.Values) string {
 }
 
 // Figures asks for the figures of q.
-func (c *Client) Figures(ctx context.Context, q FiguresQuery) (*Report, error) {
-	var r Report
-	if err := c.getJSON(ctx, PathFigures, q.Values(), &r); err != nil {
+func (c *Client) Figures(ctx context.Context, q apiv1.FiguresRequest) (*apiv1.Report, error) {
+	var r apiv1.Report
+	if err := c.getJSON(ctx, apiv1.PathFigures, q.Values(), &r); err != nil {
 		return nil, err
 	}
 	return &r, nil
 }
 
 // Jobs asks for the job rows of q.
-func (c *Client) Jobs(ctx context.Context, q JobsQuery) (*JobsPage, error) {
-	var p JobsPage
-	if err := c.getJSON(ctx, PathJobs, q.Values(), &p); err != nil {
+func (c *Client) Jobs(ctx context.Context, q apiv1.JobsRequest) (*apiv1.JobsPage, error) {
+	var p apiv1.JobsPage
+	if err := c.getJSON(ctx, apiv1.PathJobs, q.Values(), &p); err != nil {
 		return nil, err
 	}
 	return &p, nil
 }
 
 // Summary asks for the summary of the present.
-func (c *Client) Summary(ctx context.Context) (*Summary, error) {
-	var s Summary
-	if err := c.getJSON(ctx, PathSummary, nil, &s); err != nil {
+func (c *Client) Summary(ctx context.Context) (*apiv1.Summary, error) {
+	var s apiv1.Summary
+	if err := c.getJSON(ctx, apiv1.PathSummary, nil, &s); err != nil {
 		return nil, err
 	}
 	return &s, nil

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	apiv1 "github.com/scmon/scmon/api/v1"
 )
 
 // TestPathPrefix checks that a URL with a path (scmon behind a reverse
@@ -23,7 +25,7 @@ func TestPathPrefix(t *testing.T) {
 	for _, prefix := range []string{"/scmon", "/scmon/"} {
 		base, _ := url.Parse(srv.URL + prefix)
 		c := NewClient(base, srv.Client())
-		if _, err := c.Jobs(context.Background(), JobsQuery{Limit: 1, Classes: []string{"ai_training", "unknown"}}); err != nil {
+		if _, err := c.Jobs(context.Background(), apiv1.JobsRequest{Limit: 1, Classes: []string{"ai_training", "unknown"}}); err != nil {
 			t.Fatal(err)
 		}
 		if want := "/scmon/api/v1/jobs?class=ai_training%2Cunknown&limit=1"; got != want {
@@ -31,8 +33,8 @@ func TestPathPrefix(t *testing.T) {
 		}
 	}
 	base, _ := url.Parse("https://u:p@scmon.example.org/x")
-	q := FiguresQuery{From: time.Date(2025, 3, 1, 8, 0, 0, 0, time.FixedZone("CST", 8*3600)), To: time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC), Every: "day", By: []string{"partition", "model"}}
-	if got, want := NewClient(base, nil).URL(PathFigures, q.Values()), "https://scmon.example.org/x/api/v1/figures?by=partition%2Cmodel&every=day&from=2025-03-01T00%3A00%3A00Z&to=2025-03-02T00%3A00%3A00Z"; got != want {
+	q := apiv1.FiguresRequest{From: time.Date(2025, 3, 1, 8, 0, 0, 0, time.FixedZone("CST", 8*3600)), To: time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC), Every: "day", By: []string{"partition", "model"}}
+	if got, want := NewClient(base, nil).URL(apiv1.PathFigures, q.Values()), "https://scmon.example.org/x/api/v1/figures?by=partition%2Cmodel&every=day&from=2025-03-01T00%3A00%3A00Z&to=2025-03-02T00%3A00%3A00Z"; got != want {
 		t.Errorf("URL %s, want %s", got, want)
 	}
 }
