@@ -76,6 +76,9 @@ type Inputs struct {
 	Sources     []snapshot.SourceHealth
 	Config      snapshot.ConfigState
 	Quarantined float64
+	// DeviceOrigin gives an accelerator's origin label for the friction
+	// counters (the accelerator table's Origin); nil: its vendor's.
+	DeviceOrigin func(accel.Device) string
 	// RuleHits turns the number of stored records per rule set (the
 	// engine's index, see usage.Store.Rules) into hits per rule id; nil
 	// leaves the snapshot's RuleHits empty.
