@@ -5,8 +5,9 @@
 // It takes no lock and imports neither the report's presentation nor the
 // record parsers: the daemon gathers the inputs, calls Build while it
 // holds its engine for reading, and swaps the result in. Build is
-// incremental: the counters advance by the allocations that arrived or
-// changed since the last call and by the time that passed, the trailing
+// incremental: the counters (the friction counters of the AI jobs'
+// outcomes among them) advance by the allocations that arrived or changed
+// since the last call and by the time that passed, the trailing
 // windows come from the engine's per-hour prefix sums (usage.Ledger), and
 // the idle split advances from the last complete time. A from-scratch
 // Builder given the same records publishes the same figures.
