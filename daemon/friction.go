@@ -2,12 +2,9 @@ package daemon
 
 import (
 	"sort"
-	"strings"
-	"time"
 
 	"github.com/scmon/scmon/accel"
 	"github.com/scmon/scmon/capacity"
-	"github.com/scmon/scmon/planning"
 	"github.com/scmon/scmon/snapshot"
 	"github.com/scmon/scmon/snapshot/build"
 )
@@ -46,24 +43,13 @@ func deviceOrigins(table *accel.Table, inv *capacity.Inventory, devices []accel.
 	return out
 }
 
-// frictionCounters counts the AI jobs on accelerators that ended up to
-// complete by cluster, device, origin, class and outcome, with their run
-// seconds (planning.EndedOutcomes), under the monotone guard. d.mu must be
-// held.
-func (d *Daemon) frictionCounters(rt *Runtime, inv *capacity.Inventory, complete time.Time) []snapshot.Friction {
-	if complete.IsZero() || d.mem == nil || d.mem.Len() == 0 {
-		return nil
+// deviceOrigin is the origin label of an accelerator for the friction
+// counters: the accelerator table's, the default table's without one.
+func deviceOrigin(table *accel.Table) func(accel.Device) string {
+	if table == nil {
+		table = accel.Default()
 	}
-	jobs := planning.JobsFromStore(d.mem, inv, rt.Table, nil, rt.Config.Cluster)
-	counts := planning.EndedOutcomes(jobs, complete, rt.Table.Origin)
-	out := make([]snapshot.Friction, 0, len(counts))
-	for _, c := range counts {
-		key := strings.Join([]string{c.Cluster, c.Kind, c.Model, c.Origin, c.Class, c.Outcome}, "|")
-		out = append(out, snapshot.Friction{Cluster: c.Cluster, Kind: c.Kind, Model: c.Model, Origin: c.Origin, Class: c.Class, Outcome: c.Outcome,
-			Jobs:       d.pub.monotone(d, "fj|"+key, float64(c.Jobs)),
-			RunSeconds: d.pub.monotone(d, "fr|"+key, float64(c.RunSeconds))})
-	}
-	return out
+	return table.Origin
 }
 
 // storeDevices returns the accelerators of the store's device table.
@@ -78,21 +64,4 @@ func (d *Daemon) storeDevices() []accel.Device {
 		}
 	}
 	return out
-}
-
-// monotone keeps a friction counter from going down (a record replaced by
-// a later one of the same run can change how a job ended): it returns the
-// larger of v and the value last published for key.
-func (p *publisher) monotone(d *Daemon, key string, v float64) float64 {
-	if p.friction == nil {
-		p.friction = map[string]float64{}
-	}
-	if prev, ok := p.friction[key]; ok && v < prev {
-		if prev-v > 1 {
-			d.log.Warn("counter would decrease; kept", "series", key, "was", prev, "now", v)
-		}
-		return prev
-	}
-	p.friction[key] = v
-	return v
 }

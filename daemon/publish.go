@@ -112,8 +112,6 @@ type publisher struct {
 	// on every snapshot. rt is the runtime they were made with.
 	decided map[string]classify.Class
 	rt      *Runtime
-	// friction holds the friction counters as last published: never lower.
-	friction map[string]float64
 }
 
 // buildSnapshot builds the figures of now. The daemon's lock is held for
@@ -149,7 +147,7 @@ func (d *Daemon) buildSnapshot() (*snapshot.Snapshot, error) {
 	}
 	in := &build.Inputs{Now: now, Complete: complete, Origin: d.origin, Engine: d.mem, Inventory: inv,
 		AccountLabel: rt.Config.Metrics.AccountLabel, Config: d.lastReload, Quarantined: float64(len(d.quarantined)),
-		RuleHits: ruleHits(rt.Rules, d.mem), Pending: d.pendingInputs(rt, inv)}
+		RuleHits: ruleHits(rt.Rules, d.mem), Pending: d.pendingInputs(rt, inv), DeviceOrigin: deviceOrigin(rt.Table)}
 	for _, w := range rt.Config.Metrics.Windows {
 		in.Windows = append(in.Windows, build.Window{Label: WindowLabel(w), Length: w})
 	}
@@ -169,7 +167,6 @@ func (d *Daemon) buildSnapshot() (*snapshot.Snapshot, error) {
 		return nil, err
 	}
 	s.Origins = deviceOrigins(rt.Table, inv, d.storeDevices())
-	s.Friction = d.frictionCounters(rt, inv, complete)
 	return s, nil
 }
 

@@ -186,6 +186,9 @@ func benchPublish(b *testing.B, n int) {
 		cpu += cpuTime() - before
 		b.StartTimer()
 	}
+	if s := c.d.snap.Load(); s == nil || len(s.Friction) == 0 {
+		b.Fatal("no friction counters published: the benchmark would not count their cost")
+	}
 	// Wall time on a shared machine says little; the CPU time the process
 	// spent (run with GOMAXPROCS=1, so that it is the publish and its
 	// garbage collection) is the figure.

@@ -52,6 +52,14 @@ func Outcome(j *Job) (string, bool) {
 	return OutcomeOther, true
 }
 
+// EndOutcome is Outcome for a job known only by its final state, start and
+// end (a zero time: not started or not ended): the form a store of
+// compact records can ask without building a Job, so that the friction
+// counters kept incrementally and EndedOutcomes agree on every job.
+func EndOutcome(state job.State, start, end time.Time) (string, bool) {
+	return Outcome(&Job{State: state, Start: start, End: end})
+}
+
 // OutcomeCount counts the AI jobs of one cluster, device, class and
 // outcome, and the seconds they ran.
 type OutcomeCount struct {

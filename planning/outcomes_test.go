@@ -124,3 +124,30 @@ func BenchmarkEndedOutcomes100k(b *testing.B) {
 		EndedOutcomes(jobs, t0.Add(48*time.Hour), nil)
 	}
 }
+
+// TestEndOutcome: the compact form says what Outcome says of the same
+// job, for every state, ended or not, short or long.
+func TestEndOutcome(t *testing.T) {
+	start := time.Date(2026, 10, 20, 3, 0, 0, 0, time.UTC)
+	states := []job.State{job.StatePending, job.StateRunning, job.StateSuspended, job.StateCompleted, job.StateFailed,
+		job.StateNodeFail, job.StateOutOfMemory, job.StateCancelled, job.StateTimeout, job.StateDeadline, job.StateUnknown}
+	got := map[string]bool{}
+	for _, st := range states {
+		for _, s := range []time.Time{{}, start} {
+			for _, e := range []time.Time{{}, start.Add(time.Minute), start.Add(EarlyCancel), start.Add(5 * time.Hour)} {
+				j := &Job{State: st, Start: s, End: e, Cluster: "c", Class: classify.AITraining}
+				wo, wok := Outcome(j)
+				o, ok := EndOutcome(st, s, e)
+				if o != wo || ok != wok {
+					t.Errorf("%v %v %v: EndOutcome %q %v, Outcome %q %v", st, s, e, o, ok, wo, wok)
+				}
+				if ok {
+					got[o] = true
+				}
+			}
+		}
+	}
+	if len(got) != len(Outcomes) {
+		t.Errorf("the table reaches %d of the %d outcomes: %v", len(got), len(Outcomes), got)
+	}
+}

@@ -5,8 +5,9 @@
 // It takes no lock and imports neither the report's presentation nor the
 // record parsers: the daemon gathers the inputs, calls Build while it
 // holds its engine for reading, and swaps the result in. Build is
-// incremental: the counters advance by the allocations that arrived or
-// changed since the last call and by the time that passed, the trailing
+// incremental: the counters (the friction counters of the AI jobs'
+// outcomes among them) advance by the allocations that arrived or changed
+// since the last call and by the time that passed, the trailing
 // windows come from the engine's per-hour prefix sums (usage.Ledger), and
 // the idle split advances from the last complete time. A from-scratch
 // Builder given the same records publishes the same figures.
@@ -76,6 +77,9 @@ type Inputs struct {
 	Sources     []snapshot.SourceHealth
 	Config      snapshot.ConfigState
 	Quarantined float64
+	// DeviceOrigin gives an accelerator's origin label for the friction
+	// counters (the accelerator table's Origin); nil: its vendor's.
+	DeviceOrigin func(accel.Device) string
 	// RuleHits turns the number of stored records per rule set (the
 	// engine's index, see usage.Store.Rules) into hits per rule id; nil
 	// leaves the snapshot's RuleHits empty.

@@ -37,6 +37,8 @@ type counters struct {
 	active map[uint32]struct{}
 	alloc  map[allocKey]*amount
 	rules  map[uint32]uint64
+	// friction counts the AI jobs that ended by to, by outcome.
+	friction map[fricKey]*fricAmount
 	// occupied node-seconds by cluster label, up to to.
 	occupied map[string]int64
 	// ledger is the per-hour prefix sums of the window gauges; slots
@@ -65,7 +67,7 @@ const (
 
 func newCounters(eng *usage.Store, account bool) *counters {
 	return &counters{eng: eng, account: account, active: map[uint32]struct{}{}, alloc: map[allocKey]*amount{},
-		rules: map[uint32]uint64{}, occupied: map[string]int64{}, ledger: &usage.Ledger{}, slots: map[slotKey]int{}}
+		rules: map[uint32]uint64{}, friction: map[fricKey]*fricAmount{}, occupied: map[string]int64{}, ledger: &usage.Ledger{}, slots: map[slotKey]int{}}
 }
 
 func (c *counters) key(j *usage.Job) allocKey {
@@ -149,7 +151,9 @@ func stillActive(j *usage.Job, t int64) bool {
 
 // advance brings the counters to t: replaced allocations are taken back
 // and counted again up to the previous time, the active ones advance to t,
-// new ones count in full.
+// new ones count in full. A job's outcome counts once, when it has ended by
+// the time counted to: a new one at once, an active one when its end falls
+// in the time added, a replaced one taken back and counted again.
 func (c *counters) advance(t int64) {
 	eng := c.eng
 	jobs := eng.Jobs()
@@ -170,6 +174,8 @@ func (c *counters) advance(t int64) {
 		curDevs := eng.JobDevices(int(i))
 		c.add(&old, oldDevs, 1, t0, -1)
 		c.add(cur, curDevs, 1, t0, 1)
+		c.fric(&old, oldDevs, t0, -1)
+		c.fric(cur, curDevs, t0, 1)
 		c.rules[old.Rules]--
 		c.rules[cur.Rules]++
 		c.ledgerAdd(i, &old, oldDevs, -1)
@@ -183,7 +189,10 @@ func (c *counters) advance(t int64) {
 	// The active ones advance from t0 to t.
 	for i := range c.active {
 		j := &jobs[i]
-		c.add(j, eng.JobDevices(int(i)), t0, t, 1)
+		devs := eng.JobDevices(int(i))
+		c.add(j, devs, t0, t, 1)
+		// Active at t0: not ended by then, so counted now if it ended by t.
+		c.fric(j, devs, t, 1)
 		c.touched = append(c.touched, i)
 		if !stillActive(j, t) {
 			delete(c.active, i)
@@ -194,6 +203,7 @@ func (c *counters) advance(t int64) {
 		j := &jobs[i]
 		devs := eng.JobDevices(i)
 		c.add(j, devs, 1, t, 1)
+		c.fric(j, devs, t, 1)
 		c.rules[j.Rules]++
 		c.ledgerAdd(uint32(i), j, devs, 1)
 		if stillActive(j, t0) {
@@ -291,6 +301,7 @@ func stageCounters(b *Builder, in *Inputs, s *snapshot.Snapshot) error {
 		s.Occupied = append(s.Occupied, snapshot.Occupied{Cluster: cl, NodeSeconds: b.monotone("o|"+cl, float64(sec))})
 	}
 	slices.SortFunc(s.Occupied, func(x, y snapshot.Occupied) int { return cmp.Compare(x.Cluster, y.Cluster) })
+	publishFriction(b, in, s)
 	return nil
 }
 
