@@ -176,6 +176,11 @@ func (s *SacctReader) Next() (*job.Record, error) {
 			id := s.cell(cells, s.cols.jobID)
 			parent := id[:bytes.IndexByte(id, '.')]
 			if s.pending != nil && (string(parent) == s.pending.JobID || !utf8.Valid(parent) && strings.ToValidUTF8(string(parent), "\uFFFD") == s.pending.JobID) {
+				if s.pending.Steps == nil {
+					// batch, extern and one srun step: most allocations
+					// have three, which then cost one allocation.
+					s.pending.Steps = make([]job.Step, 0, 3)
+				}
 				s.pending.Steps = append(s.pending.Steps, s.parseStep(cells))
 				st := &s.pending.Steps[len(s.pending.Steps)-1]
 				switch s.lastCol {
