@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -127,12 +129,21 @@ type SacctReader struct {
 	arena []byte      // the text fields of one record, copied at once
 	walls wallCache   // the zone's offset over a stretch of wall times
 	tres  tresScratch // TRES parsing
+
+	// A large plain file is read in chunks (see sacct_parallel.go).
+	parFile  *os.File
+	parSize  int64
+	parTried bool
+	par      *sacctParallel
+	parChunk int // the chunk being handed out
+	parPos   int // the next item of that chunk
 }
 
 // NewSacctReader returns a reader over r.
 func NewSacctReader(r io.Reader, opts Options) *SacctReader {
 	s := &SacctReader{readerBase: newReaderBase(opts), delim: []byte{'|'}}
 	s.lines = s.newLines(r)
+	s.parFile, s.parSize, _ = parallelFile(r)
 	return s
 }
 
@@ -145,6 +156,15 @@ func NewSacctReader(r io.Reader, opts Options) *SacctReader {
 
 // Next returns the next allocation.
 func (s *SacctReader) Next() (*job.Record, error) {
+	if s.parFile != nil && !s.parTried {
+		s.parTried = true
+		if s.par = startParallel(s.parFile, s.parSize, s.opts); s.par != nil {
+			runtime.AddCleanup(s, func(p *sacctParallel) { p.stop() }, s.par)
+		}
+	}
+	if s.par != nil {
+		return s.nextParallel()
+	}
 	for {
 		if s.err != nil {
 			if s.pending != nil {
