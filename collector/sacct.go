@@ -126,9 +126,10 @@ type SacctReader struct {
 	cells     [][]byte
 
 	// Working space of parse, kept so that a line costs few allocations.
-	arena []byte      // the text fields of one record, copied at once
-	walls wallCache   // the zone's offset over a stretch of wall times
-	tres  tresScratch // TRES parsing
+	lastLabels []string    // the last label of each column (see labelAt)
+	arena      []byte      // the text fields of one record, copied at once
+	walls      wallCache   // the zone's offset over a stretch of wall times
+	tres       tresScratch // TRES parsing
 
 	// A large plain file is read in chunks (see sacct_parallel.go).
 	parFile  *os.File
@@ -592,12 +593,33 @@ func (s *SacctReader) texts(dst []*string, cells [][]byte) {
 	}
 }
 
+// labelAt is label for column i of the current line, through the last
+// value of that column: users, partitions and states repeat from one
+// record to the next, so most labels cost a comparison, not a lookup.
+func (s *SacctReader) labelAt(cells [][]byte, i int) string {
+	v := s.cell(cells, i)
+	if i < 0 || i >= len(cells) {
+		return s.label(v)
+	}
+	if len(s.lastLabels) != len(s.fields) {
+		s.lastLabels = make([]string, len(s.fields))
+	}
+	if i < len(s.lastLabels) && s.lastLabels[i] == string(v) {
+		return s.lastLabels[i]
+	}
+	l := s.label(v)
+	if i < len(s.lastLabels) && l == string(v) {
+		s.lastLabels[i] = l
+	}
+	return l
+}
+
 // parseAlloc turns an allocation line's cells into a record.
 func (s *SacctReader) parseAlloc(cells [][]byte, lineNo int) (rec *job.Record, err error) {
 	c := &s.cols
 	pool := s.opts.Strings
 	get := func(i int) []byte { return s.cell(cells, i) }
-	label := func(i int) string { return s.label(get(i)) }
+	label := func(i int) string { return s.labelAt(cells, i) }
 	fail := func(field, reason string, err error) (*job.Record, error) {
 		return nil, s.lineErr(lineNo, field, reason, err)
 	}
