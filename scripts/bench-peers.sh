@@ -17,7 +17,8 @@
 #       spliced into README.md between the bench-peers markers unless
 #       --no-readme is given
 # BENCH_DIR (default /tmp/scmon-bench-peers) holds the dumps (about 3 GB
-# at 10m) and binaries. pandas is Debian's python3-pandas, installed with
+# at 10m) and binaries; SCMON names an scmon binary to measure instead of
+# building this tree's. pandas is Debian's python3-pandas, installed with
 # apt-get when missing; DuckDB is the Go module of bench/peers/duckdb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,7 +50,12 @@ fi
 [ -x /usr/bin/time ] || { echo "bench-peers: /usr/bin/time is needed (Debian package time)" >&2; exit 1; }
 
 echo "building scmon, the dump generator and the DuckDB program" >&2
-go build -o "$dir/scmon" ./cmd/scmon
+if [ -n "${SCMON:-}" ]; then
+	# Another scmon binary (an earlier version, for a before/after table).
+	cp "$SCMON" "$dir/scmon"
+else
+	go build -o "$dir/scmon" ./cmd/scmon
+fi
 go build -o "$dir/gendump" ./bench/gendump
 (cd bench/peers/duckdb && go build -o "$dir/duckdb-report" .)
 
