@@ -513,6 +513,20 @@ func (s *SacctReader) split(line []byte, n int) [][]byte {
 	line = s.body(line)
 	want := len(s.fields)
 	cells := s.cells[:0]
+	if (n == want || s.freeIdx < 0) && len(s.delim) == 1 {
+		d := s.delim[0]
+		for len(cells) < want {
+			k := bytes.IndexByte(line, d)
+			if k < 0 {
+				cells = append(cells, line)
+				break
+			}
+			cells = append(cells, line[:k])
+			line = line[k+1:]
+		}
+		s.cells = cells
+		return cells
+	}
 	if n == want || s.freeIdx < 0 {
 		for c := range bytes.SplitSeq(line, s.delim) {
 			if len(cells) == want {
