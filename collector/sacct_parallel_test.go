@@ -143,3 +143,38 @@ func firstDiff(got, want []string) string {
 	}
 	return ""
 }
+
+// FuzzSacctParallel reads any input in one pass and in chunks of a few
+// dozen bytes and requires the same records, skipped lines and notes.
+func FuzzSacctParallel(f *testing.F) {
+	fuzzSeeds(f, "sacct", "hostile/slurm-sacct")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if runtime.GOMAXPROCS(0) < 2 {
+			t.Skip("one CPU: files are read in one pass")
+		}
+		if bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
+			t.Skip("gzip: a file would be decompressed, the bytes not")
+		}
+		oldMin, oldChunk := parallelMinBytes, parallelChunkBytes
+		defer func() { parallelMinBytes, parallelChunkBytes = oldMin, oldChunk }()
+		parallelMinBytes, parallelChunkBytes = 0, 40
+		path := filepath.Join(t.TempDir(), "in.psv")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		opts := Options{MaxLine: 512}
+		want, wantNotes := readOutcome(t, NewSacctReader(bytes.NewReader(data), opts))
+		file, err := OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		got, gotNotes := readOutcome(t, NewSacctReader(file, opts))
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("chunked read differs:\n%s", firstDiff(got, want))
+		}
+		if !reflect.DeepEqual(gotNotes, wantNotes) {
+			t.Fatalf("notes %v, want %v", gotNotes, wantNotes)
+		}
+	})
+}
