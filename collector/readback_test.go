@@ -54,8 +54,9 @@ func readbackCases(t *testing.T) []readbackCase {
 			cases = append(cases, readbackCase{name: base + "@" + zone, path: f, fields: headerless[base], zone: zone})
 		}
 	}
-	cases = append(cases, readbackCase{name: "sample.sacct.gz@Asia/Shanghai", path: "../seeds/sample.sacct.gz", zone: "Asia/Shanghai"},
-		readbackCase{name: "sample.sacct.gz@America/New_York", path: "../seeds/sample.sacct.gz", zone: "America/New_York"})
+	// The sample once, in its own zone: 8,755 allocations are enough, and
+	// the race detector makes each read slow.
+	cases = append(cases, readbackCase{name: "sample.sacct.gz@Asia/Shanghai", path: "../seeds/sample.sacct.gz", zone: "Asia/Shanghai"})
 	return cases
 }
 

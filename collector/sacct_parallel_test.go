@@ -86,12 +86,13 @@ func TestSacctParallelSameAsOnePass(t *testing.T) {
 		if strings.Contains(path, "xdmod") {
 			fields = xdmodFields
 		}
-		for _, opts := range []Options{{Fields: fields}, {Fields: fields, Location: loc, MaxLine: 300}} {
+		optsList := []Options{{Fields: fields}, {Fields: fields, Location: loc, MaxLine: 300}}
+		chunks := []int64{1, 100, 1000}
+		if len(raw) > 1<<20 { // the sample: one read in chunks (the race detector makes it slow)
+			optsList, chunks = optsList[:1], []int64{256 << 10}
+		}
+		for _, opts := range optsList {
 			want, wantNotes := readOutcome(t, NewSacctReader(bytes.NewReader(raw), opts))
-			chunks := []int64{1, 100, 1000}
-			if len(raw) > 1<<20 { // the sample: fewer, larger chunks
-				chunks = []int64{64 << 10, 1 << 20}
-			}
 			for _, chunk := range chunks {
 				parallelChunkBytes = chunk
 				f, err := OpenFile(plain)
@@ -115,7 +116,7 @@ func TestSacctParallelSameAsOnePass(t *testing.T) {
 		}
 	}
 	if chunked < len(paths) {
-		t.Errorf("only %d of %d reads went in chunks: the test does not test chunking", chunked, 2*4*len(paths))
+		t.Errorf("only %d reads of %d inputs went in chunks: the test does not test chunking", chunked, len(paths))
 	}
 }
 
