@@ -5,7 +5,7 @@ GOBIN       ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 PKGS        := ./...
 
-.PHONY: all build test check fmt vet lint unit bench fuzz sample seeds image scale clean
+.PHONY: all build test check fmt vet lint unit bench bench-peers fuzz sample seeds image scale clean
 
 all: build
 
@@ -40,9 +40,20 @@ lint: $(STATICCHECK)
 unit:
 	$(GO) test -race -count=1 $(PKGS)
 
-## bench: the Go benchmarks of the readers, the classifier, the engine and the planner's views
+## bench: the Go benchmarks of the readers, the classifier, the engine, the
+## planner's views and `scmon report` end to end over a generated dump; the
+## side-by-side comparison with pandas and DuckDB is `make bench-peers`
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./collector ./classify ./usage ./exporter ./jobstore ./backfill ./web ./planning | tee bench.txt
+	$(GO) test -run '^$$' -bench Report -benchmem -benchtime 3x ./cmd/scmon | tee -a bench.txt
+
+## bench-peers: `scmon report`, pandas and DuckDB over the same generated sacct
+## dumps (PEER_SIZES among 100k,1m,10m; PEER_RUNS runs each); writes
+## bench/peers/results.md and the README's table (scripts/bench-peers.sh)
+PEER_SIZES ?= 100k,1m
+PEER_RUNS  ?= 3
+bench-peers:
+	bash scripts/bench-peers.sh -s $(PEER_SIZES) -n $(PEER_RUNS)
 
 ## fuzz: every Go fuzz target of the module for FUZZTIME seconds each (default
 ## 600); the summary (targets, time, executions, new corpus entries) goes to

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scmon/scmon/job"
 )
@@ -121,12 +124,27 @@ type SacctReader struct {
 	target    *string // the field continuation lines go to, or nil
 	contBuf   []byte  // continuation lines not yet added to it
 	cells     [][]byte
+
+	// Working space of parse, kept so that a line costs few allocations.
+	lastLabels []string    // the last label of each column (see labelAt)
+	arena      []byte      // the text fields of one record, copied at once
+	walls      wallCache   // the zone's offset over a stretch of wall times
+	tres       tresScratch // TRES parsing
+
+	// A large plain file is read in chunks (see sacct_parallel.go).
+	parFile  *os.File
+	parSize  int64
+	parTried bool
+	par      *sacctParallel
+	parChunk int // the chunk being handed out
+	parPos   int // the next item of that chunk
 }
 
 // NewSacctReader returns a reader over r.
 func NewSacctReader(r io.Reader, opts Options) *SacctReader {
 	s := &SacctReader{readerBase: newReaderBase(opts), delim: []byte{'|'}}
 	s.lines = s.newLines(r)
+	s.parFile, s.parSize, _ = parallelFile(r)
 	return s
 }
 
@@ -139,6 +157,15 @@ func NewSacctReader(r io.Reader, opts Options) *SacctReader {
 
 // Next returns the next allocation.
 func (s *SacctReader) Next() (*job.Record, error) {
+	if s.parFile != nil && !s.parTried {
+		s.parTried = true
+		if s.par = startParallel(s.parFile, s.parSize, s.opts); s.par != nil {
+			runtime.AddCleanup(s, func(p *sacctParallel) { p.stop() }, s.par)
+		}
+	}
+	if s.par != nil {
+		return s.nextParallel()
+	}
 	for {
 		if s.err != nil {
 			if s.pending != nil {
@@ -166,14 +193,16 @@ func (s *SacctReader) Next() (*job.Record, error) {
 			continue
 		}
 		s.flushCont()
-		rec, isStep, err := s.parse(cells, lineNo)
-		if err != nil {
-			return nil, err
-		}
-		if isStep {
-			parent := stepParent(rec.JobID)
-			if s.pending != nil && s.pending.JobID == parent {
-				s.pending.Steps = append(s.pending.Steps, job.Step{ID: rec.JobID, Name: rec.Name, Command: rec.SubmitLine})
+		if s.isStepLine(cells) {
+			id := s.cell(cells, s.cols.jobID)
+			parent := id[:bytes.IndexByte(id, '.')]
+			if s.pending != nil && (string(parent) == s.pending.JobID || !utf8.Valid(parent) && strings.ToValidUTF8(string(parent), "\uFFFD") == s.pending.JobID) {
+				if s.pending.Steps == nil {
+					// batch, extern and one srun step: most allocations
+					// have three, which then cost one allocation.
+					s.pending.Steps = make([]job.Step, 0, 3)
+				}
+				s.pending.Steps = append(s.pending.Steps, s.parseStep(cells))
 				st := &s.pending.Steps[len(s.pending.Steps)-1]
 				switch s.lastCol {
 				case "submitline":
@@ -182,9 +211,14 @@ func (s *SacctReader) Next() (*job.Record, error) {
 					s.target = &st.Name
 				}
 			} else {
+				_ = s.parseStep(cells) // its repairs are counted as for any step
 				s.notes["orphan_steps"]++
 			}
 			continue
+		}
+		rec, err := s.parseAlloc(cells, lineNo)
+		if err != nil {
+			return nil, err
 		}
 		prev := s.pending
 		s.pending = rec
@@ -479,6 +513,20 @@ func (s *SacctReader) split(line []byte, n int) [][]byte {
 	line = s.body(line)
 	want := len(s.fields)
 	cells := s.cells[:0]
+	if (n == want || s.freeIdx < 0) && len(s.delim) == 1 {
+		d := s.delim[0]
+		for len(cells) < want {
+			k := bytes.IndexByte(line, d)
+			if k < 0 {
+				cells = append(cells, line)
+				break
+			}
+			cells = append(cells, line[:k])
+			line = line[k+1:]
+		}
+		s.cells = cells
+		return cells
+	}
 	if n == want || s.freeIdx < 0 {
 		for c := range bytes.SplitSeq(line, s.delim) {
 			if len(cells) == want {
@@ -512,50 +560,108 @@ func (s *SacctReader) split(line []byte, n int) [][]byte {
 	return cells
 }
 
-// stepParent returns the allocation id of a step id ("123_4.batch" -> "123_4").
-func stepParent(id string) string {
-	if i := strings.IndexByte(id, '.'); i >= 0 {
-		return id[:i]
+// cell returns cells[i], or nil when the column is absent.
+func (s *SacctReader) cell(cells [][]byte, i int) []byte {
+	if i < 0 || i >= len(cells) {
+		return nil
 	}
-	return id
+	return cells[i]
 }
 
-// parse turns one line's cells into a record. isStep reports a step line,
-// of which only the id, name and command are filled in.
-func (s *SacctReader) parse(cells [][]byte, lineNo int) (rec *job.Record, isStep bool, err error) {
+// isStepLine reports whether a line's cells are a step's ("123.batch").
+func (s *SacctReader) isStepLine(cells [][]byte) bool {
+	id := s.cell(cells, s.cols.jobID)
+	return len(id) > 0 && bytes.IndexByte(id, '.') > 0
+}
+
+// parseStep reads a step line: its id, its name (interned: step names
+// repeat, "batch", "extern" and the programs srun starts) and its command.
+func (s *SacctReader) parseStep(cells [][]byte) job.Step {
+	c := &s.cols
+	var st job.Step
+	s.texts([]*string{&st.ID, &st.Command}, [][]byte{s.cell(cells, c.jobID), s.cell(cells, c.submitLine)})
+	st.Name = s.label(s.cell(cells, c.jobName))
+	return st
+}
+
+// texts sets each *dst to a copy of the matching cell, all copies in one
+// allocation (the fields of one record live and die together); a cell
+// that is not valid UTF-8 is repaired on its own, as text does.
+func (s *SacctReader) texts(dst []*string, cells [][]byte) {
+	buf := s.arena[:0]
+	for _, v := range cells {
+		if utf8.Valid(v) {
+			buf = append(buf, v...)
+		}
+	}
+	all := string(buf)
+	s.arena = buf[:0]
+	at := 0
+	for i, v := range cells {
+		if !utf8.Valid(v) {
+			*dst[i] = s.text(v)
+			continue
+		}
+		*dst[i] = all[at : at+len(v)]
+		at += len(v)
+	}
+}
+
+// labelAt is label for column i of the current line, through the last
+// value of that column: users, partitions and states repeat from one
+// record to the next, so most labels cost a comparison, not a lookup.
+func (s *SacctReader) labelAt(cells [][]byte, i int) string {
+	v := s.cell(cells, i)
+	if i < 0 || i >= len(cells) {
+		return s.label(v)
+	}
+	if len(s.lastLabels) != len(s.fields) {
+		s.lastLabels = make([]string, len(s.fields))
+	}
+	if i < len(s.lastLabels) && s.lastLabels[i] == string(v) {
+		return s.lastLabels[i]
+	}
+	l := s.label(v)
+	if i < len(s.lastLabels) && l == string(v) {
+		s.lastLabels[i] = l
+	}
+	return l
+}
+
+// parseAlloc turns an allocation line's cells into a record.
+func (s *SacctReader) parseAlloc(cells [][]byte, lineNo int) (rec *job.Record, err error) {
 	c := &s.cols
 	pool := s.opts.Strings
-	get := func(i int) []byte {
-		if i < 0 || i >= len(cells) {
-			return nil
-		}
-		return cells[i]
-	}
-	text := func(i int) string { return s.text(get(i)) }
-	label := func(i int) string { return s.label(get(i)) }
-	fail := func(field, reason string, err error) (*job.Record, bool, error) {
-		return nil, false, s.lineErr(lineNo, field, reason, err)
+	get := func(i int) []byte { return s.cell(cells, i) }
+	label := func(i int) string { return s.labelAt(cells, i) }
+	fail := func(field, reason string, err error) (*job.Record, error) {
+		return nil, s.lineErr(lineNo, field, reason, err)
 	}
 
-	id := text(c.jobID)
-	if id == "" {
+	idb := get(c.jobID)
+	if len(idb) == 0 {
 		if c.jobID < 0 {
 			return fail("JobID", ReasonID, errors.New("the input has no JobID column"))
 		}
 		return fail("JobID", ReasonID, errors.New("empty job id"))
 	}
-	if strings.IndexByte(id, '.') > 0 {
-		return &job.Record{JobID: id, Name: text(c.jobName), SubmitLine: text(c.submitLine)}, true, nil
-	}
 	rec = &job.Record{
 		Source: s.opts.Name, Line: lineNo,
-		JobID: id, RawID: label(c.jobIDRaw),
 		Cluster: label(c.cluster), Partition: label(c.partition), QOS: label(c.qos),
 		Account: label(c.account), User: label(c.user), Group: label(c.group),
-		WCKey: label(c.wckey), WorkDir: text(c.workDir), Comment: text(c.comment),
-		Name: text(c.jobName), SubmitLine: text(c.submitLine), NodeList: label(c.nodeList),
+		WCKey: label(c.wckey), NodeList: label(c.nodeList),
 		ExitCode: label(c.exitCode),
 	}
+	// The raw id is kept only when it differs from the id (array tasks,
+	// heterogeneous components): compared as bytes, it costs nothing else.
+	rawb := get(c.jobIDRaw)
+	sameRaw := bytes.Equal(rawb, idb) && utf8.Valid(idb)
+	if sameRaw {
+		rawb = nil
+	}
+	s.texts([]*string{&rec.JobID, &rec.RawID, &rec.WorkDir, &rec.Comment, &rec.Name, &rec.SubmitLine},
+		[][]byte{idb, rawb, get(c.workDir), get(c.comment), get(c.jobName), get(c.submitLine)})
+	id := rec.JobID
 	if rec.RawID == rec.JobID {
 		rec.RawID = ""
 	}
@@ -565,21 +671,21 @@ func (s *SacctReader) parse(cells [][]byte, lineNo int) (rec *job.Record, isStep
 	rec.StateRaw = label(c.state)
 	rec.State = job.ParseState(rec.StateRaw)
 
-	submit, err := parseSlurmTime(string(get(c.submit)), s.opts.Location)
+	submit, err := parseSlurmTimeBytes(get(c.submit), s.opts.Location, &s.walls)
 	if err != nil {
 		return fail("Submit", ReasonTime, err)
 	}
-	start, err := parseSlurmTime(string(get(c.start)), s.opts.Location)
+	start, err := parseSlurmTimeBytes(get(c.start), s.opts.Location, &s.walls)
 	if err != nil {
 		return fail("Start", ReasonTime, err)
 	}
-	end, err := parseSlurmTime(string(get(c.end)), s.opts.Location)
+	end, err := parseSlurmTimeBytes(get(c.end), s.opts.Location, &s.walls)
 	if err != nil {
 		return fail("End", ReasonTime, err)
 	}
 	// Eligible only orders fold readings: a value that does not parse is
 	// left out, as it was before it served that purpose.
-	eligible, eerr := parseSlurmTime(string(get(c.eligible)), s.opts.Location)
+	eligible, eerr := parseSlurmTimeBytes(get(c.eligible), s.opts.Location, &s.walls)
 	if eerr == nil {
 		// Eligible also dates the wait before the start (the idle split).
 		rec.Eligible = eligible.T
@@ -605,7 +711,7 @@ func (s *SacctReader) parse(cells [][]byte, lineNo int) (rec *job.Record, isStep
 		s.notes["dst_ambiguous"]++
 	}
 	if tl := get(c.timelimit); len(tl) > 0 {
-		rec.Timelimit, rec.Unlimited, err = parseSlurmDuration(string(tl))
+		rec.Timelimit, rec.Unlimited, err = parseSlurmDurationBytes(tl)
 		if err != nil {
 			return fail("Timelimit", reasonFor(err, ReasonTime), err)
 		}
@@ -616,11 +722,11 @@ func (s *SacctReader) parse(cells [][]byte, lineNo int) (rec *job.Record, isStep
 	if rec.Cores, err = parseCount(get(c.ncpus)); err != nil {
 		return fail("NCPUS", reasonFor(err, ReasonNumber), err)
 	}
-	alloc, err := parseTRES(string(get(c.allocTRES)), pool)
+	alloc, err := parseTRESBytes(get(c.allocTRES), pool, &s.tres)
 	if err != nil {
 		return fail("AllocTRES", reasonFor(err, ReasonTRES), err)
 	}
-	req, err := parseTRES(string(get(c.reqTRES)), pool)
+	req, err := parseTRESBytes(get(c.reqTRES), pool, &s.tres)
 	if err != nil {
 		return fail("ReqTRES", reasonFor(err, ReasonTRES), err)
 	}
@@ -655,7 +761,7 @@ func (s *SacctReader) parse(cells [][]byte, lineNo int) (rec *job.Record, isStep
 	if field, err := checkRecord(rec); err != nil {
 		return fail(sacctField(field), reasonFor(err, ReasonOrder), err)
 	}
-	return rec, false, nil
+	return rec, nil
 }
 
 const timeLayout = "2006-01-02T15:04:05Z07:00"

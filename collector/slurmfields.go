@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -403,7 +404,12 @@ func splitGRES(name string, untyped int64, hasUntyped bool, typed []job.Accel) [
 	if !hasUntyped {
 		return typed
 	}
-	var out []job.Accel
+	return appendSplitGRES(nil, name, untyped, typed)
+}
+
+// appendSplitGRES appends to out what splitGRES returns for a GRES name
+// with an untyped count.
+func appendSplitGRES(out []job.Accel, name string, untyped int64, typed []job.Accel) []job.Accel {
 	left := untyped
 	for _, a := range typed {
 		if left <= 0 {
@@ -421,4 +427,335 @@ func splitGRES(name string, untyped int64, hasUntyped bool, typed []job.Accel) [
 		out = append(out, job.Accel{Name: name, Count: left})
 	}
 	return out
+}
+
+// wallCache remembers a stretch of wall-clock times that read in one way
+// only in a zone, with its offset, so that the timestamps of a dump (which
+// almost all fall in one such stretch) resolve without a zone lookup each.
+type wallCache struct {
+	loc    *time.Location
+	lo, hi int64 // wall-clock seconds (as if UTC) of the stretch, [lo, hi)
+	off    int64 // the zone's offset in the stretch, seconds east of UTC
+	ok     bool
+}
+
+// resolve is resolveWall(w, loc), from the cache when it can.
+func (c *wallCache) resolve(w time.Time, loc *time.Location) localTime {
+	if loc == time.UTC || loc == nil {
+		return localTime{T: w, Alt: w}
+	}
+	ws := w.Unix()
+	if c.ok && c.loc == loc && ws >= c.lo && ws < c.hi {
+		t := time.Unix(ws-c.off, 0).UTC()
+		return localTime{T: t, Alt: t}
+	}
+	lt := resolveWall(w, loc)
+	if !lt.T.Equal(lt.Alt) {
+		return lt
+	}
+	// Every wall time whose probes (26 hours either side) and reading stay
+	// inside the zone period of this reading has this one reading: keep
+	// that stretch, with a margin.
+	off := ws - lt.T.Unix()
+	start, end := lt.T.In(loc).ZoneBounds()
+	const margin = 28 * 3600
+	abs := off
+	if abs < 0 {
+		abs = -abs
+	}
+	c.loc, c.off, c.ok = loc, off, true
+	c.lo, c.hi = math.MinInt64, math.MaxInt64
+	if !start.IsZero() {
+		c.lo = start.Unix() + margin + abs
+	}
+	if !end.IsZero() {
+		c.hi = end.Unix() - margin - abs
+	}
+	if c.lo >= c.hi || ws < c.lo || ws >= c.hi {
+		c.ok = false
+	}
+	return lt
+}
+
+// parseSlurmTimeBytes is parseSlurmTime over bytes: the common form
+// "YYYY-MM-DDTHH:MM:SS" is read without allocating and resolved through
+// the cache; any other value goes to parseSlurmTime, so that values and
+// errors are the same.
+func parseSlurmTimeBytes(b []byte, loc *time.Location, c *wallCache) (localTime, error) {
+	if w, ok := wallClock19(b); ok {
+		return c.resolve(w, loc), nil
+	}
+	return parseSlurmTime(string(b), loc)
+}
+
+// wallClock19 reads "YYYY-MM-DDTHH:MM:SS" as a UTC time carrying the wall
+// clock; ok is false for anything else, including out-of-range fields
+// (which time.Parse then reports).
+func wallClock19(b []byte) (time.Time, bool) {
+	if len(b) != 19 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for k := i; k < i+n; k++ {
+			d := b[k] - '0'
+			if d > 9 {
+				return -1
+			}
+			v = v*10 + int(d)
+		}
+		return v
+	}
+	y, mo, d := num(0, 4), num(5, 2), num(8, 2)
+	h, mi, s := num(11, 2), num(14, 2), num(17, 2)
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 {
+		return time.Time{}, false
+	}
+	if d > daysIn(time.Month(mo), y) {
+		return time.Time{}, false
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, s, 0, time.UTC), true
+}
+
+func daysIn(m time.Month, y int) int {
+	switch m {
+	case time.February:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case time.April, time.June, time.September, time.November:
+		return 30
+	}
+	return 31
+}
+
+// digits reads a run of at most 9 ASCII digits; ok is false for anything
+// else (empty, signs, longer runs), which callers leave to strconv.
+func digits(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v, true
+}
+
+// parseSlurmDurationBytes is parseSlurmDuration over bytes: "UNLIMITED"
+// and "[D-]HH:MM:SS" (and its shorter forms) of plain digits are read
+// without allocating; anything else goes to parseSlurmDuration.
+func parseSlurmDurationBytes(b []byte) (time.Duration, bool, error) {
+	if string(b) == "UNLIMITED" {
+		return 0, true, nil
+	}
+	if d, ok := fastDuration(b); ok {
+		return d, false, nil
+	}
+	return parseSlurmDuration(string(b))
+}
+
+func fastDuration(b []byte) (time.Duration, bool) {
+	var days int64
+	if i := bytes.IndexByte(b, '-'); i >= 0 {
+		var ok bool
+		if days, ok = digits(b[:i]); !ok {
+			return 0, false
+		}
+		b = b[i+1:]
+	}
+	var nums [3]int64
+	k := 0
+	for len(b) > 0 || k == 0 {
+		if k == len(nums) {
+			return 0, false
+		}
+		i := bytes.IndexByte(b, ':')
+		part := b
+		if i >= 0 {
+			part, b = b[:i], b[i+1:]
+			if len(b) == 0 {
+				return 0, false // a trailing ':': leave it to the full parser
+			}
+		} else {
+			b = nil
+		}
+		n, ok := digits(part)
+		if !ok {
+			return 0, false
+		}
+		nums[k] = n
+		k++
+	}
+	var h, m, sec int64
+	switch k {
+	case 1:
+		if days > 0 {
+			h = nums[0]
+		} else {
+			m = nums[0]
+		}
+	case 2:
+		if days > 0 {
+			h, m = nums[0], nums[1]
+		} else {
+			m, sec = nums[0], nums[1]
+		}
+	case 3:
+		h, m, sec = nums[0], nums[1], nums[2]
+	}
+	const lim = maxSeconds
+	if days > lim/86400 || h > lim/3600 || m > lim/60 || sec > lim {
+		return 0, false
+	}
+	total := days*86400 + h*3600 + m*60 + sec
+	if total > lim {
+		return 0, false
+	}
+	return time.Duration(total) * time.Second, true
+}
+
+// tresScratch is the working space of parseTRESBytes, kept by a reader so
+// that reading a TRES string allocates only the accelerator list it
+// returns.
+type tresScratch struct {
+	groups [maxFastGRES]fastGRES
+	out    []job.Accel
+}
+
+// maxFastGRES bounds the GRES names, and the types of each, that
+// parseTRESBytes handles itself; longer lists go to parseTRES.
+const maxFastGRES = 8
+
+type fastGRES struct {
+	name       []byte
+	untyped    int64
+	hasUntyped bool
+	typed      [maxFastGRES]job.Accel
+	n          int
+}
+
+// parseTRESBytes is parseTRES over bytes for the common case (integer
+// counts, a few GRES names and types): it reads without allocating
+// anything but the accelerator list. Anything else, errors included, is
+// read again by parseTRES, so that results and messages are the same.
+func parseTRESBytes(b []byte, pool *intern.Pool, sc *tresScratch) (tres, error) {
+	if t, ok := fastTRES(b, pool, sc); ok {
+		return t, nil
+	}
+	return parseTRES(string(b), pool)
+}
+
+func fastTRES(b []byte, pool *intern.Pool, sc *tresScratch) (tres, bool) {
+	var t tres
+	if len(b) == 0 {
+		return t, true
+	}
+	ng := 0
+	for len(b) > 0 {
+		item := b
+		if i := bytes.IndexByte(b, ','); i >= 0 {
+			item, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if len(item) == 0 {
+			continue
+		}
+		eq := bytes.IndexByte(item, '=')
+		if eq < 0 {
+			return t, false
+		}
+		k, v := item[:eq], item[eq+1:]
+		switch {
+		case string(k) == "cpu" || string(k) == "node":
+			n, ok := digits(v)
+			if !ok || n > job.MaxCount {
+				return t, false
+			}
+			if k[0] == 'c' {
+				t.cpu, t.hasCPU = n, true
+			} else {
+				t.node, t.hasNode = n, true
+			}
+		case string(k) == "billing":
+			n, ok := digits(v)
+			if !ok {
+				return t, false
+			}
+			t.billing = float64(n)
+		case bytes.HasPrefix(k, []byte("gres/")):
+			nt := k[len("gres/"):]
+			name, typ := nt, []byte(nil)
+			if c := bytes.IndexByte(nt, ':'); c >= 0 {
+				name, typ = nt[:c], nt[c+1:]
+			}
+			if len(name) == 0 {
+				return t, false
+			}
+			n, ok := digits(v)
+			if !ok || n > job.MaxCount {
+				return t, false
+			}
+			gi := -1
+			for i := 0; i < ng; i++ {
+				if bytes.Equal(sc.groups[i].name, name) {
+					gi = i
+					break
+				}
+			}
+			if gi < 0 {
+				if ng == maxFastGRES {
+					return t, false
+				}
+				gi = ng
+				ng++
+				sc.groups[gi] = fastGRES{name: name}
+			}
+			g := &sc.groups[gi]
+			if len(typ) == 0 {
+				if g.untyped, ok = addCount(g.untyped, n); !ok {
+					return t, false
+				}
+				g.hasUntyped = true
+				continue
+			}
+			i := -1
+			for j := 0; j < g.n; j++ {
+				if g.typed[j].Type == string(typ) {
+					i = j
+					break
+				}
+			}
+			if i >= 0 {
+				if g.typed[i].Count, ok = addCount(g.typed[i].Count, n); !ok {
+					return t, false
+				}
+				continue
+			}
+			if g.n == maxFastGRES {
+				return t, false
+			}
+			g.typed[g.n] = job.Accel{Name: pool.Bytes(name), Type: pool.Bytes(typ), Count: n}
+			g.n++
+		}
+	}
+	out := sc.out[:0]
+	for i := 0; i < ng; i++ {
+		g := &sc.groups[i]
+		if !g.hasUntyped {
+			out = append(out, g.typed[:g.n]...)
+			continue
+		}
+		out = appendSplitGRES(out, pool.Bytes(g.name), g.untyped, g.typed[:g.n])
+	}
+	sc.out = out[:0]
+	if len(out) > 0 {
+		t.accels = append([]job.Accel(nil), out...)
+	}
+	return t, true
 }

@@ -94,6 +94,11 @@ func (d *Deferred) Flush(store *usage.Store, c classify.BatchClassifier, strict 
 		ds[i] = batch[k]
 		k++
 	}
+	// The observer (the planner's views) reads the stored records while
+	// the store takes the next ones: the two share nothing, and the
+	// observer sees the records in the same order, from one goroutine.
+	obs := newObserver(d.observe)
+	defer obs.close()
 	for i, rec := range d.recs {
 		if err := store.Add(rec, ds[i]); err != nil {
 			if strict {
@@ -107,12 +112,69 @@ func (d *Deferred) Flush(store *usage.Store, c classify.BatchClassifier, strict 
 			}
 			continue
 		}
-		if d.observe != nil {
-			d.observe(rec, ds[i])
-		}
+		obs.add(rec, ds[i])
 	}
+	obs.close()
 	d.recs, d.stats = nil, nil
 	return nil
+}
+
+// observer hands records to an Observe function on a goroutine of its
+// own, in batches, in order. close waits until every record is observed.
+type observer struct {
+	fn    func(*job.Record, classify.Decision)
+	batch []observed
+	ch    chan []observed
+	done  chan struct{}
+}
+
+type observed struct {
+	rec *job.Record
+	d   classify.Decision
+}
+
+const observeBatch = 4096
+
+func newObserver(fn func(*job.Record, classify.Decision)) *observer {
+	o := &observer{fn: fn}
+	if fn == nil {
+		return o
+	}
+	o.ch, o.done = make(chan []observed, 4), make(chan struct{})
+	go func() {
+		defer close(o.done)
+		for b := range o.ch {
+			for _, x := range b {
+				o.fn(x.rec, x.d)
+			}
+		}
+	}()
+	return o
+}
+
+func (o *observer) add(rec *job.Record, d classify.Decision) {
+	if o.ch == nil {
+		return
+	}
+	o.batch = append(o.batch, observed{rec, d})
+	if len(o.batch) == observeBatch {
+		o.ch <- o.batch
+		o.batch = make([]observed, 0, observeBatch)
+	}
+}
+
+// close sends what is left and waits for the observer; it may be called
+// more than once.
+func (o *observer) close() {
+	if o.ch == nil {
+		return
+	}
+	if len(o.batch) > 0 {
+		o.ch <- o.batch
+	}
+	close(o.ch)
+	<-o.done
+	o.ch = nil
 }
 
 // MaxLogged bounds the skipped lines logged one by one per input; all are

@@ -109,6 +109,12 @@ func CheckRecord(r *job.Record) error {
 	return nil
 }
 
+// entry is a device of a record being added, with its count.
+type entry struct {
+	dev   Device
+	count uint32
+}
+
 // Store holds allocations. It is not safe for concurrent mutation; a
 // query may run concurrently with other queries once loading is done.
 type Store struct {
@@ -124,6 +130,12 @@ type Store struct {
 	jobs  []Job
 	multi map[uint32][]DeviceCount
 	dedup map[uint64]uint32
+	// working space of Add, kept so that a record costs no allocation
+	entryBuf []entry
+	devBuf   []DeviceCount
+	// the last rule list and its index (see rulesIndex)
+	lastRulesIdx uint32
+	hasLastRules bool
 	// the last cluster name and its label (see clusterIndex)
 	lastCl    string
 	lastClIdx uint32
@@ -262,11 +274,8 @@ func (s *Store) Add(r *job.Record, d job.Decision) error {
 	}
 	// Devices: resolve every entry, then check that the new ones fit the
 	// table, before adding any.
-	type entry struct {
-		dev   Device
-		count uint32
-	}
-	var entries []entry
+	entries := s.entryBuf[:0]
+	defer func() { clear(entries); s.entryBuf = entries[:0] }()
 	var ignored int64
 	fresh := 0
 	for _, a := range r.Accels {
@@ -306,16 +315,10 @@ func (s *Store) Add(r *job.Record, d job.Decision) error {
 	j.Cluster, j.Partition = uint16(cl), uint16(part)
 	j.Account, j.User = s.str(r.Account), s.str(r.User)
 	j.Class, j.State = d.Class, r.State
-	key := strings.Join(d.Rules, "\x00")
-	ri, ok := s.ruleIx[key]
-	if !ok {
-		ri = uint32(len(s.rules))
-		s.rules = append(s.rules, append([]string(nil), d.Rules...))
-		s.ruleIx[key] = ri
-	}
-	j.Rules = ri
+	j.Rules = s.rulesIndex(d.Rules)
 
-	var devs []DeviceCount
+	devs := s.devBuf[:0]
+	defer func() { s.devBuf = devs[:0] }()
 	for _, e := range entries {
 		di, err := s.device(e.dev)
 		if err != nil {
@@ -367,7 +370,7 @@ func (s *Store) Add(r *job.Record, d job.Decision) error {
 		for _, dc := range devs {
 			j.Accels = sat32(j.Accels, dc.Count)
 		}
-		s.multi[idx] = devs
+		s.multi[idx] = slices.Clone(devs)
 	}
 	s.jobs[idx] = j
 	s.occupy(idx, &j, r.NodeList)
@@ -384,6 +387,24 @@ func (s *Store) Add(r *job.Record, d job.Decision) error {
 		}
 	}
 	return nil
+}
+
+// rulesIndex returns the index of a decision's rule list. Consecutive
+// records often carry the same list (the same strings, even): it is
+// compared with the last one before a key is built and looked up.
+func (s *Store) rulesIndex(rules []string) uint32 {
+	if s.hasLastRules && slices.Equal(rules, s.rules[s.lastRulesIdx]) {
+		return s.lastRulesIdx
+	}
+	key := strings.Join(rules, "\x00")
+	ri, ok := s.ruleIx[key]
+	if !ok {
+		ri = uint32(len(s.rules))
+		s.rules = append(s.rules, append([]string(nil), rules...))
+		s.ruleIx[key] = ri
+	}
+	s.lastRulesIdx, s.hasLastRules = ri, true
+	return ri
 }
 
 // occupy records the nodes job idx holds: folded into the nodes' merged

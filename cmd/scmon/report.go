@@ -22,6 +22,9 @@ type reportFlags struct {
 	every    string
 	output   string
 	quiet    bool
+	// cpuProfile and memProfile name files for pprof profiles of the
+	// whole command (hidden flags, for performance work).
+	cpuProfile, memProfile string
 	plannerFlags
 }
 
@@ -62,6 +65,10 @@ With no --input it runs on the built-in sample center.`,
 	fl.StringVar(&f.every, "every", "", "also give a series by hour, day, week or month")
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or csv")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not log skipped lines on stderr (they are still counted)")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
+	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile, taken before the output is written, to this file")
+	_ = fl.MarkHidden("cpuprofile")
+	_ = fl.MarkHidden("memprofile")
 	addPlannerFlags(c, &f.plannerFlags)
 	return c
 }
@@ -82,6 +89,13 @@ func runReport(f reportFlags, stdout, stderr io.Writer) error {
 	}
 	if err := f.plannerFlags.check(); err != nil {
 		return err
+	}
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	f.collect = true
 	l, err := load(f.sourceFlags, newLogger(stderr, f.quiet))
@@ -105,6 +119,11 @@ func runReport(f reportFlags, stdout, stderr io.Writer) error {
 	}
 	for _, st := range l.stats {
 		meta.Inputs = append(meta.Inputs, reportInput(st))
+	}
+	if f.memProfile != "" {
+		if err := writeHeapProfile(f.memProfile); err != nil {
+			return err
+		}
 	}
 	r := report.Build(res, meta)
 	if l.inventory == nil {
