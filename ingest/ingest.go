@@ -7,7 +7,6 @@ package ingest
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"time"
@@ -233,61 +232,56 @@ func LoadReader(store *usage.Store, r collector.Reader, in Input, opts Options) 
 		log = slog.New(slog.DiscardHandler)
 	}
 	st := &Stats{Input: in, Skipped: map[string]int64{}}
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
+	// refuse counts a record the engine would not take: fatal in strict
+	// mode, else skipped under reason with its message.
+	var failed error
+	refuse := func(rec *job.Record, reason string, err error) bool {
+		if opts.Strict {
+			failed = fmt.Errorf("strict mode: %s:%d: %w", rec.Source, rec.Line, err)
+			return false
 		}
-		var le *collector.LineError
-		if errors.As(err, &le) {
+		st.Skip(reason, fmt.Sprintf("%s:%d: %v", rec.Source, rec.Line, err), MaxLogged)
+		return true
+	}
+	_, err := Drain(r, st, MaxLogged, func(rec *job.Record, le *collector.LineError) bool {
+		if le != nil {
 			if opts.Strict {
-				return st, fmt.Errorf("strict mode: %w", le)
+				failed = fmt.Errorf("strict mode: %w", le)
+				return false
 			}
-			st.Skipped[le.Reason]++
 			if len(st.Errors) < MaxLogged {
-				st.Errors = append(st.Errors, le.Error())
 				log.Warn("skipped line", "file", le.File, "line", le.Line, "field", le.Field, "reason", le.Reason, "err", le.Err)
 			}
-			continue
-		}
-		if err != nil {
-			return st, fmt.Errorf("read %s: %w", in, err)
+			return true
 		}
 		rename(rec, opts.Clusters, st)
 		// A record the engine refuses (70,000 distinct GRES) is not
 		// classified: that alone would take minutes.
 		if err := usage.CheckRecord(rec); err != nil {
-			if opts.Strict {
-				return st, fmt.Errorf("strict mode: %s:%d: %w", rec.Source, rec.Line, err)
-			}
-			st.Skipped[collector.ReasonTRES]++
-			if len(st.Errors) < MaxLogged {
-				st.Errors = append(st.Errors, fmt.Sprintf("%s:%d: %v", rec.Source, rec.Line, err))
-			}
-			continue
+			return refuse(rec, collector.ReasonTRES, err)
 		}
 		if opts.Defer != nil {
 			opts.Defer.recs = append(opts.Defer.recs, rec)
 			opts.Defer.stats = append(opts.Defer.stats, st)
 			opts.Defer.observe = opts.Observe
 			st.Records++
-			continue
+			return true
 		}
 		d := opts.Classifier.Classify(rec)
 		if err := store.Add(rec, d); err != nil {
-			if opts.Strict {
-				return st, fmt.Errorf("strict mode: %s:%d: %w", rec.Source, rec.Line, err)
-			}
-			st.Skipped[collector.ReasonRecord]++
-			if len(st.Errors) < MaxLogged {
-				st.Errors = append(st.Errors, fmt.Sprintf("%s:%d: %v", rec.Source, rec.Line, err))
-			}
-			continue
+			return refuse(rec, collector.ReasonRecord, err)
 		}
 		if opts.Observe != nil {
 			opts.Observe(rec, d)
 		}
 		st.Records++
+		return true
+	})
+	if failed != nil {
+		return st, failed
+	}
+	if err != nil {
+		return st, fmt.Errorf("read %s: %w", in, err)
 	}
 	if n, ok := r.(collector.Noter); ok {
 		st.Notes = n.Notes()

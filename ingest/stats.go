@@ -50,9 +50,9 @@ func (s *Stats) AddNotes(r collector.Reader) {
 // exhausted. Notes are left to the caller (AddNotes), since a reader
 // drained in parts reports them once.
 //
-// Drain is the one reader loop of the daemon's sources: the sacct poller,
-// the file tailer, the dump importer and the built-in sample all read
-// through it, whatever the format.
+// Drain is the one reader loop of scmon: the report's LoadReader and the
+// daemon's sources (the sacct poller, the file tailer, the dump importer
+// and the built-in sample) all read through it, whatever the format.
 func Drain(r collector.Reader, st *Stats, maxErrors int, each func(rec *job.Record, le *collector.LineError) bool) (eof bool, err error) {
 	for {
 		rec, err := r.Next()

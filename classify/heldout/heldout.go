@@ -13,7 +13,6 @@ package heldout
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -26,6 +25,7 @@ import (
 	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/classify/internal/labgen"
 	"github.com/scmon/scmon/collector"
+	"github.com/scmon/scmon/ingest"
 	"github.com/scmon/scmon/job"
 )
 
@@ -141,20 +141,25 @@ func ReadSacct(r io.Reader, name string, fields []string) ([]*job.Record, error)
 	rd := collector.NewSacctReader(zr, collector.Options{Name: name, Fields: fields})
 	index := map[string]int{}
 	var out []*job.Record
-	for {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
+	var bad error
+	_, err = ingest.Drain(rd, nil, 0, func(rec *job.Record, le *collector.LineError) bool {
+		if le != nil {
+			bad = le
+			return false
 		}
 		if i, ok := index[rec.Key()]; ok {
 			out[i] = rec
-			continue
+			return true
 		}
 		index[rec.Key()] = len(out)
 		out = append(out, rec)
+		return true
+	})
+	if bad == nil {
+		bad = err
+	}
+	if bad != nil {
+		return nil, fmt.Errorf("read %s: %w", name, bad)
 	}
 	return out, nil
 }

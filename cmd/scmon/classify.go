@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/scmon/scmon/classify"
 	"github.com/scmon/scmon/collector"
+	"github.com/scmon/scmon/ingest"
 	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/seeds"
 )
@@ -132,27 +132,28 @@ func readRecords(f sourceFlags, l *loaded) ([]*job.Record, error) {
 	index := map[string]int{}
 	var out []*job.Record
 	for _, r := range readers {
-		for {
-			rec, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			var le *collector.LineError
-			if errors.As(err, &le) {
+		var strictErr error
+		_, err := ingest.Drain(r, nil, 0, func(rec *job.Record, le *collector.LineError) bool {
+			if le != nil {
 				if f.strict {
-					return nil, fmt.Errorf("strict mode: %w", le)
+					strictErr = fmt.Errorf("strict mode: %w", le)
+					return false
 				}
-				continue // counted and logged by load
-			}
-			if err != nil {
-				return nil, err
+				return true // counted and logged by load
 			}
 			if i, ok := index[rec.Key()]; ok {
 				out[i] = rec
-				continue
+				return true
 			}
 			index[rec.Key()] = len(out)
 			out = append(out, rec)
+			return true
+		})
+		if strictErr != nil {
+			return nil, strictErr
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
