@@ -41,11 +41,14 @@ unit:
 	$(GO) test -race -count=1 $(PKGS)
 
 ## bench: the Go benchmarks of the readers, the classifier, the engine, the
-## planner's views and `scmon report` end to end over a generated dump; the
+## planner's views, `scmon report` end to end over a generated dump, the
+## daemon's publish at 1M stored jobs and the classifier over a generated center; the
 ## side-by-side comparison with pandas and DuckDB is `make bench-peers`
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./collector ./classify ./usage ./exporter ./jobstore ./backfill ./web ./planning | tee bench.txt
 	$(GO) test -run '^$$' -bench Report -benchmem -benchtime 3x ./cmd/scmon | tee -a bench.txt
+	$(GO) test -run '^$$' -bench Publish1M -benchmem -benchtime 20x ./daemon | tee -a bench.txt
+	$(GO) test -run '^$$' -bench ClassifyBatchCenter -benchmem -benchtime 3x ./classify/heldout | tee -a bench.txt
 
 ## bench-peers: `scmon report`, pandas and DuckDB over the same generated sacct
 ## dumps (PEER_SIZES among 100k,1m,10m; PEER_RUNS runs each); writes
