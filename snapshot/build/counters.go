@@ -172,8 +172,20 @@ func (c *counters) advance(t int64) {
 		oldDevs := ch.DeviceCounts()
 		cur := &jobs[i]
 		curDevs := eng.JobDevices(int(i))
+		// The time up to t0 was published under the old labels and stays
+		// there, corrected: a counter cannot move seconds from one class
+		// (or partition, or account) to another without going down. A job
+		// first seen running as unknown and decided at its end keeps its
+		// early seconds under unknown; the seconds after t0 go to its new
+		// class, and the sum over classes stays exact.
 		c.add(&old, oldDevs, 1, t0, -1)
-		c.add(cur, curDevs, 1, t0, 1)
+		if c.key(&old) != c.key(cur) {
+			relabelled := *cur
+			relabelled.Cluster, relabelled.Partition, relabelled.Account, relabelled.Class = old.Cluster, old.Partition, old.Account, old.Class
+			c.add(&relabelled, curDevs, 1, t0, 1)
+		} else {
+			c.add(cur, curDevs, 1, t0, 1)
+		}
 		c.fric(&old, oldDevs, t0, -1)
 		c.fric(cur, curDevs, t0, 1)
 		c.rules[old.Rules]--

@@ -52,7 +52,7 @@ func TestMemoryStoreAfterSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	config := filepath.Join(tmp, "scmon.yml")
-	writeFile(t, config, "metrics:\n  windows: [1h]\n", 0o644)
+	writeFile(t, config, "sample: true\nmetrics:\n  windows: [1h]\n", 0o644)
 	env := []string{"TMPDIR=" + tmpdir}
 	stores := func() []string {
 		m, _ := filepath.Glob(filepath.Join(tmpdir, "scmon-memory-*"))
