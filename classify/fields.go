@@ -74,7 +74,7 @@ var fieldInfos = [numFields]fieldInfo{
 	fPartition:    {"partition", textField, false, "partition (Slurm) or queue (PBS)"},
 	fQOS:          {"qos", textField, false, "quality of service"},
 	fState:        {"state", textField, false, "base state: COMPLETED, FAILED, TIMEOUT, CANCELLED, ..."},
-	fAccelKind:    {"accel_kind", textField, true, "accelerator kinds held (gpu, npu, dcu, mlu); none where accelerators are forced"},
+	fAccelKind:    {"accel_kind", textField, true, "accelerator kinds held (gpu, npu, dcu, mlu, xpu); none where accelerators are forced"},
 	fAccelModel:   {"accel_model", textField, true, "accelerator models held (A100, H100, Ascend 910B, K100, ...)"},
 	fAccelVendor:  {"accel_vendor", textField, true, "accelerator vendors held (nvidia, amd, huawei, hygon, cambricon)"},
 	fAccelCount:   {"accel_count", countField, false, "accelerators held, all kinds; absent where accelerators were forced or a GRES is not in the accelerator table (neither says the job needs none)"},
