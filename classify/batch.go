@@ -105,7 +105,7 @@ func keysOf(r *job.Record, o *outcome) [numCtxKinds]string {
 // devicesOf says which half of the context a record belongs to: 1 when
 // it held any generic resource (an accelerator, forced or not), else 0.
 func devicesOf(r *job.Record) int {
-	for _, a := range r.Accels {
+	for _, a := range boundAccels(r) {
 		if a.Count > 0 {
 			return 1
 		}
