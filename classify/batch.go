@@ -56,11 +56,8 @@ var slotClass = [3]Class{AITraining, AIInference, Other}
 // a record is classified once, when it arrives, with the context of the
 // jobs stored before it. It is safe for concurrent use.
 type Context struct {
-	mu sync.Mutex
-	// keys are split by whether the job held devices (index 1) or not
-	// (0): what an account's GPU jobs do says more about its next GPU job
-	// than its CPU pre- and post-processing does, and the reverse.
-	keys [2][numCtxKinds]map[string]*counts
+	mu   sync.Mutex
+	keys [numCtxKinds]map[string]*counts
 	toks map[string]*counts
 	docs counts
 	// model is the learned model fitted on toks, remade when stale.
@@ -71,10 +68,8 @@ type Context struct {
 // NewContext returns an empty context.
 func NewContext() *Context {
 	x := &Context{toks: map[string]*counts{}}
-	for d := range x.keys {
-		for k := range x.keys[d] {
-			x.keys[d][k] = map[string]*counts{}
-		}
+	for k := range x.keys {
+		x.keys[k] = map[string]*counts{}
 	}
 	return x
 }
@@ -82,10 +77,8 @@ func NewContext() *Context {
 // Reset empties the context, before a daemon reloads it from its store.
 func (x *Context) Reset() {
 	x.mu.Lock()
-	for d := range x.keys {
-		for k := range x.keys[d] {
-			x.keys[d][k] = map[string]*counts{}
-		}
+	for k := range x.keys {
+		x.keys[k] = map[string]*counts{}
 	}
 	x.toks, x.docs, x.model, x.stale = map[string]*counts{}, counts{}, nil, false
 	x.mu.Unlock()
@@ -102,27 +95,16 @@ func keysOf(r *job.Record, o *outcome) [numCtxKinds]string {
 	return [numCtxKinds]string{r.Account, r.User, r.WorkDir, o.nameFam}
 }
 
-// devicesOf says which half of the context a record belongs to: 1 when
-// it held any generic resource (an accelerator, forced or not), else 0.
-func devicesOf(r *job.Record) int {
-	for _, a := range boundAccels(r) {
-		if a.Count > 0 {
-			return 1
-		}
-	}
-	return 0
-}
-
-// addKeys counts one record's confident decision.
-func (x *Context) addKeys(dev int, keys [numCtxKinds]string, slot int) {
+// addLocked counts one record's confident decision n times.
+func (x *Context) addKeys(keys [numCtxKinds]string, slot int) {
 	for k, v := range keys {
 		if v == "" {
 			continue
 		}
-		c := x.keys[dev][k][v]
+		c := x.keys[k][v]
 		if c == nil {
 			c = new(counts)
-			x.keys[dev][k][v] = c
+			x.keys[k][v] = c
 		}
 		c[slot]++
 	}
@@ -148,9 +130,6 @@ type ContextHit struct {
 	// Key and Value name the key ("account", "llm-lab").
 	Key   string `json:"key"`
 	Value string `json:"value"`
-	// Devices says which of the key's jobs spoke: those that held
-	// accelerators (true) or those that held none, as the job did.
-	Devices bool `json:"devices"`
 	// Class is the key's leading class, Jobs of Decided its jobs. When AI
 	// is set, the hit is decision 1's (AI or not): Jobs counts the key's
 	// AI jobs of either subtype, Class names the leading subtype only for
@@ -169,17 +148,13 @@ type ContextHit struct {
 // String says it in words: "account X: 37 of 40 decided jobs are AI
 // training".
 func (h ContextHit) String() string {
-	with := "without"
-	if h.Devices {
-		with = "with"
-	}
 	switch {
 	case h.AI:
-		return fmt.Sprintf("%s %s: %d of %d decided jobs %s accelerators are AI (%+.2f to both AI classes)", h.Key, h.Value, h.Jobs, h.Decided, with, h.Weight)
+		return fmt.Sprintf("%s %s: %d of %d decided jobs are AI (%+.2f to both AI classes)", h.Key, h.Value, h.Jobs, h.Decided, h.Weight)
 	case h.Subtype:
-		return fmt.Sprintf("%s %s: %d of %d decided AI jobs %s accelerators are %s (%+.2f %s)", h.Key, h.Value, h.Jobs, h.Decided, with, h.Class, h.Weight, h.Class)
+		return fmt.Sprintf("%s %s: %d of %d decided AI jobs are %s (%+.2f %s)", h.Key, h.Value, h.Jobs, h.Decided, h.Class, h.Weight, h.Class)
 	}
-	return fmt.Sprintf("%s %s: %d of %d decided jobs %s accelerators are %s (%+.2f %s)", h.Key, h.Value, h.Jobs, h.Decided, with, h.Class, h.Weight, h.Class)
+	return fmt.Sprintf("%s %s: %d of %d decided jobs are %s (%+.2f %s)", h.Key, h.Value, h.Jobs, h.Decided, h.Class, h.Weight, h.Class)
 }
 
 // contextHits reads the context of a record. The two decisions are read
@@ -191,13 +166,13 @@ func (h ContextHit) String() string {
 // inference thus still says "AI" without pretending to know the subtype.
 // Records are never in their own context: only confident records are
 // counted, and those are not asked.
-func (x *Context) contextHits(s ContextSettings, dev int, keys [numCtxKinds]string) []ContextHit {
+func (x *Context) contextHits(s ContextSettings, keys [numCtxKinds]string) []ContextHit {
 	var out []ContextHit
 	for k, v := range keys {
 		if v == "" {
 			continue
 		}
-		c := x.keys[dev][k][v]
+		c := x.keys[k][v]
 		if c == nil {
 			continue
 		}
@@ -214,17 +189,17 @@ func (x *Context) contextHits(s ContextSettings, dev int, keys [numCtxKinds]stri
 		switch {
 		case float64(ai)/float64(n) >= s.MinShare:
 			share := float64(ai) / float64(n)
-			out = appendHit(out, ContextHit{Rule: rule, Key: kind, Value: v, Devices: dev == 1, Class: lead, AI: true, Jobs: ai, Decided: n, Weight: s.Weight * share})
+			out = appendHit(out, ContextHit{Rule: rule, Key: kind, Value: v, Class: lead, AI: true, Jobs: ai, Decided: n, Weight: s.Weight * share})
 		case float64(c[2])/float64(n) >= s.MinShare:
 			share := float64(c[2]) / float64(n)
-			out = appendHit(out, ContextHit{Rule: rule, Key: kind, Value: v, Devices: dev == 1, Class: Other, Jobs: int(c[2]), Decided: n, Weight: s.Weight * share})
+			out = appendHit(out, ContextHit{Rule: rule, Key: kind, Value: v, Class: Other, Jobs: int(c[2]), Decided: n, Weight: s.Weight * share})
 		}
 		if ai < s.MinJobs {
 			continue
 		}
 		sub := int(c[slotOf(lead)])
 		if share := float64(sub) / float64(ai); share >= s.MinShare {
-			out = appendHit(out, ContextHit{Rule: rule, Key: kind, Value: v, Devices: dev == 1, Class: lead, Subtype: true, Jobs: sub, Decided: ai, Weight: s.Weight * share / 2})
+			out = appendHit(out, ContextHit{Rule: rule, Key: kind, Value: v, Class: lead, Subtype: true, Jobs: sub, Decided: ai, Weight: s.Weight * share / 2})
 		}
 	}
 	return out
@@ -444,7 +419,7 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 		if e.confident {
 			slot := slotOf(e.d.Class)
 			if rs.context.Enabled {
-				x.addKeys(devicesOf(r), [numCtxKinds]string{r.Account, r.User, r.WorkDir, e.nameFam}, slot)
+				x.addKeys([numCtxKinds]string{r.Account, r.User, r.WorkDir, e.nameFam}, slot)
 			}
 			if rs.learned.Enabled {
 				mult[e]++
@@ -472,7 +447,7 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 		o := b.entries[i].out
 		l := &later{d: b.entries[i].d}
 		if rs.context.Enabled {
-			l.ctx = x.contextHits(rs.context, devicesOf(r), keysOf(r, o))
+			l.ctx = x.contextHits(rs.context, keysOf(r, o))
 			if o.class.IsAI() {
 				// The job's own evidence made it AI: context only
 				// settles the subtype.
@@ -552,7 +527,7 @@ func (c *RuleClassifier) Restore(x *Context, r *job.Record, stored Decision) (d 
 		x.mu.Lock()
 		slot := slotOf(o.class)
 		if c.rs.context.Enabled {
-			x.addKeys(devicesOf(r), keysOf(r, o), slot)
+			x.addKeys(keysOf(r, o), slot)
 		}
 		if c.rs.learned.Enabled {
 			x.addTokens(o.tokens, slot, 1)

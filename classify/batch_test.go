@@ -32,7 +32,7 @@ func TestContextStage(t *testing.T) {
 		t.Error("ClassifyBatch and NewBatch disagree")
 	}
 	text := b.Explain(8).String()
-	if !strings.Contains(text, "account llm-lab: 8 of 8 decided AI jobs with accelerators are ai_training") || !strings.Contains(text, "final: context stage") {
+	if !strings.Contains(text, "account llm-lab: 8 of 8 decided AI jobs are ai_training") || !strings.Contains(text, "final: context stage") {
 		t.Errorf("explanation lacks the context:\n%s", text)
 	}
 	// A job without any evidence, alone in its keys, stays unknown.
@@ -50,9 +50,7 @@ func TestLearnedStage(t *testing.T) {
 	for i := range 60 {
 		recs = append(recs, mk(id(fmt.Sprint(i)), gpu(8), step("vllm serve /models/zeta"+fmt.Sprint(i)), name("zetaserve"),
 			func(r *job.Record) { r.Account = fmt.Sprint("a", i); r.WorkDir = "/w/zetaserve" }))
-		// GPU molecular dynamics: the user's accelerator jobs are half AI,
-		// half other, so that user context says nothing.
-		recs = append(recs, mk(id(fmt.Sprint(100+i)), gpu(1), step("gmx mdrun -deffnm prod"), name("membrane"),
+		recs = append(recs, mk(id(fmt.Sprint(100+i)), step("gmx mdrun -deffnm prod"), name("membrane"),
 			func(r *job.Record) { r.Account = fmt.Sprint("b", i); r.WorkDir = "/w/membrane" }))
 	}
 	odd := mk(id("999"), gpu(1), step("bash ./zetaserve.sh"), name("q"), func(r *job.Record) { r.Account = "c"; r.WorkDir = "/w/zetaserve/q" })
@@ -224,7 +222,7 @@ func TestContextDecisionsApart(t *testing.T) {
 	if !d.Class.IsAI() || !slices.Contains(d.Rules, "context:account") {
 		t.Fatalf("bare job in a mixed AI account: %+v, want AI by context:account", d)
 	}
-	if text := b.Explain(8).String(); !strings.Contains(text, "account mixed-ai: 8 of 8 decided jobs with accelerators are AI") || strings.Contains(text, "decided AI jobs with") {
+	if text := b.Explain(8).String(); !strings.Contains(text, "account mixed-ai: 8 of 8 decided jobs are AI") || strings.Contains(text, "decided AI jobs are") {
 		t.Errorf("explanation should read the account as AI without a subtype:\n%s", text)
 	}
 
