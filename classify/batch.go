@@ -119,13 +119,25 @@ const (
 // sizeOf returns the size bucket of a record's accelerator-hours (the
 // accelerators the table knows, forced ones included: they were held),
 // or -1 when it held none. A job without an end counts as under an hour.
-func (c *RuleClassifier) sizeOf(r *job.Record) int {
+// memo keeps the table's answer per GRES name and type for the batch: the
+// table is searched rule by rule, and a center has few GRES (nil: no
+// memo).
+func (c *RuleClassifier) sizeOf(r *job.Record, memo map[[2]string]bool) int {
 	var n int64
 	for _, a := range boundAccels(r) {
 		if a.Count <= 0 {
 			continue
 		}
-		if _, res := c.x.table.Lookup(a.Name, a.Type); res == accel.Accelerator {
+		k := [2]string{a.Name, a.Type}
+		is, ok := memo[k]
+		if !ok {
+			_, res := c.x.table.Lookup(a.Name, a.Type)
+			is = res == accel.Accelerator
+			if memo != nil && len(memo) < maxSizeMemo {
+				memo[k] = is
+			}
+		}
+		if is {
 			n = min(n+a.Count, maxUseUnits)
 		}
 	}
@@ -138,6 +150,11 @@ func (c *RuleClassifier) sizeOf(r *job.Record) int {
 	}
 	return min(bits.Len64(uint64(n*secs/3600)), sizeBuckets-1)
 }
+
+// maxSizeMemo bounds sizeOf's memo: a batch of records with tens of
+// thousands of GRES types (each record reads its first 64) does not grow
+// it without end.
+const maxSizeMemo = 4096
 
 // sizedFrom is the least size bucket whose jobs are read again among the
 // key's jobs of their size: 16 accelerator-hours (two hours on eight GPUs).
@@ -529,6 +546,7 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 	b := &Batch{c: c, recs: recs, entries: make([]*cacheEntry, len(recs))}
 	rs := c.rs
 	mult := map[*cacheEntry]uint32{}
+	memo := map[[2]string]bool{}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for i, r := range recs {
@@ -537,7 +555,7 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 		if e.confident {
 			slot := slotOf(e.d.Class)
 			if rs.context.Enabled {
-				x.addKeys([numCtxKinds]string{r.Account, r.User, r.WorkDir, e.nameFam}, slot, c.sizeOf(r))
+				x.addKeys([numCtxKinds]string{r.Account, r.User, r.WorkDir, e.nameFam}, slot, c.sizeOf(r, memo))
 			}
 			if rs.learned.Enabled {
 				mult[e]++
@@ -565,7 +583,7 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 		o := b.entries[i].out
 		l := &later{d: b.entries[i].d}
 		if rs.context.Enabled {
-			l.ctx = x.contextHits(rs.context, keysOf(r, o), c.sizeOf(r))
+			l.ctx = x.contextHits(rs.context, keysOf(r, o), c.sizeOf(r, memo))
 			if o.class.IsAI() {
 				// The job's own evidence made it AI: context only
 				// settles the subtype.
@@ -645,7 +663,7 @@ func (c *RuleClassifier) Restore(x *Context, r *job.Record, stored Decision) (d 
 		x.mu.Lock()
 		slot := slotOf(o.class)
 		if c.rs.context.Enabled {
-			x.addKeys(keysOf(r, o), slot, c.sizeOf(r))
+			x.addKeys(keysOf(r, o), slot, c.sizeOf(r, nil))
 		}
 		if c.rs.learned.Enabled {
 			x.addTokens(o.tokens, slot, 1)
