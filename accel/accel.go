@@ -1,7 +1,8 @@
 // Package accel maps scheduler generic resources (Slurm GRES names and
 // types, PBS ngpus) to accelerator kind, vendor and model, so that NVIDIA and
 // AMD GPUs, Huawei Ascend NPUs, Hygon DCUs and Cambricon MLUs are all counted
-// as accelerators, each under its own kind and model.
+// as accelerators, each under its own kind and model. Kunlunxin XPUs
+// (Baidu's Kunlun chips, Slurm GRES "xpu") are kind xpu.
 //
 // GRES names are site-defined, so the table is configurable; the defaults
 // cover the common spellings. A GRES the table does not know is reported by
@@ -20,11 +21,12 @@ const (
 	KindNPU = "npu"
 	KindDCU = "dcu"
 	KindMLU = "mlu"
+	KindXPU = "xpu"
 )
 
 // Kinds lists the accelerator kinds in display order; closed label sets of
 // metrics iterate over it.
-var Kinds = []string{KindGPU, KindNPU, KindDCU, KindMLU}
+var Kinds = []string{KindGPU, KindNPU, KindDCU, KindMLU, KindXPU}
 
 // Device is what a GRES name and type resolve to.
 type Device struct {
@@ -103,6 +105,13 @@ var DefaultRules = []Rule{
 	{Name: "mlu", Type: "*590*", Kind: KindMLU, Vendor: "cambricon", Model: "MLU590"},
 	{Name: "mlu", Type: "*", Kind: KindMLU, Vendor: "cambricon"},
 	{Name: "mlu", Kind: KindMLU, Vendor: "cambricon"},
+	// Kunlunxin XPUs (Kunlun P800, R300, R200); "xpu" is how Baidu's
+	// PaddlePaddle and the Kunlunxin runtime (XPU_VISIBLE_DEVICES) name them.
+	{Name: "xpu", Type: "p800*", Kind: KindXPU, Vendor: "kunlunxin", Model: "P800"},
+	{Name: "xpu", Type: "r300*", Kind: KindXPU, Vendor: "kunlunxin", Model: "R300"},
+	{Name: "xpu", Type: "r200*", Kind: KindXPU, Vendor: "kunlunxin", Model: "R200"},
+	{Name: "xpu", Type: "*", Kind: KindXPU, Vendor: "kunlunxin"},
+	{Name: "xpu", Kind: KindXPU, Vendor: "kunlunxin"},
 	// Any other GPU type, and untyped GPUs: kind known, vendor not.
 	{Name: "gpu", Type: "*", Kind: KindGPU},
 	{Name: "gpu", Kind: KindGPU},

@@ -22,6 +22,8 @@ func TestOrigin(t *testing.T) {
 		{Default(), "npu", "910b", OriginDomestic},
 		{Default(), "dcu", "k100", OriginDomestic},
 		{Default(), "mlu", "mlu370", OriginDomestic},
+		{Default(), "xpu", "p800", OriginDomestic},
+		{Default(), "xpu", "", OriginDomestic},
 		{Default(), "gpu", "", OriginUnknown}, // untyped: vendor unknown
 		{Default(), "gpu", "h20", OriginImported},
 		{site, "gpu", "c500", OriginDomestic},

@@ -3,11 +3,13 @@ package classify
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 
+	"github.com/scmon/scmon/accel"
 	"github.com/scmon/scmon/job"
 )
 
@@ -57,7 +59,7 @@ var slotClass = [3]Class{AITraining, AIInference, Other}
 // jobs stored before it. It is safe for concurrent use.
 type Context struct {
 	mu   sync.Mutex
-	keys [numCtxKinds]map[string]*counts
+	keys [numCtxKinds]map[string]*tally
 	toks map[string]*counts
 	docs counts
 	// model is the learned model fitted on toks, remade when stale.
@@ -69,7 +71,7 @@ type Context struct {
 func NewContext() *Context {
 	x := &Context{toks: map[string]*counts{}}
 	for k := range x.keys {
-		x.keys[k] = map[string]*counts{}
+		x.keys[k] = map[string]*tally{}
 	}
 	return x
 }
@@ -78,7 +80,7 @@ func NewContext() *Context {
 func (x *Context) Reset() {
 	x.mu.Lock()
 	for k := range x.keys {
-		x.keys[k] = map[string]*counts{}
+		x.keys[k] = map[string]*tally{}
 	}
 	x.toks, x.docs, x.model, x.stale = map[string]*counts{}, counts{}, nil, false
 	x.mu.Unlock()
@@ -95,18 +97,98 @@ func keysOf(r *job.Record, o *outcome) [numCtxKinds]string {
 	return [numCtxKinds]string{r.Account, r.User, r.WorkDir, o.nameFam}
 }
 
-// addLocked counts one record's confident decision n times.
-func (x *Context) addKeys(keys [numCtxKinds]string, slot int) {
+// tally is what a context key holds: its confident decisions by class
+// (ai_training, ai_inference, other), and those of its jobs that held
+// accelerators again by size (sized, made at the key's first such job).
+type tally struct {
+	jobs  counts
+	sized *[sizeBuckets]counts
+}
+
+// sizeBuckets bound the sizes told apart: bucket b holds the jobs of
+// 2^(b-1) to 2^b accelerator-hours (bucket 0: under one), the last one
+// everything larger.
+const sizeBuckets = 24
+
+// Bounds on what one job weighs: a year of run time, 2^20 accelerators.
+const (
+	maxUseSeconds = 366 * 24 * 3600
+	maxUseUnits   = 1 << 20
+)
+
+// sizeOf returns the size bucket of a record's accelerator-hours (the
+// accelerators the table knows, forced ones included: they were held),
+// or -1 when it held none. A job without an end counts as under an hour.
+// memo keeps the table's answer per GRES name and type for the batch: the
+// table is searched rule by rule, and a center has few GRES (nil: no
+// memo).
+func (c *RuleClassifier) sizeOf(r *job.Record, memo map[[2]string]bool) int {
+	var n int64
+	for _, a := range boundAccels(r) {
+		if a.Count <= 0 {
+			continue
+		}
+		k := [2]string{a.Name, a.Type}
+		is, ok := memo[k]
+		if !ok {
+			_, res := c.x.table.Lookup(a.Name, a.Type)
+			is = res == accel.Accelerator
+			if memo != nil && len(memo) < maxSizeMemo {
+				memo[k] = is
+			}
+		}
+		if is {
+			n = min(n+a.Count, maxUseUnits)
+		}
+	}
+	if n == 0 {
+		return -1
+	}
+	var secs int64
+	if !r.Start.IsZero() && !r.End.IsZero() {
+		secs = min(max(int64(r.End.Sub(r.Start).Seconds()), 0), maxUseSeconds)
+	}
+	return min(bits.Len64(uint64(n*secs/3600)), sizeBuckets-1)
+}
+
+// maxSizeMemo bounds sizeOf's memo: a batch of records with tens of
+// thousands of GRES types (each record reads its first 64) does not grow
+// it without end.
+const maxSizeMemo = 4096
+
+// sizedFrom is the least size bucket whose jobs are read again among the
+// key's jobs of their size: 16 accelerator-hours (two hours on eight GPUs).
+// A smaller job is as likely an analysis or a test as the account's
+// training runs, and the key's jobs of every size speak for it.
+const sizedFrom = 5
+
+// sizeFloor returns the least accelerator-hours of bucket b's jobs.
+func sizeFloor(b int) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return math.Ldexp(1, b-1)
+}
+
+// addKeys counts one record's confident decision in its keys; size is
+// its size bucket, -1 without accelerators.
+func (x *Context) addKeys(keys [numCtxKinds]string, slot, size int) {
 	for k, v := range keys {
 		if v == "" {
 			continue
 		}
-		c := x.keys[k][v]
-		if c == nil {
-			c = new(counts)
-			x.keys[k][v] = c
+		t := x.keys[k][v]
+		if t == nil {
+			t = new(tally)
+			x.keys[k][v] = t
 		}
-		c[slot]++
+		t.jobs[slot]++
+		if size >= 0 {
+			if t.sized == nil {
+				t.sized = new([sizeBuckets]counts)
+			}
+			t.sized[size][slot]++
+		}
 	}
 }
 
@@ -141,6 +223,12 @@ type ContextHit struct {
 	// Subtype marks decision 2's hit (training or inference): Jobs of
 	// Decided count the key's AI jobs only.
 	Subtype bool `json:"subtype,omitempty"`
+	// Sized marks a hit that counted only the key's jobs of a size like
+	// the job's: those that held accelerators for at least MinAccelHours
+	// accelerator-hours. It is read when the key's jobs of every size
+	// leave the decision open.
+	Sized         bool    `json:"sized,omitempty"`
+	MinAccelHours float64 `json:"min_accel_hours,omitempty"`
 	// Weight is the evidence added.
 	Weight float64 `json:"weight"`
 }
@@ -148,13 +236,17 @@ type ContextHit struct {
 // String says it in words: "account X: 37 of 40 decided jobs are AI
 // training".
 func (h ContextHit) String() string {
-	switch {
-	case h.AI:
-		return fmt.Sprintf("%s %s: %d of %d decided jobs are AI (%+.2f to both AI classes)", h.Key, h.Value, h.Jobs, h.Decided, h.Weight)
-	case h.Subtype:
-		return fmt.Sprintf("%s %s: %d of %d decided AI jobs are %s (%+.2f %s)", h.Key, h.Value, h.Jobs, h.Decided, h.Class, h.Weight, h.Class)
+	jobs := "decided jobs"
+	if h.Subtype {
+		jobs = "decided AI jobs"
 	}
-	return fmt.Sprintf("%s %s: %d of %d decided jobs are %s (%+.2f %s)", h.Key, h.Value, h.Jobs, h.Decided, h.Class, h.Weight, h.Class)
+	if h.Sized {
+		jobs += fmt.Sprintf(" of %g accelerator-hours or more", h.MinAccelHours)
+	}
+	if h.AI {
+		return fmt.Sprintf("%s %s: %d of %d %s are AI (%+.2f to both AI classes)", h.Key, h.Value, h.Jobs, h.Decided, jobs, h.Weight)
+	}
+	return fmt.Sprintf("%s %s: %d of %d %s are %s (%+.2f %s)", h.Key, h.Value, h.Jobs, h.Decided, jobs, h.Class, h.Weight, h.Class)
 }
 
 // contextHits reads the context of a record. The two decisions are read
@@ -164,45 +256,88 @@ func (h ContextHit) String() string {
 // AI decisions lean one subtype with at least min_share adds half as much
 // to that subtype. A key whose AI jobs split evenly between training and
 // inference thus still says "AI" without pretending to know the subtype.
+//
+// For a job of at least 16 accelerator-hours (size is its bucket, -1
+// without accelerators), a decision the key's jobs leave open is read again
+// among the key's jobs of a like size: those that held accelerators for at
+// least the floor of the bucket below the job's own (between a quarter and
+// a half of its accelerator-hours), counted by jobs as before. An account's
+// many small analysis jobs then do not hide that its jobs as large as this
+// one trained models.
+//
 // Records are never in their own context: only confident records are
 // counted, and those are not asked.
-func (x *Context) contextHits(s ContextSettings, keys [numCtxKinds]string) []ContextHit {
+func (x *Context) contextHits(s ContextSettings, keys [numCtxKinds]string, size int) []ContextHit {
 	var out []ContextHit
 	for k, v := range keys {
 		if v == "" {
 			continue
 		}
-		c := x.keys[k][v]
-		if c == nil {
-			continue
-		}
-		n := int(c[0]) + int(c[1]) + int(c[2])
-		if n < s.MinJobs {
+		t := x.keys[k][v]
+		if t == nil {
 			continue
 		}
 		rule, kind := ctxRules[k], ctxKind(k).String()
-		ai := int(c[0]) + int(c[1])
-		lead := AITraining
-		if c[1] > c[0] {
-			lead = AIInference
+		base := ContextHit{Rule: rule, Key: kind, Value: v}
+		aiHit, subHit, ok1, ok2 := readCounts(s, &t.jobs, base)
+		if (!ok1 || !ok2) && size >= sizedFrom && t.sized != nil {
+			lo := max(size-1, 0)
+			var c counts
+			for b := lo; b < sizeBuckets; b++ {
+				for i := range c {
+					c[i] += t.sized[b][i]
+				}
+			}
+			sb := base
+			sb.Sized, sb.MinAccelHours = true, sizeFloor(lo)
+			sAI, sSub, sOk1, sOk2 := readCounts(s, &c, sb)
+			if !ok1 && sOk1 {
+				aiHit, ok1 = sAI, true
+			}
+			if !ok2 && sOk2 {
+				subHit, ok2 = sSub, true
+			}
 		}
-		switch {
-		case float64(ai)/float64(n) >= s.MinShare:
-			share := float64(ai) / float64(n)
-			out = appendHit(out, ContextHit{Rule: rule, Key: kind, Value: v, Class: lead, AI: true, Jobs: ai, Decided: n, Weight: s.Weight * share})
-		case float64(c[2])/float64(n) >= s.MinShare:
-			share := float64(c[2]) / float64(n)
-			out = appendHit(out, ContextHit{Rule: rule, Key: kind, Value: v, Class: Other, Jobs: int(c[2]), Decided: n, Weight: s.Weight * share})
+		if ok1 {
+			out = appendHit(out, aiHit)
 		}
-		if ai < s.MinJobs {
-			continue
-		}
-		sub := int(c[slotOf(lead)])
-		if share := float64(sub) / float64(ai); share >= s.MinShare {
-			out = appendHit(out, ContextHit{Rule: rule, Key: kind, Value: v, Class: lead, Subtype: true, Jobs: sub, Decided: ai, Weight: s.Weight * share / 2})
+		if ok2 {
+			out = appendHit(out, subHit)
 		}
 	}
 	return out
+}
+
+// readCounts makes a key's two hits from its counts, if it speaks.
+func readCounts(s ContextSettings, c *counts, base ContextHit) (aiHit, subHit ContextHit, ok1, ok2 bool) {
+	n := int(c[0]) + int(c[1]) + int(c[2])
+	if n < s.MinJobs {
+		return
+	}
+	ai := int(c[0]) + int(c[1])
+	lead := AITraining
+	if c[1] > c[0] {
+		lead = AIInference
+	}
+	switch {
+	case float64(ai)/float64(n) >= s.MinShare:
+		share := float64(ai) / float64(n)
+		aiHit, ok1 = base, true
+		aiHit.Class, aiHit.AI, aiHit.Jobs, aiHit.Decided, aiHit.Weight = lead, true, ai, n, s.Weight*share
+	case float64(c[2])/float64(n) >= s.MinShare:
+		share := float64(c[2]) / float64(n)
+		aiHit, ok1 = base, true
+		aiHit.Class, aiHit.Jobs, aiHit.Decided, aiHit.Weight = Other, int(c[2]), n, s.Weight*share
+	}
+	if ai < s.MinJobs {
+		return
+	}
+	sub := int(c[slotOf(lead)])
+	if share := float64(sub) / float64(ai); share >= s.MinShare {
+		subHit, ok2 = base, true
+		subHit.Class, subHit.Subtype, subHit.Jobs, subHit.Decided, subHit.Weight = lead, true, sub, ai, s.Weight*share/2
+	}
+	return
 }
 
 // appendHit appends a hit, making room for one per key at the first:
@@ -411,6 +546,7 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 	b := &Batch{c: c, recs: recs, entries: make([]*cacheEntry, len(recs))}
 	rs := c.rs
 	mult := map[*cacheEntry]uint32{}
+	memo := map[[2]string]bool{}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for i, r := range recs {
@@ -419,7 +555,7 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 		if e.confident {
 			slot := slotOf(e.d.Class)
 			if rs.context.Enabled {
-				x.addKeys([numCtxKinds]string{r.Account, r.User, r.WorkDir, e.nameFam}, slot)
+				x.addKeys([numCtxKinds]string{r.Account, r.User, r.WorkDir, e.nameFam}, slot, c.sizeOf(r, memo))
 			}
 			if rs.learned.Enabled {
 				mult[e]++
@@ -447,7 +583,7 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 		o := b.entries[i].out
 		l := &later{d: b.entries[i].d}
 		if rs.context.Enabled {
-			l.ctx = x.contextHits(rs.context, keysOf(r, o))
+			l.ctx = x.contextHits(rs.context, keysOf(r, o), c.sizeOf(r, memo))
 			if o.class.IsAI() {
 				// The job's own evidence made it AI: context only
 				// settles the subtype.
@@ -527,7 +663,7 @@ func (c *RuleClassifier) Restore(x *Context, r *job.Record, stored Decision) (d 
 		x.mu.Lock()
 		slot := slotOf(o.class)
 		if c.rs.context.Enabled {
-			x.addKeys(keysOf(r, o), slot)
+			x.addKeys(keysOf(r, o), slot, c.sizeOf(r, nil))
 		}
 		if c.rs.learned.Enabled {
 			x.addTokens(o.tokens, slot, 1)

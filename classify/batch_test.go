@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scmon/scmon/job"
 )
@@ -248,5 +249,46 @@ func TestContextDecisionsApart(t *testing.T) {
 	small := mk(id("small"), gpu(8), name("qwen_exp"), step("bash go.sh"), svc)
 	if got := c.ClassifyBatch(append(serve, small))[8]; got.Class != AIInference || !slices.Contains(got.Rules, "context:account") {
 		t.Errorf("one-node job of a serving account: %+v, want ai_inference by context", got)
+	}
+}
+
+// TestContextBySize: an account whose many small GPU jobs are simulations
+// and whose few large ones train models says nothing for a small job, but
+// a large job without evidence of its own takes its class from the
+// account's jobs of its size, and the explanation says which.
+func TestContextBySize(t *testing.T) {
+	c := New(mustDefault(t), Options{})
+	var recs []*job.Record
+	for i := range 6 {
+		recs = append(recs, mk(id(fmt.Sprint("t", i)), gpu(16), nodes(2), elapsed(10*time.Hour), step("torchrun pretrain_gpt.py"), acct("mixed")))
+	}
+	for i := range 10 {
+		recs = append(recs, mk(id(fmt.Sprint("m", i)), gpu(1), elapsed(time.Hour), step("gmx mdrun -deffnm prod"), acct("mixed")))
+	}
+	n := len(recs)
+	big := mk(id("big"), gpu(16), elapsed(20*time.Hour), name("exp"), step("bash go.sh"), acct("mixed"))
+	small := mk(id("small"), gpu(1), elapsed(time.Hour), name("exp"), step("bash go.sh"), acct("mixed"))
+	for _, r := range []*job.Record{big, small} {
+		if got := c.Classify(r).Class; got != Unknown {
+			t.Fatalf("%s alone: %s, want unknown", r.JobID, got)
+		}
+	}
+	b := c.NewBatch(append(recs, big, small))
+	ds := b.Decisions()
+	if ds[n].Class != AITraining || !slices.Contains(ds[n].Rules, "context:account") {
+		t.Errorf("large job: %+v, want ai_training by context:account\n%s", ds[n], b.Explain(n))
+	}
+	text := b.Explain(n).String()
+	if !strings.Contains(text, "account mixed: 6 of 6 decided jobs of 128 accelerator-hours or more are AI") {
+		t.Errorf("explanation lacks the sized context:\n%s", text)
+	}
+	if ds[n+1].Class != Unknown {
+		t.Errorf("small job: %+v, want unknown (6 of 16 jobs are AI)", ds[n+1])
+	}
+	// The same job without an end (running, under an hour so far) is
+	// small.
+	run := mk(id("run"), gpu(16), running(), name("exp"), step("bash go.sh"), acct("mixed"))
+	if d := c.ClassifyBatch(append(recs, run))[n]; d.Class != Unknown {
+		t.Errorf("running job: %+v, want unknown", d)
 	}
 }

@@ -161,8 +161,9 @@ func (c *RuleClassifier) signature(buf []byte, r *job.Record) []byte {
 				str(r.QOS)
 			}
 		}
-		buf = binary.AppendUvarint(buf, uint64(len(r.Accels)))
-		for _, a := range r.Accels {
+		accels := boundAccels(r)
+		buf = binary.AppendUvarint(buf, uint64(len(accels)))
+		for _, a := range accels {
 			str(a.Name)
 			str(a.Type)
 			buf = binary.AppendVarint(buf, a.Count)

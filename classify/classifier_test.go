@@ -312,3 +312,38 @@ func TestBoundedEvidence(t *testing.T) {
 		t.Error("step past maxSteps was read")
 	}
 }
+
+// manyGres returns a record holding n distinct GRES types, one device
+// each, after a first entry of 8 A100s.
+func manyGres(n int) *job.Record {
+	opts := []recOpt{gpu(8), step("torchrun pretrain_gpt.py")}
+	for i := range n {
+		opts = append(opts, gres("gpu", fmt.Sprintf("t%d", i), 1))
+	}
+	return mk(opts...)
+}
+
+// TestBoundedGres: a record with tens of thousands of distinct GRES types
+// is read as its first maxAccels entries say, with a bounded cache key,
+// so that classifying it costs what an ordinary record costs.
+func TestBoundedGres(t *testing.T) {
+	r := manyGres(70_000)
+	c := New(mustDefault(t), Options{})
+	if got := c.Classify(r).Class; got != AITraining {
+		t.Errorf("got %s", got)
+	}
+	ex := c.Explain(r)
+	if ex.Decision.Class != AITraining {
+		t.Errorf("explain %+v", ex.Decision)
+	}
+	small := manyGres(maxAccels - 1)
+	if a, b := len(c.signature(nil, r)), len(c.signature(nil, small)); a > b+64 {
+		t.Errorf("signature of %d bytes with 70,000 GRES, %d with %d", a, b, maxAccels)
+	}
+	// The count reads the first maxAccels entries: 8 A100s and 63 others.
+	var ev evidence
+	c.x.extract(r, &ev)
+	if got := ev.num[fAccelCount]; !got.present || got.v != 8+maxAccels-1 {
+		t.Errorf("accel_count %+v, want %d", got, 8+maxAccels-1)
+	}
+}

@@ -216,7 +216,10 @@ func (rs *RuleSet) decideTwo(o *outcome, scores *[len(classNames)]float64) {
 	d := tr - in
 	sum := d + o.cueSum
 	switch {
-	case d != 0 && math.Abs(d) >= t.SubtypeMargin:
+	case d != 0 && math.Abs(d) >= t.SubtypeMargin && (o.cueSum == 0 || (sum > 0) == (d > 0)):
+		// The scores settle it and the job's shape does not overturn
+		// them: a weak inference hint (a "demo" script) on four nodes is
+		// weighed against the nodes, a strong one (an eval script) is not.
 		o.sub = subMargin
 		o.class = pickSign(d, AITraining)
 		if !o.quiet {

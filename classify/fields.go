@@ -74,7 +74,7 @@ var fieldInfos = [numFields]fieldInfo{
 	fPartition:    {"partition", textField, false, "partition (Slurm) or queue (PBS)"},
 	fQOS:          {"qos", textField, false, "quality of service"},
 	fState:        {"state", textField, false, "base state: COMPLETED, FAILED, TIMEOUT, CANCELLED, ..."},
-	fAccelKind:    {"accel_kind", textField, true, "accelerator kinds held (gpu, npu, dcu, mlu); none where accelerators are forced"},
+	fAccelKind:    {"accel_kind", textField, true, "accelerator kinds held (gpu, npu, dcu, mlu, xpu); none where accelerators are forced"},
 	fAccelModel:   {"accel_model", textField, true, "accelerator models held (A100, H100, Ascend 910B, K100, ...)"},
 	fAccelVendor:  {"accel_vendor", textField, true, "accelerator vendors held (nvidia, amd, huawei, hygon, cambricon)"},
 	fAccelCount:   {"accel_count", countField, false, "accelerators held, all kinds; absent where accelerators were forced or a GRES is not in the accelerator table (neither says the job needs none)"},
@@ -187,7 +187,20 @@ const (
 	maxSteps = 64
 	// maxText is the number of bytes read of each text value.
 	maxText = 8 << 10
+	// maxAccels is the number of generic-resource entries read, from the
+	// first: a record with tens of thousands of distinct GRES types (a
+	// broken or hostile input) costs what one with 64 does. The readers
+	// refuse records with more distinct GRES than this anyway.
+	maxAccels = 64
 )
+
+// boundAccels returns the generic resources that count as evidence.
+func boundAccels(r *job.Record) []job.Accel {
+	if len(r.Accels) > maxAccels {
+		return r.Accels[:maxAccels]
+	}
+	return r.Accels
+}
 
 // boundText cuts s to maxText bytes (at a rune boundary).
 func boundText(s string) string {
@@ -356,7 +369,7 @@ func (x *extractor) extractAccels(r *job.Record, ev *evidence) {
 	var kinds, models, vendors []string
 	var count int64
 	unsure := false // a device held that says nothing either way
-	for _, a := range r.Accels {
+	for _, a := range boundAccels(r) {
 		dev, res := x.table.Lookup(a.Name, a.Type)
 		if res == accel.Unknown && a.Count > 0 {
 			unsure = true

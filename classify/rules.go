@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/viper"
 
+	"github.com/scmon/scmon/accel"
 	"github.com/scmon/scmon/job"
 )
 
@@ -86,7 +87,7 @@ type ForcedAccelerators struct {
 	Partition string `mapstructure:"partition" json:"partition,omitempty"`
 	// QOS is a shell pattern of QOS names.
 	QOS string `mapstructure:"qos" json:"qos,omitempty"`
-	// Kind is the forced accelerator kind (gpu, npu, dcu, mlu), or empty
+	// Kind is the forced accelerator kind (gpu, npu, dcu, mlu, xpu), or empty
 	// for all kinds.
 	Kind string `mapstructure:"kind" json:"kind,omitempty"`
 }
@@ -410,8 +411,8 @@ func ParseRules(name string, data []byte) (*RuleSet, error) {
 				bad = true
 			}
 		}
-		if d.Kind != "" && !slices.Contains([]string{"gpu", "npu", "dcu", "mlu"}, d.Kind) {
-			fail("%s: kind %q is not one of gpu, npu, dcu, mlu", where, d.Kind)
+		if d.Kind != "" && !slices.Contains(accel.Kinds, d.Kind) {
+			fail("%s: kind %q is not one of %s", where, d.Kind, strings.Join(accel.Kinds, ", "))
 			bad = true
 		}
 		if !bad {

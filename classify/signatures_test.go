@@ -340,6 +340,18 @@ var defaultRuleCases = map[string][]ruleCase{
 	"analysis-script-name": {
 		{mk(step("python plot_results.py")), mk(step("python plotter.py"))},
 		{mk(step("python postprocess.py --case 7")), mk(step("python postprocessor.py"))},
+		{mk(submit("sbatch scripts/runFigs.sh")), mk(submit("sbatch scripts/runFigures2.sh"))},
+		{mk(name("PostProcessing_20261103")), mk(name("postman"))},
+		{mk(name("convert_fmt")), mk(name("converter"))},
+		{mk(name("结果后处理")), mk(name("处理"))},
+	},
+	"workdir-analysis": {
+		{mk(wd("/scratch/u/postprocess")), mk(wd("/scratch/u/postman"))},
+		{mk(wd("/home/u/proj/figs_2026")), mk(wd("/home/u/proj/figsaw"))},
+	},
+	"name-compiled-binary": {
+		{mk(name("a.out")), mk(name("data.out"))},
+		{mk(name("solver.x")), mk(name("solver.xyz"))},
 	},
 	"name-hpc": {
 		{mk(name("md_equil")), mk(name("mdx"))},

@@ -4,9 +4,15 @@
 // repository root:
 //
 //	go run ./classify/heldout/cmd/heldout
+//
+// With -readme README.md it also writes its output into the README,
+// between the lines <!-- heldout-output --> and <!-- /heldout-output -->,
+// so that the README's figures are the command's.
 package main
 
 import (
+	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,14 +33,67 @@ func run(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", heldout.DefaultSeed, "generator seed")
 	jobs := fs.Int("jobs", labgen.DefaultJobs, "submissions in the generated center")
 	public := fs.String("public", "classify/heldout/testdata/public", "directory of the public sacct dumps")
+	readme := fs.String("readme", "", "also write the output into this file, between the lines "+beginMarker+" and "+endMarker)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := write(stdout, *seed, *jobs, *public); err != nil {
+	var out bytes.Buffer
+	if err := write(&out, *seed, *jobs, *public); err != nil {
 		fmt.Fprintln(stderr, "heldout:", err)
 		return 1
 	}
+	if _, err := stdout.Write(out.Bytes()); err != nil {
+		fmt.Fprintln(stderr, "heldout:", err)
+		return 1
+	}
+	if *readme != "" {
+		if err := updateFile(*readme, out.Bytes()); err != nil {
+			fmt.Fprintln(stderr, "heldout:", err)
+			return 1
+		}
+	}
 	return 0
+}
+
+// The lines that enclose the command's output in the README.
+const (
+	beginMarker = "<!-- heldout-output -->"
+	endMarker   = "<!-- /heldout-output -->"
+)
+
+// updateFile replaces what lies between the markers in the file with out.
+func updateFile(path string, out []byte) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	doc, err := replaceBlock(old, out)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, doc, 0o644)
+}
+
+// replaceBlock returns doc with the text between its marker lines replaced
+// by out. Both markers must be present once, in order.
+func replaceBlock(doc, out []byte) ([]byte, error) {
+	begin := []byte(beginMarker + "\n")
+	end := []byte(endMarker + "\n")
+	i := bytes.Index(doc, begin)
+	j := bytes.Index(doc, end)
+	switch {
+	case i < 0 || j < 0:
+		return nil, errors.New("no " + beginMarker + " ... " + endMarker + " lines")
+	case j < i || bytes.Count(doc, begin) != 1 || bytes.Count(doc, end) != 1:
+		return nil, errors.New("the markers must appear once each, " + beginMarker + " first")
+	}
+	var b bytes.Buffer
+	b.Write(doc[:i+len(begin)])
+	b.WriteString("\n")
+	b.Write(bytes.TrimSpace(out))
+	b.WriteString("\n\n")
+	b.Write(doc[j:])
+	return b.Bytes(), nil
 }
 
 func write(w io.Writer, seed uint64, jobs int, public string) error {
