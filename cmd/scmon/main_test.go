@@ -199,7 +199,7 @@ func TestClassifyExplainAndEval(t *testing.T) {
 	if code != 0 {
 		t.Errorf("explain of every stage: exit %d", code)
 	}
-	for _, want := range []string{"job 1980 (cluster hpc1): unknown", "decision 1 (AI or not): best score", "context: no account",
+	for _, want := range []string{"job 1980 (cluster hpc1): unknown", "decision 1 (AI or not): best score", "context:\n", "with context: best score",
 		"learned: ai_", "top tokens for", "final: rules stage", "job 1553", "lexicon:\n  + ", "decision 2 (training or inference)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain lacks %q:\n%s", want, out)
