@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"errors"
 	"io"
 	"os"
@@ -48,15 +47,7 @@ func TestAnyFormatSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	runDaemon(t, d)
 	// Both read the same jobs: whichever stores a job first, the other
 	// finds it stored (the same key, so the same times: a tail that lost
 	// the trace's header would store jobs of 1970 instead).
@@ -118,15 +109,7 @@ func TestLSFAndSGESources(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- d.Run(ctx) }()
-			defer func() {
-				cancel()
-				if err := <-done; err != nil {
-					t.Error(err)
-				}
-			}()
+			runDaemon(t, d)
 			var got float64
 			for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 				if s := d.Snapshot(); s != nil {

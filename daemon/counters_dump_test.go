@@ -145,15 +145,7 @@ func TestCountersExactAcrossDumpsAndReloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	ctx := runDaemon(t, d)
 
 	// The jobs as they really ran (running ones: up to the last instant
 	// their last file names).

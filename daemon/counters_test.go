@@ -48,15 +48,7 @@ func TestRunningCountedToComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	runDaemon(t, d)
 
 	start := time.Date(2026, 11, 28, 18, 0, 0, 0, time.UTC)
 	record := func(end time.Time, state job.State) []*job.Record {
@@ -128,15 +120,7 @@ func TestReloadForgetsRemovedSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	ctx := runDaemon(t, d)
 
 	t0 := time.Date(2026, 11, 28, 18, 0, 0, 0, time.UTC)
 	ended := func(id string, from, to time.Duration) []*job.Record {

@@ -101,3 +101,19 @@ func TestSampleDaemon(t *testing.T) {
 		t.Errorf("sources %+v", s.Sources)
 	}
 }
+
+// runDaemon runs d until the test ends, then stops it and fails the test
+// if Run returned an error. It returns the context Run was given.
+func runDaemon(t *testing.T, d *Daemon) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return ctx
+}

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"math"
@@ -59,15 +58,7 @@ func TestHeadlineNodesBasis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	runDaemon(t, d)
 	deadline := time.Now().Add(10 * time.Second)
 	for ok, _ := d.Ready(); !ok; ok, _ = d.Ready() {
 		if time.Now().After(deadline) {

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,15 +36,7 @@ func TestBusyNodesFromNodeLists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	runDaemon(t, d)
 	t0 := time.Date(2026, 11, 28, 18, 0, 0, 0, time.UTC)
 	running := func(id, nodes string, n int64, start time.Duration) *job.Record {
 		return &job.Record{Cluster: "c", JobID: id, Partition: "cpu", State: job.StateRunning,
