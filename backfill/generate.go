@@ -4,16 +4,14 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/scmon/scmon/accel"
 	"github.com/scmon/scmon/capacity"
 	"github.com/scmon/scmon/classify"
-	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/snapshot"
+	"github.com/scmon/scmon/snapshot/build"
 	"github.com/scmon/scmon/usage"
 )
 
@@ -26,9 +24,6 @@ const MaxPoints = 10_000_000
 // array when Options.ChunkSteps is zero: about 8 MiB each, whatever the
 // series count.
 const chunkBudget = 1 << 20
-
-// openEnd is the usage store's end time of an allocation still running.
-const openEnd = math.MaxUint32
 
 // Options say which samples to generate.
 type Options struct {
@@ -80,13 +75,6 @@ func (c *Chunk) Time(i int) int64 { return c.Start + int64(i)*c.Step }
 // Series returns the values of series s.
 func (c *Chunk) Series(s int) []float64 { return c.Values[s*c.Len : (s+1)*c.Len] }
 
-// jobRef is an allocation that contributes to the output: its index in the
-// store and its host key (an index of Generator.hosts).
-type jobRef struct {
-	idx  uint32
-	host int32
-}
-
 // hostKey names the series of the host families (core, node, billing).
 type hostKey struct {
 	cluster, partition, account, class string
@@ -103,27 +91,16 @@ type accKey struct {
 	kind, model string
 }
 
-// rates are the billing weights of a host key's (cluster, partition), by
-// store device index, as usage.Compute applies them.
-type rates struct {
-	cpu, node float64
-	dev       []float64
-}
+// slot says where one value of the counters' rows goes: the series, or -1
+// for a value no series carries.
+type slot = int32
 
-// plan computes one resource's capacity states: the capacity of some node
-// groups times a per-node count, split into allocated (the allocation
-// series' increments, at most the capacity) and idle (the rest).
-type plan struct {
-	groups         []int     // indexes of Generator.groups
-	mult           []float64 // per group: cores, devices or billing units per node
-	sources        []int32   // series whose increments are allocation
-	allocated, idl int32     // series receiving the states
-}
-
-// Generator computes the counters' values at every grid point, chunk
-// after chunk in time order. It reads the store and inventory it was made
-// with and must be used by one goroutine; the store must not change while
-// it runs.
+// Generator writes the counters' values at every grid point, chunk after
+// chunk in time order. The values themselves come from build.Replay, the
+// daemon's own counters replayed over the history: the Generator only
+// names the series (the exporter's closed label sets) and lays the values
+// out. It reads the store and inventory it was made with and must be used
+// by one goroutine; the store must not change while it runs.
 type Generator struct {
 	store *usage.Store
 	opts  Options
@@ -132,26 +109,21 @@ type Generator struct {
 	series  []Series
 	famBase [numFamilies + 1]int32
 
-	from, step, origin int64
-	points, chunk      int
+	from, step    int64
+	points, chunk int
 
-	hosts    []hostKey
-	hostRate []*rates
-	accIdx   map[[2]int32]int32 // (host, store device) -> accelerator series; -1 if none
-	refs     []jobRef           // by start time
-	byEnd    []int32            // indexes of refs, by end time (ended allocations only)
-	groups   []*capacity.NodeGroup
-	plans    []plan
-	origins  map[[2]string]string // (kind, model) -> origin label
+	replay  *build.Replay
+	origins map[[2]string]string // (kind, model) -> origin label
+	// allocSlots gives, per row of replay.Allocated, the series of its
+	// core, node and billing values and then of each Accel entry.
+	allocSlots [][]slot
+	// capSlots gives, per row of replay.Capacity, the series of its core
+	// and billing values and then of each Accel entry.
+	capSlots [][]slot
 
-	// State between chunks.
-	next, si, ei int
-	level        []float64 // per series: rate held at the current chunk's start
-	cum          []float64 // per series: value at the last sample emitted
-
-	// Chunk buffers.
-	part, delta, groupSec []float64
-	out                   Chunk
+	next int
+	part []float64
+	out  Chunk
 }
 
 // New prepares a Generator over the allocations of store. It collects the
@@ -179,58 +151,30 @@ func New(store *usage.Store, opts Options) (*Generator, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Generator{store: store, opts: opts, fams: fams,
-		from: from, step: step, points: int(points), accIdx: map[[2]int32]int32{}}
-	last := from + (points-1)*step
+	g := &Generator{store: store, opts: opts, fams: fams, from: from, step: step, points: int(points),
+		replay: build.NewReplay(store, opts.Inventory, opts.AccountLabel, to)}
+	g.origins = deviceOrigins(opts, store.Devices())
 
-	// Pass 1: the allocations that held something before the last sample
-	// (they name the label sets), and the label sets they name.
-	jobs := store.Jobs()
-	devs := store.Devices()
-	g.origins = deviceOrigins(opts, devs)
+	// The label sets: those the counters' rows name, those of the jobs
+	// waiting at the end, and the inventory's.
+	rows := g.replay.Allocated()
 	pairs := map[[2]string]bool{}
 	devices := map[devKey]bool{}
 	named := map[hostKey]bool{} // account mode: the account keys jobs name
-	g.origin = math.MaxInt64
-	var refs []jobRef
-	for i := range jobs {
-		j := &jobs[i]
-		if j.Start == 0 && j.State == job.StatePending && j.Submit != 0 && int64(j.Submit) < to {
-			// The exporter also names the partitions and devices of the
-			// jobs waiting at the end (a job waiting on several
-			// partitions in the first; an untyped request as the one model
-			// of its kind the partition has, else "<kind> (unspecified)"),
-			// in every family: always zero here.
-			k := g.hostKeyOf(j)
-			k.partition, _, _ = strings.Cut(k.partition, ",")
-			pairs[[2]string{k.cluster, k.partition}] = true
-			for _, dc := range store.JobDevices(i) {
-				if d := devs[dc.Device]; d.Known {
-					kind, model := deviceName(opts.Inventory.ResolveDevice(k.cluster, k.partition, d.Device))
-					devices[devKey{k.cluster, k.partition, kind, model}] = true
-				}
-			}
-			continue
-		}
-		if j.Start == 0 || (j.End != openEnd && j.End <= j.Start) || int64(j.Start) >= to {
-			continue
-		}
-		g.origin = min(g.origin, int64(j.Start))
-		refs = append(refs, jobRef{idx: uint32(i)})
-		k := g.hostKeyOf(j)
-		pairs[[2]string{k.cluster, k.partition}] = true
+	for _, a := range rows {
+		pairs[[2]string{a.Cluster, a.Partition}] = true
 		if opts.AccountLabel {
-			named[k] = true
+			named[hostKey{a.Cluster, a.Partition, a.Account, a.Class}] = true
 		}
-		for _, dc := range store.JobDevices(i) {
-			if d := devs[dc.Device]; d.Known {
-				kind, model := deviceName(d.Device)
-				devices[devKey{k.cluster, k.partition, kind, model}] = true
-			}
+		for _, x := range a.Accel {
+			devices[devKey{a.Cluster, a.Partition, x.Kind, x.Model}] = true
 		}
 	}
-	if len(refs) == 0 {
-		g.origin = 0
+	for _, w := range g.replay.Waiting() {
+		pairs[[2]string{w.Cluster, w.Partition}] = true
+		if w.Kind != "" {
+			devices[devKey{w.Cluster, w.Partition, w.Kind, w.Model}] = true
+		}
 	}
 	if opts.Inventory != nil {
 		for _, c := range opts.Inventory.Clusters {
@@ -240,7 +184,7 @@ func New(store *usage.Store, opts Options) (*Generator, error) {
 				for _, ng := range p.NodeGroups {
 					owned[ng] = true
 					for _, a := range ng.Accels {
-						kind, model := deviceName(a.Device)
+						kind, model := build.DevName(a.Device)
 						devices[devKey{c.Name, p.Name, kind, model}] = true
 					}
 				}
@@ -251,7 +195,7 @@ func New(store *usage.Store, opts Options) (*Generator, error) {
 				if !owned[ng] {
 					pairs[[2]string{c.Name, ""}] = true
 					for _, a := range ng.Accels {
-						kind, model := deviceName(a.Device)
+						kind, model := build.DevName(a.Device)
 						devices[devKey{c.Name, "", kind, model}] = true
 					}
 				}
@@ -286,7 +230,6 @@ func New(store *usage.Store, opts Options) (*Generator, error) {
 	slices.SortFunc(hosts, func(a, b hostKey) int {
 		return cmpStrings(a.cluster, b.cluster, a.partition, b.partition, a.account, b.account, a.class, b.class)
 	})
-	g.hosts = hosts
 	hostIdx := make(map[hostKey]int32, len(hosts))
 	for i, k := range hosts {
 		hostIdx[k] = int32(i)
@@ -311,6 +254,7 @@ func New(store *usage.Store, opts Options) (*Generator, error) {
 			a.kind, b.kind, a.model, b.model, ha.class, hb.class)
 	})
 	accSeries := make(map[accKey]int32, len(accs))
+	capSeries := map[string]int32{}
 	add := func(f int, values ...string) int32 {
 		for i, v := range values {
 			values[i] = validUTF8(v)
@@ -340,65 +284,60 @@ func New(store *usage.Store, opts Options) (*Generator, error) {
 		case CapacityAccelerator:
 			for _, d := range devList {
 				for _, st := range states {
-					add(f, d.cluster, d.partition, d.kind, d.model, g.originOf(d.kind, d.model), st)
+					capSeries[stateKey(f, d.cluster, d.partition, d.kind, d.model, st)] = add(f, d.cluster, d.partition, d.kind, d.model, g.originOf(d.kind, d.model), st)
 				}
 			}
 		case CapacityBilling, CapacityCore:
 			for _, p := range pairList {
 				for _, st := range states {
-					add(f, p[0], p[1], st)
+					capSeries[stateKey(f, p[0], p[1], "", "", st)] = add(f, p[0], p[1], st)
 				}
 			}
 		}
 	}
 	g.famBase[numFamilies] = int32(len(g.series))
 
-	// Pass 2: each allocation's host key, billing rates and accelerator
-	// series.
-	rateOf := map[[2]string]*rates{}
-	g.hostRate = make([]*rates, len(hosts))
-	for h, k := range hosts {
-		p := [2]string{k.cluster, k.partition}
-		r, ok := rateOf[p]
+	// Where each value of the counters' rows goes.
+	for _, a := range rows {
+		h, ok := hostIdx[hostKey{a.Cluster, a.Partition, a.Account, a.Class}]
 		if !ok {
-			r = billingRates(opts.Inventory, k.cluster, k.partition, devs)
-			rateOf[p] = r
+			return nil, fmt.Errorf("internal error: no series for the allocations of %s/%s/%s/%s", a.Cluster, a.Partition, a.Account, a.Class)
 		}
-		g.hostRate[h] = r
-	}
-	for i := range refs {
-		j := &jobs[refs[i].idx]
-		h, ok := hostIdx[g.hostKeyOf(j)]
-		if !ok {
-			return nil, fmt.Errorf("internal error: no host series for allocation %d", refs[i].idx)
-		}
-		refs[i].host = h
-		for _, dc := range store.JobDevices(int(refs[i].idx)) {
-			key := [2]int32{h, int32(dc.Device)}
-			if _, done := g.accIdx[key]; done {
-				continue
+		sl := []slot{g.famBase[AllocatedCore] + h, g.famBase[AllocatedNode] + h, g.famBase[AllocatedBilling] + h}
+		for _, x := range a.Accel {
+			s, ok := accSeries[accKey{host: h, kind: x.Kind, model: x.Model}]
+			if !ok {
+				return nil, fmt.Errorf("internal error: no series for %s %s on %s/%s", x.Kind, x.Model, a.Cluster, a.Partition)
 			}
-			s := int32(-1)
-			if d := devs[dc.Device]; d.Known {
-				kind, model := deviceName(d.Device)
-				s = accSeries[accKey{host: h, kind: kind, model: model}]
+			sl = append(sl, s)
+		}
+		g.allocSlots = append(g.allocSlots, sl)
+	}
+	for _, c := range g.replay.Capacity() {
+		find := func(f int, kind, model string) (slot, error) {
+			s, ok := capSeries[stateKey(f, c.Cluster, c.Partition, kind, model, c.State)]
+			if !ok {
+				return 0, fmt.Errorf("internal error: no capacity series %s %s/%s %s %s", g.fams[f].Name, c.Cluster, c.Partition, kind, c.State)
 			}
-			g.accIdx[key] = s
+			return s, nil
 		}
-	}
-	slices.SortFunc(refs, func(a, b jobRef) int { return cmp.Compare(jobs[a.idx].Start, jobs[b.idx].Start) })
-	g.refs = refs
-	for i := range refs {
-		if e := jobs[refs[i].idx].End; e != openEnd && int64(e) <= last {
-			g.byEnd = append(g.byEnd, int32(i))
+		core, err := find(CapacityCore, "", "")
+		if err != nil {
+			return nil, err
 		}
-	}
-	slices.SortFunc(g.byEnd, func(a, b int32) int {
-		return cmp.Compare(jobs[refs[a].idx].End, jobs[refs[b].idx].End)
-	})
-
-	if err := g.buildPlans(hosts, accs, accSeries); err != nil {
-		return nil, err
+		bill, err := find(CapacityBilling, "", "")
+		if err != nil {
+			return nil, err
+		}
+		sl := []slot{core, bill}
+		for _, x := range c.Accel {
+			s, err := find(CapacityAccelerator, x.Kind, x.Model)
+			if err != nil {
+				return nil, err
+			}
+			sl = append(sl, s)
+		}
+		g.capSlots = append(g.capSlots, sl)
 	}
 
 	g.chunk = opts.ChunkSteps
@@ -406,158 +345,13 @@ func New(store *usage.Store, opts Options) (*Generator, error) {
 		g.chunk = min(max(chunkBudget/max(len(g.series), 1), 16), 4096)
 	}
 	g.chunk = min(g.chunk, g.points)
-	ns := len(g.series)
-	g.level = make([]float64, ns)
-	g.cum = make([]float64, ns)
-	g.part = make([]float64, ns*g.chunk)
-	g.delta = make([]float64, ns*(g.chunk+1))
-	g.groupSec = make([]float64, len(g.groups)*g.chunk)
+	g.part = make([]float64, len(g.series)*g.chunk)
 	return g, nil
 }
 
-// buildPlans prepares the capacity states: per cluster, each node group
-// counts in the first partition that lists it (the daemon's rule), its
-// cores and devices allocated as far as that partition's jobs held them.
-func (g *Generator) buildPlans(hosts []hostKey, accs []accKey, accSeries map[accKey]int32) error {
-	inv := g.opts.Inventory
-	if inv == nil || len(g.refs) == 0 {
-		return nil
-	}
-	index := map[string]int32{}
-	for s := g.famBase[CapacityAccelerator]; s < g.famBase[numFamilies]; s++ {
-		index[g.seriesKey(int(s))] = s
-	}
-	var missing error
-	seriesOf := func(key string) int32 {
-		s, ok := index[key]
-		if !ok && missing == nil {
-			missing = fmt.Errorf("internal error: no capacity series %q", key)
-		}
-		return s
-	}
-	coreSources := map[[2]string][]int32{}
-	billingSources := map[[2]string][]int32{}
-	for h, k := range hosts {
-		p := [2]string{k.cluster, k.partition}
-		coreSources[p] = append(coreSources[p], g.famBase[AllocatedCore]+int32(h))
-		billingSources[p] = append(billingSources[p], g.famBase[AllocatedBilling]+int32(h))
-	}
-	accSources := map[devKey][]int32{}
-	for _, a := range accs {
-		k := hosts[a.host]
-		d := devKey{k.cluster, k.partition, a.kind, a.model}
-		accSources[d] = append(accSources[d], accSeries[a])
-	}
-	for _, c := range inv.Clusters {
-		owner := map[*capacity.NodeGroup]string{}
-		for _, p := range c.Partitions {
-			for _, ng := range p.NodeGroups {
-				if _, ok := owner[ng]; !ok {
-					owner[ng] = p.Name
-				}
-			}
-		}
-		cores := map[string]*plan{}
-		bills := map[string]*plan{}
-		devPlans := map[devKey]*plan{}
-		var order []*plan
-		for _, ng := range c.NodeGroups {
-			gi := len(g.groups)
-			g.groups = append(g.groups, ng)
-			part := owner[ng]
-			cp := cores[part]
-			if cp == nil {
-				cp = &plan{sources: coreSources[[2]string{c.Name, part}],
-					allocated: seriesOf(stateKey(CapacityCore, c.Name, part, "", "", snapshot.StateAllocated)),
-					idl:       seriesOf(stateKey(CapacityCore, c.Name, part, "", "", snapshot.StateIdle))}
-				cores[part] = cp
-				order = append(order, cp)
-			}
-			cp.groups = append(cp.groups, gi)
-			cp.mult = append(cp.mult, float64(ng.Cores))
-			bp := bills[part]
-			if bp == nil {
-				bp = &plan{sources: billingSources[[2]string{c.Name, part}],
-					allocated: seriesOf(stateKey(CapacityBilling, c.Name, part, "", "", snapshot.StateAllocated)),
-					idl:       seriesOf(stateKey(CapacityBilling, c.Name, part, "", "", snapshot.StateIdle))}
-				bills[part] = bp
-				order = append(order, bp)
-			}
-			bp.groups = append(bp.groups, gi)
-			bp.mult = append(bp.mult, c.WeightsFor(part).Billing(ng.Cores, 1, ng.Accels))
-			for _, a := range ng.Accels {
-				kind, model := deviceName(a.Device)
-				d := devKey{c.Name, part, kind, model}
-				dp := devPlans[d]
-				if dp == nil {
-					dp = &plan{sources: accSources[d],
-						allocated: seriesOf(stateKey(CapacityAccelerator, c.Name, part, kind, model, snapshot.StateAllocated)),
-						idl:       seriesOf(stateKey(CapacityAccelerator, c.Name, part, kind, model, snapshot.StateIdle))}
-					devPlans[d] = dp
-					order = append(order, dp)
-				}
-				if n := len(dp.groups); n > 0 && dp.groups[n-1] == gi {
-					dp.mult[n-1] += float64(a.Count)
-					continue
-				}
-				dp.groups = append(dp.groups, gi)
-				dp.mult = append(dp.mult, float64(a.Count))
-			}
-		}
-		for _, p := range order {
-			g.plans = append(g.plans, *p)
-		}
-	}
-	return missing
-}
-
-// seriesKey joins a capacity series' family and label values, to find it.
-func (g *Generator) seriesKey(s int) string {
-	v := g.series[s].Values
-	if f := g.series[s].Family; f == CapacityCore || f == CapacityBilling {
-		return stateKey(f, v[0], v[1], "", "", v[2])
-	}
-	return stateKey(CapacityAccelerator, v[0], v[1], v[2], v[3], v[5]) // v[4] is the origin
-}
-
+// stateKey joins a capacity series' family and label values, to find it.
 func stateKey(f int, cluster, partition, kind, model, state string) string {
 	return fmt.Sprint(f, "\x00", validUTF8(cluster), "\x00", validUTF8(partition), "\x00", validUTF8(kind), "\x00", validUTF8(model), "\x00", state)
-}
-
-// hostKeyOf returns the host key of an allocation (the account empty
-// unless the account label is on).
-func (g *Generator) hostKeyOf(j *usage.Job) hostKey {
-	cls := j.Class
-	if int(cls) >= len(classify.Classes) {
-		cls = classify.Unknown
-	}
-	k := hostKey{cluster: g.store.Label(uint32(j.Cluster)), partition: g.store.Label(uint32(j.Partition)), class: cls.String()}
-	if g.opts.AccountLabel {
-		k.account = g.store.Label(j.Account)
-	}
-	return k
-}
-
-// billingRates returns the billing weights of a (cluster, partition) as
-// usage.Compute takes them: zero when the inventory does not list the
-// cluster; accelerator weights only for devices the table knows.
-func billingRates(inv *capacity.Inventory, cluster, partition string, devs []usage.Device) *rates {
-	r := &rates{dev: make([]float64, len(devs))}
-	if inv == nil {
-		return r
-	}
-	c := inv.Cluster(cluster)
-	if c == nil {
-		return r
-	}
-	w := c.WeightsFor(partition)
-	r.cpu, r.node = w["cpu"], w["node"]
-	for i, d := range devs {
-		if d.Known {
-			r.dev[i] = w.Accel(d.GRESName, d.GRESType)
-		}
-	}
-	return r
 }
 
 // deviceOrigins maps each accelerator (kind, model) of the inventory and
@@ -569,7 +363,7 @@ func deviceOrigins(opts Options, devs []usage.Device) map[[2]string]string {
 	}
 	m := map[[2]string]string{}
 	add := func(d accel.Device) {
-		kind, model := deviceName(d)
+		kind, model := build.DevName(d)
 		if _, ok := m[[2]string{kind, model}]; !ok {
 			m[[2]string{kind, model}] = origin(d)
 		}
@@ -598,16 +392,6 @@ func (g *Generator) originOf(kind, model string) string {
 		return validUTF8(o)
 	}
 	return accel.OriginUnknown
-}
-
-// deviceName returns the kind and model labels of a device, as the daemon
-// names them ("<kind> (unspecified)" for a device without a model).
-func deviceName(d accel.Device) (kind, model string) {
-	kind, model = d.Kind, d.Model
-	if model == "" {
-		model = kind + " (unspecified)"
-	}
-	return kind, model
 }
 
 // sortedKeys returns the keys of a set in the given order.
@@ -657,159 +441,57 @@ func (g *Generator) Step() time.Duration { return time.Duration(g.step) * time.S
 // allocation, from which the capacity counters count (zero time when no
 // allocation ran before the last sample).
 func (g *Generator) Origin() time.Time {
-	if g.origin == 0 {
+	o := g.replay.Origin()
+	if o == 0 {
 		return time.Time{}
 	}
-	return time.Unix(g.origin, 0).UTC()
+	return time.Unix(o, 0).UTC()
 }
 
 // Reset rewinds the Generator to the first sample.
 func (g *Generator) Reset() {
-	g.next, g.si, g.ei = 0, 0, 0
-	clear(g.level)
-	clear(g.cum)
+	g.next = 0
+	g.replay.Reset()
 }
 
 // Next computes the next chunk of samples. It returns io.EOF after the
 // last one. The chunk and its Values are reused by the following call:
 // copy what must outlive it.
 //
-// The value of a series at grid time t is the sum of its increments over
-// the buckets before t: bucket 0 is everything before the first sample,
-// bucket k the step [t(k-1), t(k)). An allocation holding r units from a
-// to b adds r*(end of a's bucket - a) to a's bucket and r*step to every
-// later bucket, and takes the same back from b on: each start and end is
-// touched once, and each bucket of each series once.
+// Each sample is the daemon's counters (build.Replay) brought to the
+// sample's time: the value of a series at t is what a daemon whose
+// sources were complete up to t would have published.
 func (g *Generator) Next() (*Chunk, error) {
 	if g.next >= g.points {
 		return nil, io.EOF
 	}
 	k0 := g.next
 	n := min(g.chunk, g.points-k0)
-	ns := len(g.series)
-	part := g.part[:ns*n]
-	delta := g.delta[:ns*(n+1)]
+	part := g.part[:len(g.series)*n]
 	clear(part)
-	clear(delta)
-
-	// Starts and ends in the buckets k0 .. k0+n-1, i.e. before the
-	// chunk's last sample.
-	limit := g.from + int64(k0+n-1)*g.step
-	jobs := g.store.Jobs()
-	for ; g.si < len(g.refs); g.si++ {
-		r := g.refs[g.si]
-		x := int64(jobs[r.idx].Start)
-		if x >= limit {
-			break
+	for l := range n {
+		if err := g.replay.Advance(g.from + int64(k0+l)*g.step); err != nil {
+			return nil, err
 		}
-		g.apply(r, x, 1, k0, n)
-	}
-	for ; g.ei < len(g.byEnd); g.ei++ {
-		r := g.refs[g.byEnd[g.ei]]
-		x := int64(jobs[r.idx].End)
-		if x >= limit {
-			break
+		for i, a := range g.replay.Allocated() {
+			sl := g.allocSlots[i]
+			part[int(sl[0])*n+l] = a.CoreSeconds
+			part[int(sl[1])*n+l] = a.NodeSeconds
+			part[int(sl[2])*n+l] = a.BillingSeconds
+			for d, x := range a.Accel {
+				part[int(sl[3+d])*n+l] = x.Seconds
+			}
 		}
-		g.apply(r, x, -1, k0, n)
-	}
-
-	// Increments of the allocated series: the partial buckets plus a full
-	// step at the rate held since the bucket's start.
-	step := float64(g.step)
-	for s := range int(g.famBase[CapacityAccelerator]) {
-		p := part[s*n : (s+1)*n]
-		d := delta[s*(n+1) : (s+1)*(n+1)]
-		rate := g.level[s]
-		for l := range p {
-			rate += d[l]
-			p[l] += step * rate
+		for i, c := range g.replay.Capacity() {
+			sl := g.capSlots[i]
+			part[int(sl[0])*n+l] = c.CoreSeconds
+			part[int(sl[1])*n+l] = c.BillingSeconds
+			for d, x := range c.Accel {
+				part[int(sl[2+d])*n+l] = x.Seconds
+			}
 		}
-		g.level[s] = rate + d[n]
-	}
-	g.capacity(part, k0, n)
-
-	// Values: running sums of the increments.
-	for s := range ns {
-		p := part[s*n : (s+1)*n]
-		c := g.cum[s]
-		for l := range p {
-			c += p[l]
-			p[l] = c
-		}
-		g.cum[s] = c
 	}
 	g.next += n
 	g.out = Chunk{First: k0, Len: n, Start: g.from + int64(k0)*g.step, Step: g.step, Values: part}
 	return &g.out, nil
-}
-
-// apply adds (sign 1) or takes back (sign -1) an allocation's resources at
-// time x, which falls in bucket k0+l of the chunk.
-func (g *Generator) apply(r jobRef, x int64, sign float64, k0, n int) {
-	b := int64(0)
-	if x >= g.from {
-		b = (x-g.from)/g.step + 1
-	}
-	l := int(b) - k0
-	dt := float64(g.from + b*g.step - x) // to the end of x's bucket
-	j := &g.store.Jobs()[r.idx]
-	at := func(s int32, units float64) {
-		g.part[int(s)*n+l] += sign * units * dt
-		g.delta[int(s)*(n+1)+l+1] += sign * units
-	}
-	rt := g.hostRate[r.host]
-	cores, nodes := float64(j.Cores), float64(j.Nodes)
-	billing := rt.cpu*cores + rt.node*nodes
-	for _, dc := range g.store.JobDevices(int(r.idx)) {
-		count := float64(dc.Count)
-		if s := g.accIdx[[2]int32{r.host, int32(dc.Device)}]; s >= 0 {
-			at(s, count)
-		}
-		billing += rt.dev[dc.Device] * count
-	}
-	h := r.host
-	at(g.famBase[AllocatedCore]+h, cores)
-	at(g.famBase[AllocatedNode]+h, nodes)
-	at(g.famBase[AllocatedBilling]+h, billing)
-}
-
-// capacity fills the increments of the allocated and idle capacity series
-// from the node groups and the allocated series' increments, bucket by
-// bucket: allocated is what the partition's jobs held, at most the
-// capacity (a site that oversubscribes is clamped, as sreport does), idle
-// the rest, so the states always sum to the capacity.
-func (g *Generator) capacity(part []float64, k0, n int) {
-	if len(g.plans) == 0 {
-		return
-	}
-	for gi, ng := range g.groups {
-		sec := g.groupSec[gi*n : (gi+1)*n]
-		for l := range sec {
-			k := int64(k0 + l)
-			hi := g.from + k*g.step
-			lo := max(hi-g.step, g.origin)
-			if k == 0 {
-				lo = g.origin
-			}
-			sec[l] = 0
-			if hi > lo {
-				sec[l] = float64(ng.NodeSeconds(time.Unix(lo, 0), time.Unix(hi, 0)))
-			}
-		}
-	}
-	for i := range g.plans {
-		p := &g.plans[i]
-		for l := range n {
-			var total, held float64
-			for k, gi := range p.groups {
-				total += g.groupSec[gi*n+l] * p.mult[k]
-			}
-			for _, s := range p.sources {
-				held += part[int(s)*n+l]
-			}
-			a := min(held, total)
-			part[int(p.allocated)*n+l] = a
-			part[int(p.idl)*n+l] = total - a
-		}
-	}
 }

@@ -1,16 +1,12 @@
 package build
 
 import (
-	"sort"
-
-	"github.com/scmon/scmon/accel"
-	"github.com/scmon/scmon/capacity"
 	"github.com/scmon/scmon/snapshot"
 )
 
 // stageCapacity publishes the capacity-seconds by state: the node ledger's
 // when node polls run, otherwise the inventory's from the first allocation
-// on, allocated from the counters and the rest idle.
+// on, allocated from the counters and the rest idle (capPart.capacityAt).
 func stageCapacity(b *Builder, in *Inputs, s *snapshot.Snapshot) error {
 	if in.NodeCapacity != nil {
 		s.Capacity = in.NodeCapacity
@@ -20,72 +16,50 @@ func stageCapacity(b *Builder, in *Inputs, s *snapshot.Snapshot) error {
 	if inv == nil || b.c == nil || in.Complete.IsZero() || in.Origin.IsZero() || !in.Complete.After(in.Origin) {
 		return nil
 	}
-	eng := b.c.eng
-	devs := eng.Devices()
-	allocCores := map[[2]string]float64{}
-	allocBilling := map[[2]string]float64{}
-	allocAccel := map[[4]string]float64{}
-	for k, am := range b.c.alloc {
-		cl, part := eng.Label(uint32(k.cl)), eng.Label(uint32(k.part))
-		allocCores[[2]string{cl, part}] += float64(am.core)
-		allocBilling[[2]string{cl, part}] += billing(in, cl, part, am, devs)
-		for di, v := range am.dev {
-			if di == 0 || !devs[di].Known {
-				continue
-			}
-			kind, model := DevName(devs[di].Device)
-			allocAccel[[4]string{cl, part, kind, model}] += float64(v)
+	c := b.c
+	eng := c.eng
+	plan := capacityPlan(inv, eng.Devices())
+	held := c.heldByPart(c.to)
+	origin, to := in.Origin.Unix(), in.Complete.Unix()
+	var cv capValues
+	var none heldSum
+	for i := range plan {
+		p := &plan[i]
+		h := held[[2]string{p.cluster, p.partition}]
+		if h == nil {
+			h = &none
 		}
-	}
-	for _, c := range inv.Clusters {
-		owner := map[*capacity.NodeGroup]string{}
-		for _, p := range c.Partitions {
-			for _, g := range p.NodeGroups {
-				if _, ok := owner[g]; !ok {
-					owner[g] = p.Name
-				}
-			}
+		p.capacityAt(origin, to, h, &c.names, &cv)
+		var aAlloc, aIdle []snapshot.AccelSeconds
+		for di, d := range p.devs {
+			aAlloc = append(aAlloc, snapshot.AccelSeconds{Kind: d.kind, Model: d.model, Seconds: cv.devAlloc[di]})
+			aIdle = append(aIdle, snapshot.AccelSeconds{Kind: d.kind, Model: d.model, Seconds: cv.devIdle[di]})
 		}
-		totCores := map[string]float64{}
-		totBilling := map[string]float64{}
-		totAccel := map[string]map[accel.Device]float64{}
-		for _, g := range c.NodeGroups {
-			p := owner[g]
-			ns := float64(g.NodeSeconds(in.Origin, in.Complete))
-			totCores[p] += ns * float64(g.Cores)
-			totBilling[p] += ns * c.WeightsFor(p).Billing(g.Cores, 1, g.Accels)
-			if totAccel[p] == nil {
-				totAccel[p] = map[accel.Device]float64{}
-			}
-			for _, a := range g.Accels {
-				totAccel[p][a.Device] += ns * float64(a.Count)
-			}
-		}
-		pnames := make([]string, 0, len(totCores))
-		for p := range totCores {
-			pnames = append(pnames, p)
-		}
-		sort.Strings(pnames)
-		for _, p := range pnames {
-			alloc := min(allocCores[[2]string{c.Name, p}], totCores[p])
-			bill := min(allocBilling[[2]string{c.Name, p}], totBilling[p])
-			var aAlloc, aIdle []snapshot.AccelSeconds
-			for dv, total := range totAccel[p] {
-				kind, model := DevName(dv)
-				used := min(allocAccel[[4]string{c.Name, p, kind, model}], total)
-				aAlloc = append(aAlloc, snapshot.AccelSeconds{Kind: kind, Model: model, Seconds: used})
-				aIdle = append(aIdle, snapshot.AccelSeconds{Kind: kind, Model: model, Seconds: total - used})
-			}
-			sortAccel(aAlloc)
-			sortAccel(aIdle)
-			base := c.Name + "|" + p
-			s.Capacity = append(s.Capacity,
-				snapshot.Capacity{Cluster: c.Name, Partition: p, State: snapshot.StateAllocated, CoreSeconds: b.monotone("ca|"+base, alloc),
-					BillingSeconds: b.monotone("cab|"+base, bill), Accel: b.monotoneAccel("caa|"+base, aAlloc)},
-				snapshot.Capacity{Cluster: c.Name, Partition: p, State: snapshot.StateIdle, CoreSeconds: b.monotone("ci|"+base, totCores[p]-alloc),
-					BillingSeconds: b.monotone("cib|"+base, totBilling[p]-bill), Accel: b.monotoneAccel("cia|"+base, aIdle)},
-			)
-		}
+		sortAccel(aAlloc)
+		sortAccel(aIdle)
+		base := p.cluster + "|" + p.partition
+		s.Capacity = append(s.Capacity,
+			snapshot.Capacity{Cluster: p.cluster, Partition: p.partition, State: snapshot.StateAllocated, CoreSeconds: b.monotone("ca|"+base, cv.coreAlloc),
+				BillingSeconds: b.monotone("cab|"+base, cv.billingAlloc), Accel: b.monotoneAccel("caa|"+base, aAlloc)},
+			snapshot.Capacity{Cluster: p.cluster, Partition: p.partition, State: snapshot.StateIdle, CoreSeconds: b.monotone("ci|"+base, cv.coreIdle),
+				BillingSeconds: b.monotone("cib|"+base, cv.billingIdle), Accel: b.monotoneAccel("cia|"+base, aIdle)},
+		)
 	}
 	return nil
+}
+
+// heldByPart sums the allocation counters at t by (cluster, partition)
+// name.
+func (c *counters) heldByPart(t int64) map[[2]string]*heldSum {
+	out := map[[2]string]*heldSum{}
+	for id, k := range c.keys {
+		p := [2]string{c.eng.Label(uint32(k.cl)), c.eng.Label(uint32(k.part))}
+		h := out[p]
+		if h == nil {
+			h = &heldSum{}
+			out[p] = h
+		}
+		h.add(&c.amts[id], t)
+	}
+	return out
 }

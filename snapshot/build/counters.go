@@ -17,13 +17,6 @@ type allocKey struct {
 	class    classify.Class
 }
 
-// amount is what one label set held: integer resource-seconds, billing
-// being derived from them with the inventory's weights when published.
-type amount struct {
-	core, node int64
-	dev        []int64 // by engine device index
-}
-
 // counters is the incremental state of the cumulative figures.
 type counters struct {
 	eng     *usage.Store
@@ -35,7 +28,12 @@ type counters struct {
 	// active holds the allocations that may still accrue: started (or
 	// not yet started) and not ended by to.
 	active map[uint32]struct{}
-	alloc  map[allocKey]*amount
+	// keys are the label sets met so far, numbered in order of arrival;
+	// amts holds their counters (see lin).
+	keys   []allocKey
+	keyIdx map[allocKey]int32
+	amts   []amount
+	names  devNames
 	rules  map[uint32]uint64
 	// friction counts the AI jobs that ended by to, by outcome.
 	friction map[fricKey]*fricAmount
@@ -66,7 +64,7 @@ const (
 )
 
 func newCounters(eng *usage.Store, account bool) *counters {
-	return &counters{eng: eng, account: account, active: map[uint32]struct{}{}, alloc: map[allocKey]*amount{},
+	return &counters{eng: eng, account: account, active: map[uint32]struct{}{}, keyIdx: map[allocKey]int32{}, names: devNames{eng: eng},
 		rules: map[uint32]uint64{}, friction: map[fricKey]*fricAmount{}, occupied: map[string]int64{}, ledger: &usage.Ledger{}, slots: map[slotKey]int{}}
 }
 
@@ -78,33 +76,25 @@ func (c *counters) key(j *usage.Job) allocKey {
 	return k
 }
 
-// add adds sign x what j (holding devs) held inside [lo, hi).
-func (c *counters) add(j *usage.Job, devs []usage.DeviceCount, lo, hi int64, sign int64) {
-	if j.Start == 0 {
-		return
-	}
-	a, e := max(int64(j.Start), lo), int64(j.End)
-	if j.End == usage.OpenEnd || e > hi {
-		e = hi
-	}
-	if e <= a {
-		return
-	}
-	sec := (e - a) * sign
+// keyID returns the number of j's label set, numbering it if new.
+func (c *counters) keyID(j *usage.Job) int32 {
 	k := c.key(j)
-	am := c.alloc[k]
-	if am == nil {
-		am = &amount{}
-		c.alloc[k] = am
+	if id, ok := c.keyIdx[k]; ok {
+		return id
 	}
-	am.core += int64(j.Cores) * sec
-	am.node += int64(j.Nodes) * sec
-	for _, dc := range devs {
-		for len(am.dev) <= int(dc.Device) {
-			am.dev = append(am.dev, 0)
-		}
-		am.dev[dc.Device] += int64(dc.Count) * sec
+	id := int32(len(c.keys))
+	c.keys = append(c.keys, k)
+	c.amts = append(c.amts, amount{})
+	c.keyIdx[k] = id
+	return id
+}
+
+// eventsIn applies sign x j's events in (lo, hi] under j's label set.
+func (c *counters) eventsIn(j *usage.Job, devs []usage.DeviceCount, lo, hi, sign int64) {
+	if _, _, _, ok := extent(j); !ok {
+		return
 	}
+	c.amts[c.keyID(j)].eventsIn(j, devs, lo, hi, sign)
 }
 
 // weights returns j's weights in the window ledger.
@@ -178,13 +168,18 @@ func (c *counters) advance(t int64) {
 		// first seen running as unknown and decided at its end keeps its
 		// early seconds under unknown; the seconds after t0 go to its new
 		// class, and the sum over classes stays exact.
-		c.add(&old, oldDevs, 1, t0, -1)
-		if c.key(&old) != c.key(cur) {
-			relabelled := *cur
-			relabelled.Cluster, relabelled.Partition, relabelled.Account, relabelled.Class = old.Cluster, old.Partition, old.Account, old.Class
-			c.add(&relabelled, curDevs, 1, t0, 1)
-		} else {
-			c.add(cur, curDevs, 1, t0, 1)
+		c.eventsIn(&old, oldDevs, 0, t0, -1)
+		if _, _, _, ok := extent(cur); ok {
+			ko := c.keyID(&old)
+			c.amts[ko].eventsIn(cur, curDevs, 0, t0, 1)
+			if kc := c.keyID(cur); kc != ko {
+				// Held across t0: the old labels stop there, the new
+				// ones take over.
+				if s, e, open, _ := extent(cur); s <= t0 && (open || e > t0) {
+					c.amts[ko].event(cur, curDevs, t0, -1)
+					c.amts[kc].event(cur, curDevs, t0, 1)
+				}
+			}
 		}
 		c.fric(&old, oldDevs, t0, -1)
 		c.fric(cur, curDevs, t0, 1)
@@ -202,7 +197,7 @@ func (c *counters) advance(t int64) {
 	for i := range c.active {
 		j := &jobs[i]
 		devs := eng.JobDevices(int(i))
-		c.add(j, devs, t0, t, 1)
+		c.eventsIn(j, devs, t0, t, 1)
 		// Active at t0: not ended by then, so counted now if it ended by t.
 		c.fric(j, devs, t, 1)
 		c.touched = append(c.touched, i)
@@ -214,7 +209,7 @@ func (c *counters) advance(t int64) {
 	for i := c.seen; i < len(jobs); i++ {
 		j := &jobs[i]
 		devs := eng.JobDevices(i)
-		c.add(j, devs, 1, t, 1)
+		c.eventsIn(j, devs, 0, t, 1)
 		c.fric(j, devs, t, 1)
 		c.rules[j.Rules]++
 		c.ledgerAdd(uint32(i), j, devs, 1)
@@ -269,40 +264,36 @@ func stageCounters(b *Builder, in *Inputs, s *snapshot.Snapshot) error {
 	if in.Complete.IsZero() || eng.Len() == 0 {
 		return nil
 	}
-	keys := make([]allocKey, 0, len(c.alloc))
-	for k := range c.alloc {
-		keys = append(keys, k)
+	ids := make([]int32, len(c.keys))
+	for i := range ids {
+		ids[i] = int32(i)
 	}
-	name := func(k allocKey) (cl, part, acct, class string) {
-		return eng.Label(uint32(k.cl)), eng.Label(uint32(k.part)), eng.Label(k.acct), k.class.String()
-	}
-	slices.SortFunc(keys, func(x, y allocKey) int {
-		xc, xp, xa, xk := name(x)
-		yc, yp, ya, yk := name(y)
-		return cmp.Or(cmp.Compare(xc, yc), cmp.Compare(xp, yp), cmp.Compare(xk, yk), cmp.Compare(xa, ya))
-	})
+	slices.SortFunc(ids, func(x, y int32) int { return compareKeys(eng, c.keys[x], c.keys[y]) })
 	devs := eng.Devices()
-	for _, k := range keys {
-		am := c.alloc[k]
-		cl, part, acct, class := name(k)
+	rateOf := map[partKey]*rates{}
+	var kv keyValues
+	for _, id := range ids {
+		k := c.keys[id]
+		cl, part, acct, class := eng.Label(uint32(k.cl)), eng.Label(uint32(k.part)), eng.Label(k.acct), k.class.String()
+		r := rateOf[partKey{k.cl, k.part}]
+		if r == nil {
+			r = ratesFor(in.Inventory, cl, part, devs)
+			rateOf[partKey{k.cl, k.part}] = r
+		}
+		value(&c.amts[id], c.to, r, &c.names, &kv)
 		b.labels.clusters[cl] = true
 		b.labels.part(cl, part)
 		base := cl + "|" + part + "|" + acct + "|" + class
 		a := snapshot.Allocated{Cluster: cl, Partition: part, Account: acct, Class: class,
-			CoreSeconds:    b.monotone("c|"+base, float64(am.core)),
-			NodeSeconds:    b.monotone("n|"+base, float64(am.node)),
-			BillingSeconds: b.monotone("b|"+base, billing(in, cl, part, am, devs))}
-		byDev := map[[2]string]int64{}
-		for di, v := range am.dev {
-			if di == 0 || !devs[di].Known || v == 0 {
+			CoreSeconds:    b.monotone("c|"+base, kv.core),
+			NodeSeconds:    b.monotone("n|"+base, kv.node),
+			BillingSeconds: b.monotone("b|"+base, kv.billing)}
+		for _, x := range kv.accel {
+			if x.Seconds == 0 {
 				continue
 			}
-			kind, model := DevName(devs[di].Device)
-			byDev[[2]string{kind, model}] += v
-		}
-		for km, v := range byDev {
-			a.Accel = append(a.Accel, snapshot.AccelSeconds{Kind: km[0], Model: km[1], Seconds: float64(v)})
-			b.labels.devs[snapshot.Device{Cluster: cl, Partition: part, Kind: km[0], Model: km[1]}] = true
+			a.Accel = append(a.Accel, x)
+			b.labels.devs[snapshot.Device{Cluster: cl, Partition: part, Kind: x.Kind, Model: x.Model}] = true
 		}
 		sortAccel(a.Accel)
 		a.Accel = b.monotoneAccel("a|"+base, a.Accel)
@@ -315,24 +306,4 @@ func stageCounters(b *Builder, in *Inputs, s *snapshot.Snapshot) error {
 	slices.SortFunc(s.Occupied, func(x, y snapshot.Occupied) int { return cmp.Compare(x.Cluster, y.Cluster) })
 	publishFriction(b, in, s)
 	return nil
-}
-
-// billing prices an amount with the weights of its cluster and partition:
-// cores, nodes and each accelerator's GRES, as the engine does.
-func billing(in *Inputs, cl, part string, am *amount, devs []usage.Device) float64 {
-	if in.Inventory == nil {
-		return 0
-	}
-	c := in.Inventory.Cluster(cl)
-	if c == nil {
-		return 0
-	}
-	w := c.WeightsFor(part)
-	v := w["cpu"]*float64(am.core) + w["node"]*float64(am.node)
-	for di, sec := range am.dev {
-		if di < len(devs) && devs[di].Known && sec != 0 {
-			v += w.Accel(devs[di].GRESName, devs[di].GRESType) * float64(sec)
-		}
-	}
-	return v
 }
