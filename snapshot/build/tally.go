@@ -42,6 +42,10 @@ type amount struct {
 	dev        []lin
 	// named marks the engine devices an allocation of the label set held.
 	named []bool
+	// layout caches where each engine device goes in keyValues.accel
+	// (-1: nowhere) and the entries' names; nil after a device is named.
+	layout []int
+	accel  []snapshot.AccelSeconds
 }
 
 // reserve makes room for the engine devices of devs and marks them named.
@@ -51,7 +55,10 @@ func (am *amount) reserve(devs []usage.DeviceCount) {
 			am.dev = append(am.dev, lin{})
 			am.named = append(am.named, false)
 		}
-		am.named[dc.Device] = true
+		if !am.named[dc.Device] {
+			am.named[dc.Device] = true
+			am.layout = nil
+		}
 	}
 }
 
@@ -176,24 +183,37 @@ type keyValues struct {
 func value(am *amount, t int64, r *rates, names *devNames, kv *keyValues) {
 	core, node := am.core.at(t), am.node.at(t)
 	kv.core, kv.node = float64(core), float64(node)
-	kv.billing = r.price(core, node, func(i int) int64 { return am.dev[i].at(t) }, len(am.dev))
-	kv.accel = kv.accel[:0]
-	for i := range am.dev {
-		kind, model, ok := names.name(i)
-		if !ok || !am.named[i] {
+	v := r.cpu*float64(core) + r.node*float64(node)
+	for i := range min(len(am.dev), len(r.dev)) {
+		if r.dev[i] == 0 {
 			continue
 		}
-		v := float64(am.dev[i].at(t))
-		found := false
-		for a := range kv.accel {
-			if kv.accel[a].Kind == kind && kv.accel[a].Model == model {
-				kv.accel[a].Seconds += v
-				found = true
-				break
-			}
+		if sec := am.dev[i].at(t); sec != 0 {
+			v += r.dev[i] * float64(sec)
 		}
-		if !found {
-			kv.accel = append(kv.accel, snapshot.AccelSeconds{Kind: kind, Model: model, Seconds: v})
+	}
+	kv.billing = v
+	if am.layout == nil {
+		am.layout = make([]int, len(am.dev))
+		am.accel = am.accel[:0]
+		for i := range am.dev {
+			am.layout[i] = -1
+			kind, model, ok := names.name(i)
+			if !ok || !am.named[i] {
+				continue
+			}
+			pos := slices.IndexFunc(am.accel, func(a snapshot.AccelSeconds) bool { return a.Kind == kind && a.Model == model })
+			if pos < 0 {
+				pos = len(am.accel)
+				am.accel = append(am.accel, snapshot.AccelSeconds{Kind: kind, Model: model})
+			}
+			am.layout[i] = pos
+		}
+	}
+	kv.accel = append(kv.accel[:0], am.accel...)
+	for i, pos := range am.layout {
+		if pos >= 0 {
+			kv.accel[pos].Seconds += float64(am.dev[i].at(t))
 		}
 	}
 }
@@ -216,6 +236,10 @@ type capDev struct {
 	kind, model string
 	group       []int // indexes of capPart.groups
 	count       []float64
+	// eng lists the engine devices of this (kind, model), among the
+	// first engN.
+	eng  []int
+	engN int
 }
 
 // capacityPlan lists the partitions that count capacity: per cluster of
@@ -314,11 +338,18 @@ func (p *capPart) capacityAt(origin, t int64, held *heldSum, names *devNames, ou
 				total += ns[gi] * d.count[k]
 			}
 		}
-		var used int64
-		for i, v := range held.dev {
-			if kind, model, ok := names.name(i); ok && kind == d.kind && model == d.model {
-				used += v
+		if d.engN != len(held.dev) {
+			d.eng = d.eng[:0]
+			for i := range held.dev {
+				if kind, model, ok := names.name(i); ok && kind == d.kind && model == d.model {
+					d.eng = append(d.eng, i)
+				}
 			}
+			d.engN = len(held.dev)
+		}
+		var used int64
+		for _, i := range d.eng {
+			used += held.dev[i]
 		}
 		out.devAlloc[di] = min(float64(used), total)
 		out.devIdle[di] = total - out.devAlloc[di]
