@@ -5,18 +5,26 @@
 // past window. Dashboards and recording rules then work unchanged across
 // backfilled history and live data.
 //
-// A counter's value at time t is the resource-seconds held from the start
-// of the history up to t, exactly: every allocation contributes its count
-// times its overlap with [start of history, t), as the usage engine
-// attributes it, running allocations up to t. increase() between two
-// sample times therefore gives exactly what `scmon report` computes for
-// that window (to float64 rounding for billing units, whose weights may be
+// The values are not computed here: a Generator replays the history
+// through the daemon's own counters (snapshot/build's Replay, the code the
+// daemon's snapshot builder publishes from), so that a backfilled sample
+// at t is what the daemon would have exported with its sources complete up
+// to t, by construction. A counter's value at t is then the
+// resource-seconds held from the start of the history up to t, exactly:
+// every allocation contributes its count times its overlap with [start of
+// history, t), running allocations up to t. increase() between two sample
+// times therefore gives exactly what `scmon report` computes for that
+// window (to float64 rounding for billing units, whose weights may be
 // fractional; the other counters are integers below 2^53, exact in a
-// float64).
+// float64). The capacity counters split the capacity since the start of
+// the history into allocated (what the partition's jobs held, at most the
+// capacity) and idle, as the daemon does; where jobs hold more than a
+// partition has, idle is held where it was rather than going down.
 //
-// The package is split in three. A Generator computes the values, chunk by
-// chunk in time order, in memory bounded by the chunk size rather than by
-// the length of the history. WriteOpenMetrics writes them as OpenMetrics
+// The package is split in three. A Generator names the series (the
+// exporter's closed label sets, from exporter.Families) and lays the
+// replayed values out, chunk by chunk in time order, in memory bounded by
+// the chunk size rather than by the length of the history. WriteOpenMetrics writes them as OpenMetrics
 // text for `promtool tsdb create-blocks-from openmetrics`, spooling the
 // chunks to a temporary file so that every series comes out contiguous and
 // in time order, as the format requires. RemoteWriter sends them to a

@@ -11,6 +11,11 @@
 // windows come from the engine's per-hour prefix sums (usage.Ledger), and
 // the idle split advances from the last complete time. A from-scratch
 // Builder given the same records publishes the same figures.
+//
+// The counters are defined once (tally.go) and read two ways: a Builder
+// advances them by what changed since its last call, and a Replay advances
+// them over a finished history in time order, for `scmon backfill`. Both
+// give the same values at the same instant.
 package build
 
 import (
