@@ -2,9 +2,11 @@ package collector
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"runtime"
 	"strconv"
@@ -12,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/scmon/scmon/internal/intern"
 	"github.com/scmon/scmon/job"
 )
 
@@ -130,6 +133,9 @@ type SacctReader struct {
 	arena      []byte      // the text fields of one record, copied at once
 	walls      wallCache   // the zone's offset over a stretch of wall times
 	tres       tresScratch // TRES parsing
+	labels     labelTable  // repeated values (see label)
+	pool       *intern.Pool
+	ascii      bool // the cells of the current line are all ASCII
 
 	// A large plain file is read in chunks (see sacct_parallel.go).
 	parFile  *os.File
@@ -142,7 +148,7 @@ type SacctReader struct {
 
 // NewSacctReader returns a reader over r.
 func NewSacctReader(r io.Reader, opts Options) *SacctReader {
-	s := &SacctReader{readerBase: newReaderBase(opts), delim: []byte{'|'}}
+	s := &SacctReader{readerBase: newReaderBase(opts), delim: []byte{'|'}, pool: opts.Strings}
 	s.lines = s.newLines(r)
 	s.parFile, s.parSize, _ = parallelFile(r)
 	return s
@@ -316,7 +322,7 @@ func (s *SacctReader) nextCells() (cells [][]byte, lineNo int, cont bool, err er
 				continue
 			}
 		}
-		n := s.count(line)
+		n := s.scan(line)
 		if s.carrying {
 			joined := s.carryN + n - 1
 			if len(s.carry)+1+len(line) > s.opts.MaxLine {
@@ -356,6 +362,9 @@ func (s *SacctReader) nextCells() (cells [][]byte, lineNo int, cont bool, err er
 		s.seen = true
 		if n != len(s.fields) && (n < len(s.fields) || s.freeIdx < 0) {
 			return nil, 0, false, s.lineErr(no, "", ReasonFieldCount, fmt.Errorf("%d fields, want %d (a '|' inside a free-text field that is not the last one?)", n, len(s.fields)))
+		}
+		if n == len(s.fields) && len(s.delim) == 1 {
+			return s.cells, no, false, nil // split by scan
 		}
 		return s.split(line, n), no, false, nil
 	}
@@ -510,6 +519,7 @@ func (s *SacctReader) count(line []byte) int {
 // free-text column. It reuses one slice of cells, so that a line made of
 // delimiters costs no allocation per field.
 func (s *SacctReader) split(line []byte, n int) [][]byte {
+	s.ascii = false // not known: text is checked cell by cell
 	line = s.body(line)
 	want := len(s.fields)
 	cells := s.cells[:0]
@@ -560,6 +570,67 @@ func (s *SacctReader) split(line []byte, n int) [][]byte {
 	return cells
 }
 
+// Words of eight bytes, to find a delimiter in eight bytes at once.
+const (
+	swarOnes = 0x0101010101010101
+	swarLow7 = 0x7f7f7f7f7f7f7f7f
+	swarHigh = 0x8080808080808080
+)
+
+// scan returns the number of fields of a line, as count does. With a
+// one-byte delimiter it reads the line once, eight bytes at a time: when
+// the line has exactly the fields of a record it leaves them in s.cells,
+// as split would, and it notes whether the line is all ASCII (then no cell
+// needs a UTF-8 check).
+func (s *SacctReader) scan(line []byte) int {
+	if len(s.delim) != 1 {
+		s.ascii = false
+		return s.count(line)
+	}
+	body := s.body(line)
+	want := len(s.fields)
+	cells := s.cells[:0]
+	d := s.delim[0]
+	pat := uint64(swarOnes) * uint64(d)
+	n, start := 1, 0
+	var or uint64
+	i := 0
+	for ; i+8 <= len(body); i += 8 {
+		w := binary.LittleEndian.Uint64(body[i:])
+		or |= w
+		x := w ^ pat
+		// The high bit of each byte of m is set where x is zero, that
+		// is where w holds the delimiter.
+		m := ^(((x & swarLow7) + swarLow7) | x | swarLow7)
+		for m != 0 {
+			k := i + bits.TrailingZeros64(m)>>3
+			if n < want {
+				cells = append(cells, body[start:k])
+			}
+			n++
+			start = k + 1
+			m &= m - 1
+		}
+	}
+	for ; i < len(body); i++ {
+		c := body[i]
+		or |= uint64(c)
+		if c == d {
+			if n < want {
+				cells = append(cells, body[start:i])
+			}
+			n++
+			start = i + 1
+		}
+	}
+	if n == want {
+		cells = append(cells, body[start:])
+	}
+	s.cells = cells
+	s.ascii = or&swarHigh == 0
+	return n
+}
+
 // cell returns cells[i], or nil when the column is absent.
 func (s *SacctReader) cell(cells [][]byte, i int) []byte {
 	if i < 0 || i >= len(cells) {
@@ -580,7 +651,7 @@ func (s *SacctReader) parseStep(cells [][]byte) job.Step {
 	c := &s.cols
 	var st job.Step
 	s.texts([]*string{&st.ID, &st.Command}, [][]byte{s.cell(cells, c.jobID), s.cell(cells, c.submitLine)})
-	st.Name = s.label(s.cell(cells, c.jobName))
+	st.Name = s.label(s.cell(cells, c.jobName), s.ascii)
 	return st
 }
 
@@ -588,9 +659,10 @@ func (s *SacctReader) parseStep(cells [][]byte) job.Step {
 // allocation (the fields of one record live and die together); a cell
 // that is not valid UTF-8 is repaired on its own, as text does.
 func (s *SacctReader) texts(dst []*string, cells [][]byte) {
+	var valid [8]bool // the most cells a caller gives
 	buf := s.arena[:0]
-	for _, v := range cells {
-		if utf8.Valid(v) {
+	for i, v := range cells {
+		if valid[i] = s.ascii || utf8.Valid(v); valid[i] {
 			buf = append(buf, v...)
 		}
 	}
@@ -598,7 +670,7 @@ func (s *SacctReader) texts(dst []*string, cells [][]byte) {
 	s.arena = buf[:0]
 	at := 0
 	for i, v := range cells {
-		if !utf8.Valid(v) {
+		if !valid[i] {
 			*dst[i] = s.text(v)
 			continue
 		}
@@ -613,7 +685,7 @@ func (s *SacctReader) texts(dst []*string, cells [][]byte) {
 func (s *SacctReader) labelAt(cells [][]byte, i int) string {
 	v := s.cell(cells, i)
 	if i < 0 || i >= len(cells) {
-		return s.label(v)
+		return s.label(v, s.ascii)
 	}
 	if len(s.lastLabels) != len(s.fields) {
 		s.lastLabels = make([]string, len(s.fields))
@@ -621,7 +693,7 @@ func (s *SacctReader) labelAt(cells [][]byte, i int) string {
 	if i < len(s.lastLabels) && s.lastLabels[i] == string(v) {
 		return s.lastLabels[i]
 	}
-	l := s.label(v)
+	l := s.label(v, s.ascii)
 	if i < len(s.lastLabels) && l == string(v) {
 		s.lastLabels[i] = l
 	}
@@ -631,7 +703,7 @@ func (s *SacctReader) labelAt(cells [][]byte, i int) string {
 // parseAlloc turns an allocation line's cells into a record.
 func (s *SacctReader) parseAlloc(cells [][]byte, lineNo int) (rec *job.Record, err error) {
 	c := &s.cols
-	pool := s.opts.Strings
+	pool := s.pool
 	get := func(i int) []byte { return s.cell(cells, i) }
 	label := func(i int) string { return s.labelAt(cells, i) }
 	fail := func(field, reason string, err error) (*job.Record, error) {
@@ -722,16 +794,18 @@ func (s *SacctReader) parseAlloc(cells [][]byte, lineNo int) (rec *job.Record, e
 	if rec.Cores, err = parseCount(get(c.ncpus)); err != nil {
 		return fail("NCPUS", reasonFor(err, ReasonNumber), err)
 	}
-	alloc, err := parseTRESBytes(get(c.allocTRES), pool, &s.tres)
+	// The request is always checked, but only read when it is used.
+	hasAlloc := len(get(c.allocTRES)) > 0
+	alloc, err := parseTRESBytes(get(c.allocTRES), &s.labels, pool, &s.tres, true)
 	if err != nil {
 		return fail("AllocTRES", reasonFor(err, ReasonTRES), err)
 	}
-	req, err := parseTRESBytes(get(c.reqTRES), pool, &s.tres)
+	req, err := parseTRESBytes(get(c.reqTRES), &s.labels, pool, &s.tres, !hasAlloc)
 	if err != nil {
 		return fail("ReqTRES", reasonFor(err, ReasonTRES), err)
 	}
 	used := alloc
-	if len(get(c.allocTRES)) == 0 {
+	if !hasAlloc {
 		// No allocation recorded: a job that has not started (its request
 		// is the demand it places), old Slurm, or the column not asked for
 		// (the request is the best evidence of what was held).

@@ -643,14 +643,18 @@ type fastGRES struct {
 // counts, a few GRES names and types): it reads without allocating
 // anything but the accelerator list. Anything else, errors included, is
 // read again by parseTRES, so that results and messages are the same.
-func parseTRESBytes(b []byte, pool *intern.Pool, sc *tresScratch) (tres, error) {
-	if t, ok := fastTRES(b, pool, sc); ok {
+//
+// Names and types are interned through labels (pool making what it
+// misses). With keep false the string is only checked: the accelerator
+// list is not made.
+func parseTRESBytes(b []byte, labels *labelTable, pool *intern.Pool, sc *tresScratch, keep bool) (tres, error) {
+	if t, ok := fastTRES(b, labels, pool, sc, keep); ok {
 		return t, nil
 	}
 	return parseTRES(string(b), pool)
 }
 
-func fastTRES(b []byte, pool *intern.Pool, sc *tresScratch) (tres, bool) {
+func fastTRES(b []byte, labels *labelTable, pool *intern.Pool, sc *tresScratch, keep bool) (tres, bool) {
 	var t tres
 	if len(b) == 0 {
 		return t, true
@@ -740,9 +744,12 @@ func fastTRES(b []byte, pool *intern.Pool, sc *tresScratch) (tres, bool) {
 			if g.n == maxFastGRES {
 				return t, false
 			}
-			g.typed[g.n] = job.Accel{Name: pool.Bytes(name), Type: pool.Bytes(typ), Count: n}
+			g.typed[g.n] = job.Accel{Name: labels.get(name, pool), Type: labels.get(typ, pool), Count: n}
 			g.n++
 		}
+	}
+	if !keep {
+		return t, true
 	}
 	out := sc.out[:0]
 	for i := 0; i < ng; i++ {
@@ -751,7 +758,7 @@ func fastTRES(b []byte, pool *intern.Pool, sc *tresScratch) (tres, bool) {
 			out = append(out, g.typed[:g.n]...)
 			continue
 		}
-		out = appendSplitGRES(out, pool.Bytes(g.name), g.untyped, g.typed[:g.n])
+		out = appendSplitGRES(out, labels.get(g.name, pool), g.untyped, g.typed[:g.n])
 	}
 	sc.out = out[:0]
 	if len(out) > 0 {
