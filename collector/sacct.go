@@ -134,6 +134,8 @@ type SacctReader struct {
 	walls      wallCache   // the zone's offset over a stretch of wall times
 	tres       tresScratch // TRES parsing
 	labels     labelTable  // repeated values (see label)
+	allocMemo  tresMemo    // the last AllocTRES read
+	reqMemo    tresMemo    // the last ReqTRES read
 	pool       *intern.Pool
 	ascii      bool // the cells of the current line are all ASCII
 
@@ -703,7 +705,6 @@ func (s *SacctReader) labelAt(cells [][]byte, i int) string {
 // parseAlloc turns an allocation line's cells into a record.
 func (s *SacctReader) parseAlloc(cells [][]byte, lineNo int) (rec *job.Record, err error) {
 	c := &s.cols
-	pool := s.pool
 	get := func(i int) []byte { return s.cell(cells, i) }
 	label := func(i int) string { return s.labelAt(cells, i) }
 	fail := func(field, reason string, err error) (*job.Record, error) {
@@ -796,11 +797,11 @@ func (s *SacctReader) parseAlloc(cells [][]byte, lineNo int) (rec *job.Record, e
 	}
 	// The request is always checked, but only read when it is used.
 	hasAlloc := len(get(c.allocTRES)) > 0
-	alloc, err := parseTRESBytes(get(c.allocTRES), &s.labels, pool, &s.tres, true)
+	alloc, err := s.parseTRES(&s.allocMemo, get(c.allocTRES), true)
 	if err != nil {
 		return fail("AllocTRES", reasonFor(err, ReasonTRES), err)
 	}
-	req, err := parseTRESBytes(get(c.reqTRES), &s.labels, pool, &s.tres, !hasAlloc)
+	req, err := s.parseTRES(&s.reqMemo, get(c.reqTRES), !hasAlloc)
 	if err != nil {
 		return fail("ReqTRES", reasonFor(err, ReasonTRES), err)
 	}
@@ -857,6 +858,37 @@ func sacctField(f string) string {
 		return "End"
 	}
 	return f
+}
+
+// tresMemo is the last TRES string of a column read without error, with
+// what it gave: consecutive records often hold the same resources.
+type tresMemo struct {
+	key  []byte
+	t    tres // its accelerators are the memo's own
+	kept bool // t has its accelerators (read with keep)
+	ok   bool
+}
+
+// parseTRES is parseTRESBytes through m: a string equal to the last one
+// gives the same result (a copy of its accelerators) without reading it.
+func (s *SacctReader) parseTRES(m *tresMemo, b []byte, keep bool) (tres, error) {
+	if m.ok && (m.kept || !keep) && bytes.Equal(b, m.key) {
+		t := m.t
+		t.accels = nil
+		if keep && len(m.t.accels) > 0 {
+			t.accels = append([]job.Accel(nil), m.t.accels...)
+		}
+		return t, nil
+	}
+	t, err := parseTRESBytes(b, &s.labels, s.pool, &s.tres, keep)
+	if err != nil {
+		m.ok = false
+		return t, err
+	}
+	m.key = append(m.key[:0], b...)
+	acc := append(m.t.accels[:0], t.accels...)
+	m.t, m.t.accels, m.kept, m.ok = t, acc, keep, true
+	return t, nil
 }
 
 // parseCount reads a non-negative integer; empty is zero. Slurm prints

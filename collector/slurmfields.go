@@ -437,6 +437,12 @@ type wallCache struct {
 	lo, hi int64 // wall-clock seconds (as if UTC) of the stretch, [lo, hi)
 	off    int64 // the zone's offset in the stretch, seconds east of UTC
 	ok     bool
+
+	// The date of the last "YYYY-MM-DDT" read, with the wall-clock
+	// seconds of its midnight: the times of a dump come in runs of one day.
+	day    [11]byte
+	daySec int64
+	dayOK  bool
 }
 
 // resolve is resolveWall(w, loc), from the cache when it can.
@@ -482,10 +488,35 @@ func (c *wallCache) resolve(w time.Time, loc *time.Location) localTime {
 // the cache; any other value goes to parseSlurmTime, so that values and
 // errors are the same.
 func parseSlurmTimeBytes(b []byte, loc *time.Location, c *wallCache) (localTime, error) {
+	if len(b) == 19 && c.dayOK && string(b[:11]) == string(c.day[:]) && b[13] == ':' && b[16] == ':' {
+		h, hok := twoDigits(b[11], b[12])
+		m, mok := twoDigits(b[14], b[15])
+		sec, sok := twoDigits(b[17], b[18])
+		if hok && mok && sok && h <= 23 && m <= 59 && sec <= 59 {
+			ws := c.daySec + int64(h*3600+m*60+sec)
+			if loc == time.UTC || loc == nil {
+				t := time.Unix(ws, 0).UTC()
+				return localTime{T: t, Alt: t}, nil
+			}
+			if c.ok && c.loc == loc && ws >= c.lo && ws < c.hi {
+				t := time.Unix(ws-c.off, 0).UTC()
+				return localTime{T: t, Alt: t}, nil
+			}
+		}
+	}
 	if w, ok := wallClock19(b); ok {
+		copy(c.day[:], b[:11])
+		c.daySec = w.Unix() - int64(w.Hour()*3600+w.Minute()*60+w.Second())
+		c.dayOK = true
 		return c.resolve(w, loc), nil
 	}
 	return parseSlurmTime(string(b), loc)
+}
+
+// twoDigits reads two ASCII digits.
+func twoDigits(a, b byte) (int, bool) {
+	a, b = a-'0', b-'0'
+	return int(a)*10 + int(b), a <= 9 && b <= 9
 }
 
 // wallClock19 reads "YYYY-MM-DDTHH:MM:SS" as a UTC time carrying the wall
