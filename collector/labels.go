@@ -19,13 +19,17 @@ import (
 // A labelTable is not safe for concurrent use: each reader has its own.
 type labelTable struct {
 	seed  maphash.Seed
-	slots []string // labelSlots entries, in sets of two
+	slots []string // a power of two, in sets of two
+	fills int      // values made since the table last grew
 }
 
 const (
-	// labelSlots is the number of values a table holds: real dumps have
-	// hundreds of users and partitions, a few thousand node lists.
-	labelSlots = 8192
+	// labelSlots is the most values a table holds: real dumps have
+	// hundreds of users and partitions, a few thousand node lists. A table
+	// starts with minLabelSlots and doubles while it misses often, so that
+	// a small input costs a small table.
+	labelSlots    = 8192
+	minLabelSlots = 256
 	// maxLabel is the longest value a table holds; a longer one is copied
 	// each time (it is rare, and would let a file pin much memory).
 	maxLabel = 256
@@ -42,9 +46,9 @@ func (t *labelTable) get(b []byte, pool *intern.Pool) string {
 	}
 	if t.slots == nil {
 		t.seed = maphash.MakeSeed()
-		t.slots = make([]string, labelSlots)
+		t.slots = make([]string, minLabelSlots)
 	}
-	i := int(maphash.Bytes(t.seed, b)) & (labelSlots - 1) &^ 1
+	i := int(maphash.Bytes(t.seed, b)) & (len(t.slots) - 1) &^ 1
 	if s := t.slots[i]; s == string(b) {
 		return s
 	}
@@ -53,6 +57,10 @@ func (t *labelTable) get(b []byte, pool *intern.Pool) string {
 		return s
 	}
 	s := pool.Bytes(b)
+	if t.fills++; t.fills > len(t.slots) && len(t.slots) < labelSlots {
+		t.slots, t.fills = make([]string, 2*len(t.slots)), 0
+		i = int(maphash.Bytes(t.seed, b)) & (len(t.slots) - 1) &^ 1
+	}
 	t.slots[i], t.slots[i+1] = s, t.slots[i]
 	return s
 }

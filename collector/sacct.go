@@ -134,6 +134,9 @@ type SacctReader struct {
 	walls      wallCache   // the zone's offset over a stretch of wall times
 	tres       tresScratch // TRES parsing
 	labels     labelTable  // repeated values (see label)
+	stepText   []byte      // IDs and commands of the pending record's steps
+	stepSpans  []stepSpan  // where each step's are in stepText
+	targetCmd  bool        // continuation lines go to the last step's command
 	allocMemo  tresMemo    // the last AllocTRES read
 	reqMemo    tresMemo    // the last ReqTRES read
 	pool       *intern.Pool
@@ -180,6 +183,7 @@ func (s *SacctReader) Next() (*job.Record, error) {
 				rec := s.pending
 				s.pending = nil
 				s.flushCont()
+				s.finishSteps(rec)
 				return rec, nil
 			}
 			return nil, s.err
@@ -210,16 +214,16 @@ func (s *SacctReader) Next() (*job.Record, error) {
 					// have three, which then cost one allocation.
 					s.pending.Steps = make([]job.Step, 0, 3)
 				}
-				s.pending.Steps = append(s.pending.Steps, s.parseStep(cells))
+				s.pending.Steps = append(s.pending.Steps, s.parseStep(cells, true))
 				st := &s.pending.Steps[len(s.pending.Steps)-1]
 				switch s.lastCol {
 				case "submitline":
-					s.target = &st.Command
+					s.targetCmd = true
 				case "jobname":
 					s.target = &st.Name
 				}
 			} else {
-				_ = s.parseStep(cells) // its repairs are counted as for any step
+				_ = s.parseStep(cells, false) // its repairs are counted as for any step
 				s.notes["orphan_steps"]++
 			}
 			continue
@@ -230,6 +234,7 @@ func (s *SacctReader) Next() (*job.Record, error) {
 		}
 		prev := s.pending
 		s.pending = rec
+		s.finishSteps(prev)
 		switch s.lastCol {
 		case "submitline":
 			s.target = &rec.SubmitLine
@@ -257,15 +262,22 @@ func (s *SacctReader) Next() (*job.Record, error) {
 // instead (note "step_text_cut"), since the allocation before it is sound.
 func (s *SacctReader) continueLast(line []byte, no int) error {
 	s.notes["multiline"]++
-	if s.target == nil {
+	var cur int // the length of the field so far
+	switch {
+	case s.targetCmd:
+		sp := s.stepSpans[len(s.stepSpans)-1]
+		cur = sp.cmd1 - sp.cmd0
+	case s.target == nil:
 		return nil // the last field is not kept, or its record was skipped
+	default:
+		cur = len(*s.target)
 	}
-	if len(*s.target)+len(s.contBuf)+1+len(line) <= s.opts.MaxLine {
+	if cur+len(s.contBuf)+1+len(line) <= s.opts.MaxLine {
 		s.contBuf = append(append(s.contBuf, '\n'), line...)
 		return nil
 	}
-	if s.pending != nil && s.target != &s.pending.SubmitLine && s.target != &s.pending.Name &&
-		s.target != &s.pending.WorkDir && s.target != &s.pending.Comment {
+	if s.pending != nil && (s.targetCmd || s.target != &s.pending.SubmitLine && s.target != &s.pending.Name &&
+		s.target != &s.pending.WorkDir && s.target != &s.pending.Comment) {
 		s.notes["step_text_cut"]++
 		s.flushCont()
 		return nil
@@ -274,16 +286,58 @@ func (s *SacctReader) continueLast(line []byte, no int) error {
 	s.pending = nil
 	s.contBuf = s.contBuf[:0]
 	s.target = nil
+	s.dropSteps()
 	return s.lineErr(rec.Line, "", ReasonLineTooLong, fmt.Errorf("record continued over lines %d-%d is longer than the limit of %d bytes", rec.Line, no, s.opts.MaxLine))
 }
 
 // flushCont adds the gathered continuation lines to their field.
 func (s *SacctReader) flushCont() {
-	if s.target != nil && len(s.contBuf) > 0 {
+	if s.targetCmd && len(s.contBuf) > 0 {
+		// The command of the last step is the end of stepText.
+		s.stepText = s.appendText(s.stepText, s.contBuf, false)
+		s.stepSpans[len(s.stepSpans)-1].cmd1 = len(s.stepText)
+	} else if s.target != nil && len(s.contBuf) > 0 {
 		*s.target += s.text(s.contBuf)
 	}
 	s.contBuf = s.contBuf[:0]
 	s.target = nil
+	s.targetCmd = false
+}
+
+// stepSpan places the ID and command of one step of the pending record in
+// stepText.
+type stepSpan struct{ id0, id1, cmd0, cmd1 int }
+
+// appendText appends v to buf, repaired and counted as text does when it
+// is not valid UTF-8 (ascii says the caller knows it is ASCII).
+func (s *SacctReader) appendText(buf, v []byte, ascii bool) []byte {
+	if ascii || utf8.Valid(v) {
+		return append(buf, v...)
+	}
+	s.notes["invalid_utf8"]++
+	return append(buf, strings.ToValidUTF8(string(v), "\uFFFD")...)
+}
+
+// finishSteps gives the steps of rec (the pending record, complete) their
+// IDs and commands, all in one allocation: the text of a record's steps
+// lives and dies with it.
+func (s *SacctReader) finishSteps(rec *job.Record) {
+	if rec == nil || len(s.stepSpans) == 0 {
+		return
+	}
+	all := string(s.stepText)
+	for i, sp := range s.stepSpans {
+		rec.Steps[i].ID, rec.Steps[i].Command = all[sp.id0:sp.id1], all[sp.cmd0:sp.cmd1]
+	}
+	s.dropSteps()
+}
+
+// dropSteps forgets the step text of the pending record.
+func (s *SacctReader) dropSteps() {
+	if cap(s.stepText) > 1<<20 {
+		s.stepText = nil // one record with huge steps: do not keep its buffer
+	}
+	s.stepText, s.stepSpans = s.stepText[:0], s.stepSpans[:0]
 }
 
 // nextCells returns the fields of the next record, joining lines broken by
@@ -649,10 +703,28 @@ func (s *SacctReader) isStepLine(cells [][]byte) bool {
 
 // parseStep reads a step line: its id, its name (interned: step names
 // repeat, "batch", "extern" and the programs srun starts) and its command.
-func (s *SacctReader) parseStep(cells [][]byte) job.Step {
+//
+// The ID and command of a step kept (keep) go to stepText and are set
+// when its record is complete (finishSteps); those of a step not kept
+// are only checked, so that repairs are counted.
+func (s *SacctReader) parseStep(cells [][]byte, keep bool) job.Step {
 	c := &s.cols
 	var st job.Step
-	s.texts([]*string{&st.ID, &st.Command}, [][]byte{s.cell(cells, c.jobID), s.cell(cells, c.submitLine)})
+	idb, cmd := s.cell(cells, c.jobID), s.cell(cells, c.submitLine)
+	if keep {
+		sp := stepSpan{id0: len(s.stepText)}
+		s.stepText = s.appendText(s.stepText, idb, s.ascii)
+		sp.id1, sp.cmd0 = len(s.stepText), len(s.stepText)
+		s.stepText = s.appendText(s.stepText, cmd, s.ascii)
+		sp.cmd1 = len(s.stepText)
+		s.stepSpans = append(s.stepSpans, sp)
+	} else if !s.ascii {
+		for _, v := range [2][]byte{idb, cmd} {
+			if !utf8.Valid(v) {
+				s.notes["invalid_utf8"]++
+			}
+		}
+	}
 	st.Name = s.label(s.cell(cells, c.jobName), s.ascii)
 	return st
 }
