@@ -137,6 +137,9 @@ type SacctReader struct {
 	stepText   []byte      // IDs and commands of the pending record's steps
 	stepSpans  []stepSpan  // where each step's are in stepText
 	targetCmd  bool        // continuation lines go to the last step's command
+	stateRaw   string      // the last State read
+	state      job.State   // what it means
+	stateOK    bool
 	allocMemo  tresMemo    // the last AllocTRES read
 	reqMemo    tresMemo    // the last ReqTRES read
 	pool       *intern.Pool
@@ -814,7 +817,10 @@ func (s *SacctReader) parseAlloc(cells [][]byte, lineNo int) (rec *job.Record, e
 		rec.Cluster = s.opts.Cluster
 	}
 	rec.StateRaw = label(c.state)
-	rec.State = job.ParseState(rec.StateRaw)
+	if !s.stateOK || rec.StateRaw != s.stateRaw {
+		s.stateRaw, s.state, s.stateOK = rec.StateRaw, job.ParseState(rec.StateRaw), true
+	}
+	rec.State = s.state
 
 	submit, err := parseSlurmTimeBytes(get(c.submit), s.opts.Location, &s.walls)
 	if err != nil {
@@ -969,6 +975,9 @@ func (s *SacctReader) parseTRES(m *tresMemo, b []byte, keep bool) (tres, error) 
 func parseCount(b []byte) (int64, error) {
 	if len(b) == 0 {
 		return 0, nil
+	}
+	if n, ok := digits(b); ok && n <= job.MaxCount {
+		return n, nil // plain digits, the common case
 	}
 	mult := int64(1)
 	switch b[len(b)-1] {
