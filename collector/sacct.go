@@ -2,9 +2,11 @@ package collector
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"runtime"
 	"strconv"
@@ -12,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/scmon/scmon/internal/intern"
 	"github.com/scmon/scmon/job"
 )
 
@@ -130,6 +133,17 @@ type SacctReader struct {
 	arena      []byte      // the text fields of one record, copied at once
 	walls      wallCache   // the zone's offset over a stretch of wall times
 	tres       tresScratch // TRES parsing
+	labels     labelTable  // repeated values (see label)
+	stepText   []byte      // IDs and commands of the pending record's steps
+	stepSpans  []stepSpan  // where each step's are in stepText
+	targetCmd  bool        // continuation lines go to the last step's command
+	stateRaw   string      // the last State read
+	state      job.State   // what it means
+	stateOK    bool
+	allocMemo  tresMemo    // the last AllocTRES read
+	reqMemo    tresMemo    // the last ReqTRES read
+	pool       *intern.Pool
+	ascii      bool // the cells of the current line are all ASCII
 
 	// A large plain file is read in chunks (see sacct_parallel.go).
 	parFile  *os.File
@@ -142,7 +156,7 @@ type SacctReader struct {
 
 // NewSacctReader returns a reader over r.
 func NewSacctReader(r io.Reader, opts Options) *SacctReader {
-	s := &SacctReader{readerBase: newReaderBase(opts), delim: []byte{'|'}}
+	s := &SacctReader{readerBase: newReaderBase(opts), delim: []byte{'|'}, pool: opts.Strings}
 	s.lines = s.newLines(r)
 	s.parFile, s.parSize, _ = parallelFile(r)
 	return s
@@ -172,6 +186,7 @@ func (s *SacctReader) Next() (*job.Record, error) {
 				rec := s.pending
 				s.pending = nil
 				s.flushCont()
+				s.finishSteps(rec)
 				return rec, nil
 			}
 			return nil, s.err
@@ -202,16 +217,16 @@ func (s *SacctReader) Next() (*job.Record, error) {
 					// have three, which then cost one allocation.
 					s.pending.Steps = make([]job.Step, 0, 3)
 				}
-				s.pending.Steps = append(s.pending.Steps, s.parseStep(cells))
+				s.pending.Steps = append(s.pending.Steps, s.parseStep(cells, true))
 				st := &s.pending.Steps[len(s.pending.Steps)-1]
 				switch s.lastCol {
 				case "submitline":
-					s.target = &st.Command
+					s.targetCmd = true
 				case "jobname":
 					s.target = &st.Name
 				}
 			} else {
-				_ = s.parseStep(cells) // its repairs are counted as for any step
+				_ = s.parseStep(cells, false) // its repairs are counted as for any step
 				s.notes["orphan_steps"]++
 			}
 			continue
@@ -222,6 +237,7 @@ func (s *SacctReader) Next() (*job.Record, error) {
 		}
 		prev := s.pending
 		s.pending = rec
+		s.finishSteps(prev)
 		switch s.lastCol {
 		case "submitline":
 			s.target = &rec.SubmitLine
@@ -249,15 +265,22 @@ func (s *SacctReader) Next() (*job.Record, error) {
 // instead (note "step_text_cut"), since the allocation before it is sound.
 func (s *SacctReader) continueLast(line []byte, no int) error {
 	s.notes["multiline"]++
-	if s.target == nil {
+	var cur int // the length of the field so far
+	switch {
+	case s.targetCmd:
+		sp := s.stepSpans[len(s.stepSpans)-1]
+		cur = sp.cmd1 - sp.cmd0
+	case s.target == nil:
 		return nil // the last field is not kept, or its record was skipped
+	default:
+		cur = len(*s.target)
 	}
-	if len(*s.target)+len(s.contBuf)+1+len(line) <= s.opts.MaxLine {
+	if cur+len(s.contBuf)+1+len(line) <= s.opts.MaxLine {
 		s.contBuf = append(append(s.contBuf, '\n'), line...)
 		return nil
 	}
-	if s.pending != nil && s.target != &s.pending.SubmitLine && s.target != &s.pending.Name &&
-		s.target != &s.pending.WorkDir && s.target != &s.pending.Comment {
+	if s.pending != nil && (s.targetCmd || s.target != &s.pending.SubmitLine && s.target != &s.pending.Name &&
+		s.target != &s.pending.WorkDir && s.target != &s.pending.Comment) {
 		s.notes["step_text_cut"]++
 		s.flushCont()
 		return nil
@@ -266,16 +289,58 @@ func (s *SacctReader) continueLast(line []byte, no int) error {
 	s.pending = nil
 	s.contBuf = s.contBuf[:0]
 	s.target = nil
+	s.dropSteps()
 	return s.lineErr(rec.Line, "", ReasonLineTooLong, fmt.Errorf("record continued over lines %d-%d is longer than the limit of %d bytes", rec.Line, no, s.opts.MaxLine))
 }
 
 // flushCont adds the gathered continuation lines to their field.
 func (s *SacctReader) flushCont() {
-	if s.target != nil && len(s.contBuf) > 0 {
+	if s.targetCmd && len(s.contBuf) > 0 {
+		// The command of the last step is the end of stepText.
+		s.stepText = s.appendText(s.stepText, s.contBuf, false)
+		s.stepSpans[len(s.stepSpans)-1].cmd1 = len(s.stepText)
+	} else if s.target != nil && len(s.contBuf) > 0 {
 		*s.target += s.text(s.contBuf)
 	}
 	s.contBuf = s.contBuf[:0]
 	s.target = nil
+	s.targetCmd = false
+}
+
+// stepSpan places the ID and command of one step of the pending record in
+// stepText.
+type stepSpan struct{ id0, id1, cmd0, cmd1 int }
+
+// appendText appends v to buf, repaired and counted as text does when it
+// is not valid UTF-8 (ascii says the caller knows it is ASCII).
+func (s *SacctReader) appendText(buf, v []byte, ascii bool) []byte {
+	if ascii || utf8.Valid(v) {
+		return append(buf, v...)
+	}
+	s.notes["invalid_utf8"]++
+	return append(buf, strings.ToValidUTF8(string(v), "\uFFFD")...)
+}
+
+// finishSteps gives the steps of rec (the pending record, complete) their
+// IDs and commands, all in one allocation: the text of a record's steps
+// lives and dies with it.
+func (s *SacctReader) finishSteps(rec *job.Record) {
+	if rec == nil || len(s.stepSpans) == 0 {
+		return
+	}
+	all := string(s.stepText)
+	for i, sp := range s.stepSpans {
+		rec.Steps[i].ID, rec.Steps[i].Command = all[sp.id0:sp.id1], all[sp.cmd0:sp.cmd1]
+	}
+	s.dropSteps()
+}
+
+// dropSteps forgets the step text of the pending record.
+func (s *SacctReader) dropSteps() {
+	if cap(s.stepText) > 1<<20 {
+		s.stepText = nil // one record with huge steps: do not keep its buffer
+	}
+	s.stepText, s.stepSpans = s.stepText[:0], s.stepSpans[:0]
 }
 
 // nextCells returns the fields of the next record, joining lines broken by
@@ -316,7 +381,7 @@ func (s *SacctReader) nextCells() (cells [][]byte, lineNo int, cont bool, err er
 				continue
 			}
 		}
-		n := s.count(line)
+		n := s.scan(line)
 		if s.carrying {
 			joined := s.carryN + n - 1
 			if len(s.carry)+1+len(line) > s.opts.MaxLine {
@@ -356,6 +421,9 @@ func (s *SacctReader) nextCells() (cells [][]byte, lineNo int, cont bool, err er
 		s.seen = true
 		if n != len(s.fields) && (n < len(s.fields) || s.freeIdx < 0) {
 			return nil, 0, false, s.lineErr(no, "", ReasonFieldCount, fmt.Errorf("%d fields, want %d (a '|' inside a free-text field that is not the last one?)", n, len(s.fields)))
+		}
+		if n == len(s.fields) && len(s.delim) == 1 {
+			return s.cells, no, false, nil // split by scan
 		}
 		return s.split(line, n), no, false, nil
 	}
@@ -510,6 +578,7 @@ func (s *SacctReader) count(line []byte) int {
 // free-text column. It reuses one slice of cells, so that a line made of
 // delimiters costs no allocation per field.
 func (s *SacctReader) split(line []byte, n int) [][]byte {
+	s.ascii = false // not known: text is checked cell by cell
 	line = s.body(line)
 	want := len(s.fields)
 	cells := s.cells[:0]
@@ -560,6 +629,67 @@ func (s *SacctReader) split(line []byte, n int) [][]byte {
 	return cells
 }
 
+// Words of eight bytes, to find a delimiter in eight bytes at once.
+const (
+	swarOnes = 0x0101010101010101
+	swarLow7 = 0x7f7f7f7f7f7f7f7f
+	swarHigh = 0x8080808080808080
+)
+
+// scan returns the number of fields of a line, as count does. With a
+// one-byte delimiter it reads the line once, eight bytes at a time: when
+// the line has exactly the fields of a record it leaves them in s.cells,
+// as split would, and it notes whether the line is all ASCII (then no cell
+// needs a UTF-8 check).
+func (s *SacctReader) scan(line []byte) int {
+	if len(s.delim) != 1 {
+		s.ascii = false
+		return s.count(line)
+	}
+	body := s.body(line)
+	want := len(s.fields)
+	cells := s.cells[:0]
+	d := s.delim[0]
+	pat := uint64(swarOnes) * uint64(d)
+	n, start := 1, 0
+	var or uint64
+	i := 0
+	for ; i+8 <= len(body); i += 8 {
+		w := binary.LittleEndian.Uint64(body[i:])
+		or |= w
+		x := w ^ pat
+		// The high bit of each byte of m is set where x is zero, that
+		// is where w holds the delimiter.
+		m := ^(((x & swarLow7) + swarLow7) | x | swarLow7)
+		for m != 0 {
+			k := i + bits.TrailingZeros64(m)>>3
+			if n < want {
+				cells = append(cells, body[start:k])
+			}
+			n++
+			start = k + 1
+			m &= m - 1
+		}
+	}
+	for ; i < len(body); i++ {
+		c := body[i]
+		or |= uint64(c)
+		if c == d {
+			if n < want {
+				cells = append(cells, body[start:i])
+			}
+			n++
+			start = i + 1
+		}
+	}
+	if n == want {
+		cells = append(cells, body[start:])
+	}
+	s.cells = cells
+	s.ascii = or&swarHigh == 0
+	return n
+}
+
 // cell returns cells[i], or nil when the column is absent.
 func (s *SacctReader) cell(cells [][]byte, i int) []byte {
 	if i < 0 || i >= len(cells) {
@@ -576,11 +706,29 @@ func (s *SacctReader) isStepLine(cells [][]byte) bool {
 
 // parseStep reads a step line: its id, its name (interned: step names
 // repeat, "batch", "extern" and the programs srun starts) and its command.
-func (s *SacctReader) parseStep(cells [][]byte) job.Step {
+//
+// The ID and command of a step kept (keep) go to stepText and are set
+// when its record is complete (finishSteps); those of a step not kept
+// are only checked, so that repairs are counted.
+func (s *SacctReader) parseStep(cells [][]byte, keep bool) job.Step {
 	c := &s.cols
 	var st job.Step
-	s.texts([]*string{&st.ID, &st.Command}, [][]byte{s.cell(cells, c.jobID), s.cell(cells, c.submitLine)})
-	st.Name = s.label(s.cell(cells, c.jobName))
+	idb, cmd := s.cell(cells, c.jobID), s.cell(cells, c.submitLine)
+	if keep {
+		sp := stepSpan{id0: len(s.stepText)}
+		s.stepText = s.appendText(s.stepText, idb, s.ascii)
+		sp.id1, sp.cmd0 = len(s.stepText), len(s.stepText)
+		s.stepText = s.appendText(s.stepText, cmd, s.ascii)
+		sp.cmd1 = len(s.stepText)
+		s.stepSpans = append(s.stepSpans, sp)
+	} else if !s.ascii {
+		for _, v := range [2][]byte{idb, cmd} {
+			if !utf8.Valid(v) {
+				s.notes["invalid_utf8"]++
+			}
+		}
+	}
+	st.Name = s.label(s.cell(cells, c.jobName), s.ascii)
 	return st
 }
 
@@ -588,9 +736,10 @@ func (s *SacctReader) parseStep(cells [][]byte) job.Step {
 // allocation (the fields of one record live and die together); a cell
 // that is not valid UTF-8 is repaired on its own, as text does.
 func (s *SacctReader) texts(dst []*string, cells [][]byte) {
+	var valid [8]bool // the most cells a caller gives
 	buf := s.arena[:0]
-	for _, v := range cells {
-		if utf8.Valid(v) {
+	for i, v := range cells {
+		if valid[i] = s.ascii || utf8.Valid(v); valid[i] {
 			buf = append(buf, v...)
 		}
 	}
@@ -598,7 +747,7 @@ func (s *SacctReader) texts(dst []*string, cells [][]byte) {
 	s.arena = buf[:0]
 	at := 0
 	for i, v := range cells {
-		if !utf8.Valid(v) {
+		if !valid[i] {
 			*dst[i] = s.text(v)
 			continue
 		}
@@ -613,7 +762,7 @@ func (s *SacctReader) texts(dst []*string, cells [][]byte) {
 func (s *SacctReader) labelAt(cells [][]byte, i int) string {
 	v := s.cell(cells, i)
 	if i < 0 || i >= len(cells) {
-		return s.label(v)
+		return s.label(v, s.ascii)
 	}
 	if len(s.lastLabels) != len(s.fields) {
 		s.lastLabels = make([]string, len(s.fields))
@@ -621,7 +770,7 @@ func (s *SacctReader) labelAt(cells [][]byte, i int) string {
 	if i < len(s.lastLabels) && s.lastLabels[i] == string(v) {
 		return s.lastLabels[i]
 	}
-	l := s.label(v)
+	l := s.label(v, s.ascii)
 	if i < len(s.lastLabels) && l == string(v) {
 		s.lastLabels[i] = l
 	}
@@ -631,7 +780,6 @@ func (s *SacctReader) labelAt(cells [][]byte, i int) string {
 // parseAlloc turns an allocation line's cells into a record.
 func (s *SacctReader) parseAlloc(cells [][]byte, lineNo int) (rec *job.Record, err error) {
 	c := &s.cols
-	pool := s.opts.Strings
 	get := func(i int) []byte { return s.cell(cells, i) }
 	label := func(i int) string { return s.labelAt(cells, i) }
 	fail := func(field, reason string, err error) (*job.Record, error) {
@@ -669,7 +817,10 @@ func (s *SacctReader) parseAlloc(cells [][]byte, lineNo int) (rec *job.Record, e
 		rec.Cluster = s.opts.Cluster
 	}
 	rec.StateRaw = label(c.state)
-	rec.State = job.ParseState(rec.StateRaw)
+	if !s.stateOK || rec.StateRaw != s.stateRaw {
+		s.stateRaw, s.state, s.stateOK = rec.StateRaw, job.ParseState(rec.StateRaw), true
+	}
+	rec.State = s.state
 
 	submit, err := parseSlurmTimeBytes(get(c.submit), s.opts.Location, &s.walls)
 	if err != nil {
@@ -722,16 +873,18 @@ func (s *SacctReader) parseAlloc(cells [][]byte, lineNo int) (rec *job.Record, e
 	if rec.Cores, err = parseCount(get(c.ncpus)); err != nil {
 		return fail("NCPUS", reasonFor(err, ReasonNumber), err)
 	}
-	alloc, err := parseTRESBytes(get(c.allocTRES), pool, &s.tres)
+	// The request is always checked, but only read when it is used.
+	hasAlloc := len(get(c.allocTRES)) > 0
+	alloc, err := s.parseTRES(&s.allocMemo, get(c.allocTRES), true)
 	if err != nil {
 		return fail("AllocTRES", reasonFor(err, ReasonTRES), err)
 	}
-	req, err := parseTRESBytes(get(c.reqTRES), pool, &s.tres)
+	req, err := s.parseTRES(&s.reqMemo, get(c.reqTRES), !hasAlloc)
 	if err != nil {
 		return fail("ReqTRES", reasonFor(err, ReasonTRES), err)
 	}
 	used := alloc
-	if len(get(c.allocTRES)) == 0 {
+	if !hasAlloc {
 		// No allocation recorded: a job that has not started (its request
 		// is the demand it places), old Slurm, or the column not asked for
 		// (the request is the best evidence of what was held).
@@ -785,12 +938,46 @@ func sacctField(f string) string {
 	return f
 }
 
+// tresMemo is the last TRES string of a column read without error, with
+// what it gave: consecutive records often hold the same resources.
+type tresMemo struct {
+	key  []byte
+	t    tres // its accelerators are the memo's own
+	kept bool // t has its accelerators (read with keep)
+	ok   bool
+}
+
+// parseTRES is parseTRESBytes through m: a string equal to the last one
+// gives the same result (a copy of its accelerators) without reading it.
+func (s *SacctReader) parseTRES(m *tresMemo, b []byte, keep bool) (tres, error) {
+	if m.ok && (m.kept || !keep) && bytes.Equal(b, m.key) {
+		t := m.t
+		t.accels = nil
+		if keep && len(m.t.accels) > 0 {
+			t.accels = append([]job.Accel(nil), m.t.accels...)
+		}
+		return t, nil
+	}
+	t, err := parseTRESBytes(b, &s.labels, s.pool, &s.tres, keep)
+	if err != nil {
+		m.ok = false
+		return t, err
+	}
+	m.key = append(m.key[:0], b...)
+	acc := append(m.t.accels[:0], t.accels...)
+	m.t, m.t.accels, m.kept, m.ok = t, acc, keep, true
+	return t, nil
+}
+
 // parseCount reads a non-negative integer; empty is zero. Slurm prints
 // large counts with a K or M suffix in some versions. A count above
 // job.MaxCount, suffix applied, is out of range.
 func parseCount(b []byte) (int64, error) {
 	if len(b) == 0 {
 		return 0, nil
+	}
+	if n, ok := digits(b); ok && n <= job.MaxCount {
+		return n, nil // plain digits, the common case
 	}
 	mult := int64(1)
 	switch b[len(b)-1] {

@@ -61,6 +61,10 @@ type sacctParallel struct {
 	firstN int    // its line number
 	chunks []*sacctChunk
 
+	// bufs holds the buffers of chunks already read, for the next ones:
+	// records never point into them (their text is copied).
+	bufs chan []byte
+
 	mu       sync.Mutex
 	cond     *sync.Cond
 	next     int // the next chunk to hand to a worker
@@ -124,6 +128,7 @@ func startParallel(f *os.File, size int64, opts Options) *sacctParallel {
 		p.chunks = append(p.chunks, &sacctChunk{start: s, end: end, counted: make(chan struct{}), done: make(chan struct{})})
 	}
 	workers := min(runtime.GOMAXPROCS(0), 4)
+	p.bufs = make(chan []byte, workers)
 	for range workers {
 		go p.work()
 	}
@@ -225,7 +230,21 @@ func (p *sacctParallel) work() {
 func (p *sacctParallel) read(k int) {
 	c := p.chunks[k]
 	defer close(c.done)
-	data := make([]byte, c.end-c.start)
+	var data []byte
+	select {
+	case data = <-p.bufs:
+	default:
+	}
+	if int64(cap(data)) < c.end-c.start {
+		data = make([]byte, c.end-c.start)
+	}
+	data = data[:c.end-c.start]
+	defer func() {
+		select {
+		case p.bufs <- data:
+		default:
+		}
+	}()
 	_, err := p.f.ReadAt(data, c.start)
 	if err != nil && !errors.Is(err, io.EOF) {
 		c.fatal = fmt.Errorf("read %s: %w", p.f.Name(), err)

@@ -437,6 +437,12 @@ type wallCache struct {
 	lo, hi int64 // wall-clock seconds (as if UTC) of the stretch, [lo, hi)
 	off    int64 // the zone's offset in the stretch, seconds east of UTC
 	ok     bool
+
+	// The date of the last "YYYY-MM-DDT" read, with the wall-clock
+	// seconds of its midnight: the times of a dump come in runs of one day.
+	day    [11]byte
+	daySec int64
+	dayOK  bool
 }
 
 // resolve is resolveWall(w, loc), from the cache when it can.
@@ -482,10 +488,35 @@ func (c *wallCache) resolve(w time.Time, loc *time.Location) localTime {
 // the cache; any other value goes to parseSlurmTime, so that values and
 // errors are the same.
 func parseSlurmTimeBytes(b []byte, loc *time.Location, c *wallCache) (localTime, error) {
+	if len(b) == 19 && c.dayOK && string(b[:11]) == string(c.day[:]) && b[13] == ':' && b[16] == ':' {
+		h, hok := twoDigits(b[11], b[12])
+		m, mok := twoDigits(b[14], b[15])
+		sec, sok := twoDigits(b[17], b[18])
+		if hok && mok && sok && h <= 23 && m <= 59 && sec <= 59 {
+			ws := c.daySec + int64(h*3600+m*60+sec)
+			if loc == time.UTC || loc == nil {
+				t := time.Unix(ws, 0).UTC()
+				return localTime{T: t, Alt: t}, nil
+			}
+			if c.ok && c.loc == loc && ws >= c.lo && ws < c.hi {
+				t := time.Unix(ws-c.off, 0).UTC()
+				return localTime{T: t, Alt: t}, nil
+			}
+		}
+	}
 	if w, ok := wallClock19(b); ok {
+		copy(c.day[:], b[:11])
+		c.daySec = w.Unix() - int64(w.Hour()*3600+w.Minute()*60+w.Second())
+		c.dayOK = true
 		return c.resolve(w, loc), nil
 	}
 	return parseSlurmTime(string(b), loc)
+}
+
+// twoDigits reads two ASCII digits.
+func twoDigits(a, b byte) (int, bool) {
+	a, b = a-'0', b-'0'
+	return int(a)*10 + int(b), a <= 9 && b <= 9
 }
 
 // wallClock19 reads "YYYY-MM-DDTHH:MM:SS" as a UTC time carrying the wall
@@ -643,14 +674,18 @@ type fastGRES struct {
 // counts, a few GRES names and types): it reads without allocating
 // anything but the accelerator list. Anything else, errors included, is
 // read again by parseTRES, so that results and messages are the same.
-func parseTRESBytes(b []byte, pool *intern.Pool, sc *tresScratch) (tres, error) {
-	if t, ok := fastTRES(b, pool, sc); ok {
+//
+// Names and types are interned through labels (pool making what it
+// misses). With keep false the string is only checked: the accelerator
+// list is not made.
+func parseTRESBytes(b []byte, labels *labelTable, pool *intern.Pool, sc *tresScratch, keep bool) (tres, error) {
+	if t, ok := fastTRES(b, labels, pool, sc, keep); ok {
 		return t, nil
 	}
 	return parseTRES(string(b), pool)
 }
 
-func fastTRES(b []byte, pool *intern.Pool, sc *tresScratch) (tres, bool) {
+func fastTRES(b []byte, labels *labelTable, pool *intern.Pool, sc *tresScratch, keep bool) (tres, bool) {
 	var t tres
 	if len(b) == 0 {
 		return t, true
@@ -740,9 +775,12 @@ func fastTRES(b []byte, pool *intern.Pool, sc *tresScratch) (tres, bool) {
 			if g.n == maxFastGRES {
 				return t, false
 			}
-			g.typed[g.n] = job.Accel{Name: pool.Bytes(name), Type: pool.Bytes(typ), Count: n}
+			g.typed[g.n] = job.Accel{Name: labels.get(name, pool), Type: labels.get(typ, pool), Count: n}
 			g.n++
 		}
+	}
+	if !keep {
+		return t, true
 	}
 	out := sc.out[:0]
 	for i := 0; i < ng; i++ {
@@ -751,7 +789,7 @@ func fastTRES(b []byte, pool *intern.Pool, sc *tresScratch) (tres, bool) {
 			out = append(out, g.typed[:g.n]...)
 			continue
 		}
-		out = appendSplitGRES(out, pool.Bytes(g.name), g.untyped, g.typed[:g.n])
+		out = appendSplitGRES(out, labels.get(g.name, pool), g.untyped, g.typed[:g.n])
 	}
 	sc.out = out[:0]
 	if len(out) > 0 {
