@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/scmon/scmon/job"
 )
@@ -35,8 +34,6 @@ type preparedBatch struct {
 	rows   []row
 	merged int
 	cursor []byte
-	// maxDuration is the longest end - start of the batch's ended runs.
-	maxDuration int64
 }
 
 // prepareBatch validates and encodes b.
@@ -51,7 +48,7 @@ func prepareBatch(b Batch) (*preparedBatch, error) {
 	if p.cursor == nil {
 		p.cursor = []byte{}
 	}
-	index := make(map[runKey]int, len(b.Records))
+	index := make(map[uint64]int, len(b.Records))
 	var buf []byte
 	for i, r := range b.Records {
 		if r == nil {
@@ -62,18 +59,13 @@ func prepareBatch(b Batch) (*preparedBatch, error) {
 			return nil, fmt.Errorf("record %d (%s): %w", i, r.Key(), err)
 		}
 		buf = nb
-		if at, ok := index[w.key()]; ok {
+		if at, ok := index[w.hash]; ok {
 			p.rows[at] = w
 			p.merged++
 			continue
 		}
-		index[w.key()] = len(p.rows)
+		index[w.hash] = len(p.rows)
 		p.rows = append(p.rows, w)
-	}
-	for i := range p.rows {
-		if w := &p.rows[i]; w.start > 0 && w.end > 0 {
-			p.maxDuration = max(p.maxDuration, w.end-w.start)
-		}
 	}
 	return p, nil
 }
@@ -84,30 +76,4 @@ func nullable(v int64) any {
 		return nil
 	}
 	return v
-}
-
-// maxDurationName is the meta row holding the longest duration stored.
-const maxDurationName = "max_duration"
-
-// durationBound remembers a value the stored max_duration is known to have
-// reached, so that Apply writes the meta row only when a batch holds a
-// longer run. The stored value only grows, so the knowledge stays true
-// whatever other instances write.
-type durationBound struct {
-	mu    sync.Mutex
-	known int64
-}
-
-// needs reports whether d must be written.
-func (b *durationBound) needs(d int64) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return d > b.known
-}
-
-// reached records that the stored value is at least d (after a commit).
-func (b *durationBound) reached(d int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.known = max(b.known, d)
 }

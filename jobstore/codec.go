@@ -38,6 +38,9 @@ type row struct {
 	line   int64
 
 	doc []byte
+	// hash and docHash are the fingerprints of the run's key and of doc
+	// (block.go).
+	hash, docHash uint64
 }
 
 // runKey identifies a run the way job.Record.Key does; it is the unique key
@@ -187,6 +190,7 @@ func encodeRow(r *job.Record, d job.Decision, buf []byte) (row, []byte, error) {
 	at := len(buf)
 	buf = appendDoc(buf, &c, d, submit, w.start, w.end)
 	w.doc = buf[at:len(buf):len(buf)]
+	w.hash, w.docHash = keyHash(w.cluster, w.jobID, w.rawID, w.start), docHash(w.doc)
 	return w, buf, nil
 }
 
