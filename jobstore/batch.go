@@ -3,7 +3,9 @@ package jobstore
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/scmon/scmon/job"
 )
@@ -36,6 +38,10 @@ type preparedBatch struct {
 	cursor []byte
 }
 
+// docChunk is the size of the buffers prepareBatch encodes documents
+// into.
+const docChunk = 1 << 20
+
 // prepareBatch validates and encodes b.
 func prepareBatch(b Batch) (*preparedBatch, error) {
 	if len(b.Decisions) != len(b.Records) {
@@ -48,17 +54,13 @@ func prepareBatch(b Batch) (*preparedBatch, error) {
 	if p.cursor == nil {
 		p.cursor = []byte{}
 	}
-	index := make(map[uint64]int, len(b.Records))
-	var buf []byte
-	for i, r := range b.Records {
-		if r == nil {
-			return nil, fmt.Errorf("record %d is nil", i)
-		}
-		w, nb, err := encodeRow(r, b.Decisions[i], buf)
-		if err != nil {
-			return nil, fmt.Errorf("record %d (%s): %w", i, r.Key(), err)
-		}
-		buf = nb
+	encoded, err := encodeRows(b.Records, b.Decisions)
+	if err != nil {
+		return nil, err
+	}
+	// One row per run, at the place of its first record, with its last.
+	index := make(map[uint64]int, len(encoded))
+	for _, w := range encoded {
 		if at, ok := index[w.hash]; ok {
 			p.rows[at] = w
 			p.merged++
@@ -76,4 +78,52 @@ func nullable(v int64) any {
 		return nil
 	}
 	return v
+}
+
+// parallelRows is the batch size from which encodeRows splits the work
+// among the processors.
+const parallelRows = 4096
+
+// encodeRows encodes recs with their decisions, on every processor for a
+// large batch. The error is that of the first record that fails.
+func encodeRows(recs []*job.Record, decs []job.Decision) ([]row, error) {
+	rows := make([]row, len(recs))
+	parts := 1
+	if len(recs) >= parallelRows {
+		parts = min(runtime.GOMAXPROCS(0), 4)
+	}
+	errs := make([]error, parts)
+	encode := func(part int) {
+		lo, hi := part*len(recs)/parts, (part+1)*len(recs)/parts
+		var buf []byte
+		for i := lo; i < hi; i++ {
+			r := recs[i]
+			if r == nil {
+				errs[part] = fmt.Errorf("record %d is nil", i)
+				return
+			}
+			if cap(buf)-len(buf) < docChunk/4 {
+				// A new chunk rather than a larger copy: the documents
+				// encoded so far keep pointing into the old one.
+				buf = make([]byte, 0, docChunk)
+			}
+			var err error
+			if rows[i], buf, err = encodeRow(r, decs[i], buf); err != nil {
+				errs[part] = fmt.Errorf("record %d (%s): %w", i, r.Key(), err)
+				return
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for part := 1; part < parts; part++ {
+		wg.Go(func() { encode(part) })
+	}
+	encode(0)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
 }

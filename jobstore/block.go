@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"runtime"
+	"slices"
+	"sync"
 )
 
 // Blocks (schema version 3).
@@ -18,10 +21,13 @@ import (
 //     latest version; Apply reads them to tell an unchanged re-read from an
 //     update.
 //   - data: blockVersion, the uvarint length of the payload, and the
-//     payload compressed (lz.go, no dictionary: a block's records repeat
-//     each other enough). The payload is, per record, its source (uvarint
-//     length and bytes), its line (varint) and its document (uvarint length
-//     and the document of docVersion, codec.go).
+//     payload compressed in frames (lz.go, no dictionary: a block's records
+//     repeat each other enough), each the uvarint length of its part of the
+//     payload, the uvarint length of its compressed bytes and those bytes.
+//     A large block has several frames, compressed on several processors.
+//     The payload is, per record, its source (uvarint length and bytes), its
+//     line (varint) and its document (uvarint length and the document of
+//     docVersion, codec.go).
 //
 // A later version of a run goes into a later block; the earlier version
 // stays where it was until compaction rewrites its block (see
@@ -137,15 +143,24 @@ type encodedBlock struct {
 // concurrent use.
 type blockWriter struct {
 	raw []byte
-	lz  blockLZ
+	// ends are the offsets in raw where each record ends.
+	ends []int
+	lz   [maxFrames]blockLZ
 }
+
+// maxFrames bounds the frames of a block; frameBytes is the payload from
+// which a block is split into frames.
+const (
+	maxFrames  = 2
+	frameBytes = 256 << 10
+)
 
 // encode returns the block of rows.
 func (bw *blockWriter) encode(rows []row) encodedBlock {
 	var b encodedBlock
 	b.keys = make([]byte, 0, len(rows)*keyEntrySize)
 	b.hashes = make([]uint64, len(rows))
-	raw := bw.raw[:0]
+	raw, ends := bw.raw[:0], bw.ends[:0]
 	for i := range rows {
 		w := &rows[i]
 		b.meta.add(w)
@@ -156,12 +171,40 @@ func (bw *blockWriter) encode(rows []row) encodedBlock {
 		raw = binary.AppendVarint(raw, w.line)
 		raw = binary.AppendUvarint(raw, uint64(len(w.doc)))
 		raw = append(raw, w.doc...)
+		ends = append(ends, len(raw))
 	}
-	bw.raw = raw
-	data := make([]byte, 0, 16+len(raw)/3)
+	bw.raw, bw.ends = raw, ends
+	// Frames end at record boundaries.
+	frames := 1
+	if len(raw) >= 2*frameBytes {
+		frames = min(maxFrames, runtime.GOMAXPROCS(0))
+	}
+	cuts := make([]int, frames+1)
+	for f := 1; f < frames; f++ {
+		at, _ := slices.BinarySearch(ends, f*len(raw)/frames)
+		cuts[f] = ends[min(at, len(ends)-1)]
+	}
+	cuts[frames] = len(raw)
+	comp := make([][]byte, frames)
+	var wg sync.WaitGroup
+	for f := 1; f < frames; f++ {
+		wg.Go(func() { comp[f] = bw.lz[f].encode(nil, raw[cuts[f]:cuts[f+1]]) })
+	}
+	comp[0] = bw.lz[0].encode(make([]byte, 0, len(raw)/(3*frames)+16), raw[:cuts[1]])
+	wg.Wait()
+	size := 16
+	for _, c := range comp {
+		size += len(c) + 16
+	}
+	data := make([]byte, 0, size)
 	data = append(data, blockVersion)
 	data = binary.AppendUvarint(data, uint64(len(raw)))
-	b.data = bw.lz.encode(data, raw)
+	for f, c := range comp {
+		data = binary.AppendUvarint(data, uint64(cuts[f+1]-cuts[f]))
+		data = binary.AppendUvarint(data, uint64(len(c)))
+		data = append(data, c...)
+	}
+	b.data = data
 	return b
 }
 
@@ -190,9 +233,30 @@ func decodeBlock(buf []byte, entries []blockEntry, data []byte, n int) ([]byte, 
 	if uint64(cap(buf)) < size {
 		buf = make([]byte, 0, size)
 	}
-	raw, err := lzDecode(buf[:0], nil, data[1+k:], int(size))
-	if err != nil {
-		return buf, entries, err
+	raw := buf[:0]
+	rest := docReader{b: data[1+k:]}
+	for rest.err == nil && len(rest.b) > 0 {
+		n := rest.uvarint()
+		frame := rest.bytes()
+		if rest.err != nil {
+			break
+		}
+		if n > size-uint64(len(raw)) {
+			return buf, entries, fmt.Errorf("%w: block frames longer than its %d bytes", errCorrupt, size)
+		}
+		// Decoded in place after the frames before it: the capacity
+		// holds it, so the slice stays in raw's array.
+		out, err := lzDecode(raw[len(raw):len(raw)], nil, frame, int(n))
+		if err != nil {
+			return buf, entries, err
+		}
+		if uint64(len(out)) != n {
+			return buf, entries, fmt.Errorf("%w: block frame of %d bytes, header says %d", errCorrupt, len(out), n)
+		}
+		raw = raw[:len(raw)+len(out)]
+	}
+	if rest.err != nil {
+		return buf, entries, rest.err
 	}
 	if uint64(len(raw)) != size {
 		return raw, entries, fmt.Errorf("%w: block of %d bytes, header says %d", errCorrupt, len(raw), size)

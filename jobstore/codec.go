@@ -321,7 +321,8 @@ func appendDoc(buf []byte, r *job.Record, d job.Decision, submit, start, end int
 		case fSteps:
 			buf = binary.AppendUvarint(buf, uint64(len(r.Steps)))
 			for _, s := range r.Steps {
-				if rest, ok := strings.CutPrefix(s.ID, r.JobID+"."); ok && r.JobID != "" {
+				if n := len(r.JobID); n > 0 && len(s.ID) > n && s.ID[n] == '.' && s.ID[:n] == r.JobID {
+					rest := s.ID[n+1:]
 					buf = binary.AppendUvarint(buf, uint64(len(rest))<<1|1)
 					buf = append(buf, rest...)
 				} else {
