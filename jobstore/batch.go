@@ -3,6 +3,7 @@ package jobstore
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -35,9 +36,11 @@ type preparedBatch struct {
 	rows   []row
 	merged int
 	cursor []byte
-	// maxDuration is the longest end - start of the batch's ended runs.
-	maxDuration int64
 }
+
+// docChunk is the size of the buffers prepareBatch encodes documents
+// into.
+const docChunk = 1 << 20
 
 // prepareBatch validates and encodes b.
 func prepareBatch(b Batch) (*preparedBatch, error) {
@@ -51,29 +54,20 @@ func prepareBatch(b Batch) (*preparedBatch, error) {
 	if p.cursor == nil {
 		p.cursor = []byte{}
 	}
-	index := make(map[runKey]int, len(b.Records))
-	var buf []byte
-	for i, r := range b.Records {
-		if r == nil {
-			return nil, fmt.Errorf("record %d is nil", i)
-		}
-		w, nb, err := encodeRow(r, b.Decisions[i], buf)
-		if err != nil {
-			return nil, fmt.Errorf("record %d (%s): %w", i, r.Key(), err)
-		}
-		buf = nb
-		if at, ok := index[w.key()]; ok {
+	encoded, err := encodeRows(b.Records, b.Decisions)
+	if err != nil {
+		return nil, err
+	}
+	// One row per run, at the place of its first record, with its last.
+	index := make(map[uint64]int, len(encoded))
+	for _, w := range encoded {
+		if at, ok := index[w.hash]; ok {
 			p.rows[at] = w
 			p.merged++
 			continue
 		}
-		index[w.key()] = len(p.rows)
+		index[w.hash] = len(p.rows)
 		p.rows = append(p.rows, w)
-	}
-	for i := range p.rows {
-		if w := &p.rows[i]; w.start > 0 && w.end > 0 {
-			p.maxDuration = max(p.maxDuration, w.end-w.start)
-		}
 	}
 	return p, nil
 }
@@ -86,28 +80,50 @@ func nullable(v int64) any {
 	return v
 }
 
-// maxDurationName is the meta row holding the longest duration stored.
-const maxDurationName = "max_duration"
+// parallelRows is the batch size from which encodeRows splits the work
+// among the processors.
+const parallelRows = 4096
 
-// durationBound remembers a value the stored max_duration is known to have
-// reached, so that Apply writes the meta row only when a batch holds a
-// longer run. The stored value only grows, so the knowledge stays true
-// whatever other instances write.
-type durationBound struct {
-	mu    sync.Mutex
-	known int64
-}
-
-// needs reports whether d must be written.
-func (b *durationBound) needs(d int64) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return d > b.known
-}
-
-// reached records that the stored value is at least d (after a commit).
-func (b *durationBound) reached(d int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.known = max(b.known, d)
+// encodeRows encodes recs with their decisions, on every processor for a
+// large batch. The error is that of the first record that fails.
+func encodeRows(recs []*job.Record, decs []job.Decision) ([]row, error) {
+	rows := make([]row, len(recs))
+	parts := 1
+	if len(recs) >= parallelRows {
+		parts = min(runtime.GOMAXPROCS(0), 4)
+	}
+	errs := make([]error, parts)
+	encode := func(part int) {
+		lo, hi := part*len(recs)/parts, (part+1)*len(recs)/parts
+		var buf []byte
+		for i := lo; i < hi; i++ {
+			r := recs[i]
+			if r == nil {
+				errs[part] = fmt.Errorf("record %d is nil", i)
+				return
+			}
+			if cap(buf)-len(buf) < docChunk/4 {
+				// A new chunk rather than a larger copy: the documents
+				// encoded so far keep pointing into the old one.
+				buf = make([]byte, 0, docChunk)
+			}
+			var err error
+			if rows[i], buf, err = encodeRow(r, decs[i], buf); err != nil {
+				errs[part] = fmt.Errorf("record %d (%s): %w", i, r.Key(), err)
+				return
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for part := 1; part < parts; part++ {
+		wg.Go(func() { encode(part) })
+	}
+	encode(0)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
 }

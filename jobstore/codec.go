@@ -38,6 +38,9 @@ type row struct {
 	line   int64
 
 	doc []byte
+	// hash and docHash are the fingerprints of the run's key and of doc
+	// (block.go).
+	hash, docHash uint64
 }
 
 // runKey identifies a run the way job.Record.Key does; it is the unique key
@@ -187,6 +190,7 @@ func encodeRow(r *job.Record, d job.Decision, buf []byte) (row, []byte, error) {
 	at := len(buf)
 	buf = appendDoc(buf, &c, d, submit, w.start, w.end)
 	w.doc = buf[at:len(buf):len(buf)]
+	w.hash, w.docHash = keyHash(w.cluster, w.jobID, w.rawID, w.start), docHash(w.doc)
 	return w, buf, nil
 }
 
@@ -317,7 +321,8 @@ func appendDoc(buf []byte, r *job.Record, d job.Decision, submit, start, end int
 		case fSteps:
 			buf = binary.AppendUvarint(buf, uint64(len(r.Steps)))
 			for _, s := range r.Steps {
-				if rest, ok := strings.CutPrefix(s.ID, r.JobID+"."); ok && r.JobID != "" {
+				if n := len(r.JobID); n > 0 && len(s.ID) > n && s.ID[n] == '.' && s.ID[:n] == r.JobID {
+					rest := s.ID[n+1:]
 					buf = binary.AppendUvarint(buf, uint64(len(rest))<<1|1)
 					buf = append(buf, rest...)
 				} else {

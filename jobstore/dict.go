@@ -2,184 +2,57 @@ package jobstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/binary"
 	"fmt"
-	"sync"
-	"time"
+
+	"github.com/scmon/scmon/job"
 )
 
-// Compressed documents.
+// Compressed documents of schema version 2.
 //
-// Once a store holds dictMinDocs runs, it learns a dictionary from a sample
-// of their documents (table dictionaries, schema version 2) and compresses
-// every document it writes from then on against it (lz.go): a document of
-// docVersionLZ is that version byte, the dictionary's id as a uvarint and
-// the compressed document of docVersion without its version byte. The
-// dictionary never changes, so that one record always compresses to the
-// same bytes and Apply can still compare documents to find unchanged runs;
-// documents written before it existed stay as they are (a run re-read after
-// that counts once as updated).
+// A store of schema version 2 learned a dictionary from a sample of its
+// first documents (table dictionaries) and compressed every document it
+// wrote from then on against it (lz.go): a document of docVersionLZ is that
+// version byte, the dictionary's id as a uvarint and the compressed
+// document of docVersion without its version byte. Version 3 compresses
+// whole blocks instead (block.go); these documents are read once, by the
+// migration to version 3.
 
 // docVersionLZ marks a compressed document.
 const docVersionLZ = 2
 
-// Bounds of the dictionary: learned from up to dictSampleDocs documents
-// once dictMinDocs exist, at most dictMaxBytes long.
-const (
-	dictMinDocs    = 64
-	dictSampleDocs = 256
-	dictMaxBytes   = 64 << 10
-)
-
 // maxDocBytes bounds a decompressed document, against corrupt input.
 const maxDocBytes = 64 << 20
 
-// dicts holds a store's dictionaries, loaded at open and again when a
-// document names one that another instance wrote since.
-type dicts struct {
-	mu   sync.Mutex
-	byID map[uint64]*lzDict
-	// current is the one new documents use (the one of lowest id), 0 when
-	// the store has none yet.
-	current uint64
-}
-
-// load reads every dictionary of the store.
-func (s *sqlStore) loadDicts(ctx context.Context) error {
-	rows, err := s.db.QueryContext(ctx, "SELECT id, data FROM dictionaries ORDER BY id")
+// readDicts returns the dictionaries of a store of schema version 2.
+func readDicts(ctx context.Context, tx *sql.Tx) (map[uint64][]byte, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT id, data FROM dictionaries ORDER BY id")
 	if err != nil {
-		return fmt.Errorf("read dictionaries: %w", err)
+		return nil, fmt.Errorf("read dictionaries: %w", err)
 	}
 	defer rows.Close()
-	s.dicts.mu.Lock()
-	defer s.dicts.mu.Unlock()
-	if s.dicts.byID == nil {
-		s.dicts.byID = map[uint64]*lzDict{}
-	}
+	out := map[uint64][]byte{}
 	for rows.Next() {
 		var id int64
 		var data []byte
 		if err := rows.Scan(&id, &data); err != nil {
-			return fmt.Errorf("read dictionaries: %w", err)
+			return nil, fmt.Errorf("read dictionaries: %w", err)
 		}
-		if _, ok := s.dicts.byID[uint64(id)]; !ok {
-			s.dicts.byID[uint64(id)] = newLZDict(data)
-		}
-		if s.dicts.current == 0 {
-			s.dicts.current = uint64(id)
-		}
+		out[uint64(id)] = data
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read dictionaries: %w", err)
+		return nil, fmt.Errorf("read dictionaries: %w", err)
 	}
-	return nil
+	return out, nil
 }
 
-// dict returns dictionary id, reading the store's dictionaries again when
-// it is not loaded.
-func (s *sqlStore) dict(id uint64) ([]byte, error) {
-	s.dicts.mu.Lock()
-	d := s.dicts.byID[id]
-	s.dicts.mu.Unlock()
-	if d == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := s.loadDicts(ctx); err != nil {
-			return nil, err
-		}
-		s.dicts.mu.Lock()
-		d = s.dicts.byID[id]
-		s.dicts.mu.Unlock()
-	}
-	if d == nil {
-		return nil, fmt.Errorf("%w: dictionary %d not in the store", errCorrupt, id)
-	}
-	return d.data, nil
-}
-
-// encoder returns an encoder for the current dictionary, nil when there is
-// none.
-func (s *sqlStore) encoder() (*lzEncoder, uint64) {
-	s.dicts.mu.Lock()
-	defer s.dicts.mu.Unlock()
-	if s.dicts.current == 0 {
-		return nil, 0
-	}
-	return &lzEncoder{d: s.dicts.byID[s.dicts.current]}, s.dicts.current
-}
-
-// ensureDict learns the store's dictionary when it has none and enough
-// documents exist: those of the batch, or else the last ones stored. Two
-// instances learning at once store one dictionary: the second insert does
-// nothing and both read the first.
-func (s *sqlStore) ensureDict(ctx context.Context, p *preparedBatch) error {
-	if e, _ := s.encoder(); e != nil {
-		return nil
-	}
-	var docs [][]byte
-	if len(p.rows) >= dictMinDocs {
-		step := max(1, len(p.rows)/dictSampleDocs)
-		for i := 0; i < len(p.rows) && len(docs) < dictSampleDocs; i += step {
-			docs = append(docs, p.rows[i].doc)
-		}
-	} else {
-		rows, err := s.db.QueryContext(ctx, s.d.rebind("SELECT doc FROM jobs ORDER BY id DESC LIMIT ?"), dictSampleDocs)
-		if err != nil {
-			return fmt.Errorf("sample documents: %w", err)
-		}
-		for rows.Next() {
-			var doc []byte
-			if err := rows.Scan(&doc); err != nil {
-				rows.Close()
-				return fmt.Errorf("sample documents: %w", err)
-			}
-			if len(doc) > 0 && doc[0] == docVersion {
-				docs = append(docs, doc)
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return fmt.Errorf("sample documents: %w", err)
-		}
-		if len(docs) < dictMinDocs {
-			return nil
-		}
-	}
-	var data []byte
-	for _, doc := range docs {
-		if len(data)+len(doc) > dictMaxBytes {
-			break
-		}
-		data = append(data, doc[1:]...)
-	}
-	if _, err := s.db.ExecContext(ctx, s.d.rebind("INSERT INTO dictionaries (id, data) VALUES (1, ?) ON CONFLICT (id) DO NOTHING"), data); err != nil {
-		return fmt.Errorf("store dictionary: %w", err)
-	}
-	return s.loadDicts(ctx)
-}
-
-// compressDoc appends to dst the compressed form of doc (of docVersion).
+// compressDoc appends to dst the compressed form of doc (of docVersion),
+// as schema version 2 stored it.
 func compressDoc(dst []byte, e *lzEncoder, id uint64, doc []byte) []byte {
 	dst = append(dst, docVersionLZ)
 	dst = binary.AppendUvarint(dst, id)
 	return e.encode(dst, doc[1:])
-}
-
-// compressRows replaces the documents of p by their compressed forms, when
-// the store has a dictionary.
-func (s *sqlStore) compressRows(p *preparedBatch) {
-	e, id := s.encoder()
-	if e == nil {
-		return
-	}
-	var buf []byte
-	for i := range p.rows {
-		w := &p.rows[i]
-		at := len(buf)
-		buf = compressDoc(buf, e, id, w.doc)
-		w.doc = buf[at:len(buf):len(buf)]
-	}
 }
 
 // inflate returns the document body (the document of docVersion without
@@ -203,4 +76,85 @@ func (dc *decoder) inflate(doc []byte) ([]byte, error) {
 	}
 	dc.scratch = out
 	return out, nil
+}
+
+// convertToBlocks is the conversion of the migration to schema version 3:
+// it reads the jobs rows in the order of their ids, decodes their
+// documents (compressed or not) and writes them as blocks of
+// blockMaxRecords records, then drops the tables version 3 no longer has.
+func convertToBlocks(ctx context.Context, tx *sql.Tx, d *dialect) error {
+	dicts, err := readDicts(ctx, tx)
+	if err != nil {
+		return err
+	}
+	dc := newDecoder()
+	dc.dict = func(id uint64) ([]byte, error) {
+		if data, ok := dicts[id]; ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf("%w: dictionary %d not in the store", errCorrupt, id)
+	}
+	s := &sqlStore{d: d}
+	var pending []row
+	var buf []byte
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		// A run is one row of jobs: no record of a block replaces another.
+		enc := s.bw.encode(pending)
+		if _, err := s.writeBlock(ctx, tx, &enc); err != nil {
+			return err
+		}
+		pending, buf = pending[:0], buf[:0]
+		return nil
+	}
+	var last int64
+	for {
+		// In pages, since the blocks are written by the same transaction.
+		rows, err := tx.QueryContext(ctx, d.rebind("SELECT id, source, line, doc FROM jobs WHERE id > ? ORDER BY id LIMIT ?"), last, blockMaxRecords)
+		if err != nil {
+			return fmt.Errorf("read jobs: %w", err)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+			var source, doc []byte
+			var line int64
+			var r job.Record
+			var dec job.Decision
+			err := rows.Scan(&last, &source, &line, &doc)
+			if err == nil {
+				if err = dc.decode(source, line, doc, &r, &dec); err != nil {
+					err = fmt.Errorf("record read from %s:%d: %w", source, line, err)
+				}
+			}
+			var w row
+			if err == nil {
+				w, buf, err = encodeRow(&r, dec, buf)
+			}
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("convert job %d: %w", last, err)
+			}
+			pending = append(pending, w)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("read jobs: %w", err)
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if n < blockMaxRecords {
+			break
+		}
+	}
+	for _, stmt := range []string{"DROP TABLE jobs", "DROP TABLE dictionaries", "DROP TABLE meta"} {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%s: %w", stmt, err)
+		}
+	}
+	return nil
 }

@@ -5,8 +5,12 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/scmon/scmon/job"
 )
 
 func TestLZRoundTrip(t *testing.T) {
@@ -94,59 +98,113 @@ func FuzzLZDecode(f *testing.F) {
 	})
 }
 
-// TestCompressedStore checks a store once it has learned its dictionary:
-// documents are compressed and read back the same, re-reads are
-// unchanged, a handle opened before the dictionary existed reads the
-// documents of another, and reclassified documents stay comparable.
-func TestCompressedStore(t *testing.T) {
+// TestBlockStore checks blocks as stored: the records of a large batch
+// read back the same through another handle, which also finds a re-read
+// unchanged, the block's compression saves more than half the bytes of the
+// plain documents, and a batch over blockMaxRecords spans several blocks.
+func TestBlockStore(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		dsn := b.dsn(t)
-		s, early := openStore(t, dsn), openStore(t, dsn)
+		s, other := openStore(t, dsn), openStore(t, dsn)
 		ctx := context.Background()
-		// Too few to learn from: stored plain.
-		small, smallDecs := synthBatch(0, dictMinDocs/2)
-		mustApply(t, s, Batch{Records: small, Decisions: smallDecs})
-		if e, _ := s.(*sqlStore).encoder(); e != nil {
-			t.Fatal("dictionary learned from too few documents")
-		}
-		recs, decs := synthBatch(dictMinDocs/2, 1000)
+		recs, decs := synthBatch(0, blockMaxRecords+1000)
 		if res := mustApply(t, s, Batch{Source: "dump", Records: recs, Decisions: decs}); res.Inserted != len(recs) {
 			t.Fatalf("Apply = %+v", res)
 		}
-		all, allDecs := append(small, recs...), append(smallDecs, decs...)
-		for _, h := range []Store{s, early} {
+		for _, h := range []Store{s, other} {
 			got := scanAll(t, h)
-			if len(got) != len(all) {
-				t.Fatalf("%d records, want %d", len(got), len(all))
+			if len(got) != len(recs) {
+				t.Fatalf("%d records, want %d", len(got), len(recs))
 			}
-			for i, r := range all {
+			for i, r := range recs {
 				if d := diff(got[i].Rec, expected(r)); d != "" {
 					t.Fatalf("record %d:%s", i, d)
 				}
-				if !reflect.DeepEqual(got[i].Dec, allDecs[i]) {
-					t.Fatalf("record %d: decision %+v, want %+v", i, got[i].Dec, allDecs[i])
+				if !reflect.DeepEqual(got[i].Dec, decs[i]) {
+					t.Fatalf("record %d: decision %+v, want %+v", i, got[i].Dec, decs[i])
 				}
 			}
 		}
-		if res := mustApply(t, early, Batch{Records: recs, Decisions: decs}); res.Unchanged != len(recs) {
+		if res := mustApply(t, other, Batch{Records: recs, Decisions: decs}); res.Unchanged != len(recs) {
 			t.Errorf("re-apply through the other handle = %+v, want all unchanged", res)
-		}
-		st, err := s.Stats(ctx)
-		if err != nil {
-			t.Fatal(err)
 		}
 		var plain int
 		for i, r := range recs {
 			w, _, _ := encodeRow(r, decs[i], nil)
 			plain += len(w.doc)
 		}
-		var stored int64
-		if err := s.(*sqlStore).db.QueryRowContext(ctx, "SELECT sum(length(doc)) FROM jobs WHERE id > 32").Scan(&stored); err != nil {
+		var blocks, stored int64
+		if err := s.(*sqlStore).db.QueryRowContext(ctx, "SELECT count(*), sum(length(data)) FROM blocks").Scan(&blocks, &stored); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("documents: %d bytes plain, %d compressed (%.0f%%); store %d bytes", plain, stored, 100*float64(stored)/float64(plain), st.Bytes)
+		t.Logf("documents: %d bytes plain, %d compressed in %d blocks (%.0f%%)", plain, stored, blocks, 100*float64(stored)/float64(plain))
+		if blocks != 2 {
+			t.Errorf("%d blocks, want 2", blocks)
+		}
 		if stored*2 > int64(plain) {
-			t.Errorf("compressed documents take %d bytes, over half of the %d plain", stored, plain)
+			t.Errorf("compressed blocks take %d bytes, over half of the %d plain", stored, plain)
+		}
+	})
+}
+
+// TestCompaction replaces most records of a block and checks that the
+// block is rewritten with its live records alone, that a block all of
+// whose records were replaced is deleted, and that what Scan and Jobs
+// return does not change.
+func TestCompaction(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s := openStore(t, b.dsn(t))
+		ctx := context.Background()
+		dec := job.Decision{Class: job.ClassOther}
+		running := func(from, n int) []*job.Record {
+			recs := numbered(from, n)
+			for _, r := range recs {
+				r.End, r.State = time.Time{}, job.StateRunning
+			}
+			return recs
+		}
+		mustApply(t, s, batchOf("src", []byte{1}, dec, running(0, 10)...))  // block 1
+		mustApply(t, s, batchOf("src", []byte{2}, dec, running(10, 10)...)) // block 2
+		// Six of block 1's runs end: under half of it is live.
+		if res := mustApply(t, s, batchOf("src", []byte{3}, dec, numbered(0, 6)...)); res != (ApplyResult{Updated: 6}) {
+			t.Fatalf("Apply = %+v", res)
+		}
+		// All of block 2's end.
+		mustApply(t, s, batchOf("src", []byte{4}, dec, numbered(10, 10)...))
+		type blk struct{ records, live int }
+		var got []blk
+		rows, err := s.(*sqlStore).db.QueryContext(ctx, "SELECT records, live FROM blocks ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var x blk
+			if err := rows.Scan(&x.records, &x.live); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, x)
+		}
+		rows.Close()
+		want := []blk{{4, 4}, {6, 6}, {10, 10}}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("blocks (records, live) = %v, want %v", got, want)
+		}
+		all := scanAll(t, s)
+		if len(all) != 20 {
+			t.Fatalf("%d records, want 20", len(all))
+		}
+		for _, st := range all {
+			id, _ := strconv.Atoi(st.Rec.JobID)
+			if wantRunning := id >= 6 && id < 10; (st.Rec.End.IsZero()) != wantRunning {
+				t.Errorf("job %s: end %v", st.Rec.JobID, st.Rec.End)
+			}
+		}
+		jobs, err := s.Jobs(ctx, JobQuery{})
+		if err != nil || len(jobs) != 20 {
+			t.Errorf("Jobs = %d rows, %v", len(jobs), err)
+		}
+		if st, err := s.Stats(ctx); err != nil || st.Records != 20 {
+			t.Errorf("Stats = %+v, %v", st, err)
 		}
 	})
 }

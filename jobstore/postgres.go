@@ -2,6 +2,7 @@ package jobstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -15,8 +16,8 @@ import (
 const pgMigrationLock = 0x73636d6f6e
 
 // postgresDialect is PostgreSQL's dialect. Several scmon instances may
-// share its database: migrations take an advisory lock, and a run written
-// by two instances at once ends as one row (the upsert's ON CONFLICT).
+// share its database: migrations take an advisory lock, and block ids come
+// from a sequence.
 var postgresDialect = &dialect{
 	name:          "postgres",
 	numbered:      true,
@@ -24,8 +25,8 @@ var postgresDialect = &dialect{
 	migrationLock: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", int64(pgMigrationLock)),
 	diskBytes: func(ctx context.Context, s *sqlStore) (int64, error) {
 		var n int64
-		err := s.db.QueryRowContext(ctx, `SELECT pg_total_relation_size('jobs') + pg_total_relation_size('cursors')
-	+ pg_total_relation_size('meta') + pg_total_relation_size('schema_migrations')`).Scan(&n)
+		err := s.db.QueryRowContext(ctx, `SELECT pg_total_relation_size('blocks') + pg_total_relation_size('cursors')
+	+ pg_total_relation_size('schema_migrations')`).Scan(&n)
 		return n, err
 	},
 	explain: func(err error) error {
@@ -35,10 +36,10 @@ var postgresDialect = &dialect{
 		}
 		return err
 	},
-	// A row inserted by the statement has no xmax; one it updated has the
-	// transaction's. The id test keeps the parameter typed.
-	inserted: "(xmax = 0 AND id > ?)",
-	arrays:   `SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::bytea[])`,
+	nextBlockID: "SELECT nextval('block_ids')",
+	// Each statement of a transaction at READ COMMITTED sees the commits
+	// made before it: Scan's two reads need one snapshot.
+	snapshot: &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead},
 }
 
 // pgLocation returns the host, port and database of cfg (and the schema

@@ -25,9 +25,13 @@ func (b *queryBuilder) arg(v any) string {
 	return "?"
 }
 
-// jobFilter is the part of a JobQuery that Jobs checks on the decoded
-// records: the lists of values a field must be one of.
+// jobFilter is what Jobs checks on the decoded records: the time range
+// and the lists of values a field must be one of.
 type jobFilter struct {
+	// from and to are the range in Unix seconds (0: open); timed is set
+	// when either is.
+	from, to                              int64
+	timed                                 bool
 	clusters, partitions, accounts, users map[string]bool
 	classes                               map[job.Class]bool
 	// states holds state names: a state without a storage code is stored
@@ -47,65 +51,55 @@ func set[T comparable](values []T) map[T]bool {
 	return m
 }
 
-// empty reports whether f lets every record through.
-func (f *jobFilter) empty() bool {
-	return f.clusters == nil && f.partitions == nil && f.accounts == nil && f.users == nil && f.classes == nil && f.states == nil
-}
-
 // match reports whether r with decision d passes f.
 func (f *jobFilter) match(r *job.Record, d job.Decision) bool {
+	if f.timed {
+		// Runs that never started hold nothing and overlap no range; a
+		// running run's end is open.
+		start, end := unixOf(r.Start), unixOf(r.End)
+		if start == 0 || (f.to != 0 && start >= f.to) || (f.from != 0 && end != 0 && end <= f.from) {
+			return false
+		}
+	}
 	in := func(m map[string]bool, v string) bool { return m == nil || m[v] }
 	return in(f.clusters, r.Cluster) && in(f.partitions, r.Partition) && in(f.accounts, r.Account) &&
 		in(f.users, r.User) && (f.classes == nil || f.classes[d.Class]) && in(f.states, r.State.String())
 }
 
-// jobsQuery returns the SQL and arguments of q's time range for dialect
-// d, and the filter of its other fields, which Jobs applies to the
-// decoded records. maxDuration is the longest run stored (meta's
-// max_duration): an ended run that overlaps [From, To) started at most that
-// long before From, which bounds the index range of start times to read;
-// running runs are found through their partial index. The SQL applies q's
-// limit and offset only when the filter is empty.
-func jobsQuery(q JobQuery, d *dialect, maxDuration int64) (string, []any, *jobFilter, error) {
+// jobsPlan is how Jobs answers a query: the SQL selecting the blocks that
+// may hold matching records (by their time bounds), the filter of the
+// records, and the rows to skip and return.
+type jobsPlan struct {
+	sql           string
+	args          []any
+	filter        *jobFilter
+	offset, limit int
+}
+
+// jobsQuery checks q and returns its plan for dialect d.
+func jobsQuery(q JobQuery, d *dialect) (*jobsPlan, error) {
 	limit := q.Limit
 	switch {
 	case limit < 0 || q.Offset < 0:
-		return "", nil, nil, errors.New("limit and offset must not be negative")
+		return nil, errors.New("limit and offset must not be negative")
 	case limit == 0:
 		limit = DefaultLimit
 	case limit > MaxLimit:
-		return "", nil, nil, fmt.Errorf("limit %d is over the maximum of %d", limit, MaxLimit)
+		return nil, fmt.Errorf("limit %d is over the maximum of %d", limit, MaxLimit)
 	}
-	b := &queryBuilder{d: d}
 	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
-		return "", nil, nil, fmt.Errorf("time range [%s, %s) is empty", q.From.UTC().Format("2006-01-02T15:04:05Z"), q.To.UTC().Format("2006-01-02T15:04:05Z"))
-	}
-	// Runs that never started (start_time 0) hold nothing and overlap no
-	// range.
-	before := func() string {
-		if q.To.IsZero() {
-			return ""
-		}
-		return " AND start_time < " + b.arg(q.To.Unix())
-	}
-	switch {
-	case !q.From.IsZero():
-		from := q.From.Unix()
-		lo := max(from-max(maxDuration, 0), 1)
-		ended := "start_time >= " + b.arg(lo) + before() + " AND end_time > " + b.arg(from)
-		running := "end_time IS NULL AND start_time > 0" + before()
-		b.where = append(b.where, "(("+ended+") OR ("+running+"))")
-	case !q.To.IsZero():
-		b.where = append(b.where, "start_time > 0"+before())
-	}
-	f := &jobFilter{
-		clusters: set(q.Clusters), partitions: set(q.Partitions), accounts: set(q.Accounts), users: set(q.Users),
-		classes: set(q.Classes),
+		return nil, fmt.Errorf("time range [%s, %s) is empty", q.From.UTC().Format("2006-01-02T15:04:05Z"), q.To.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	for _, c := range q.Classes {
 		if _, ok := classByName[c.String()]; !ok {
-			return "", nil, nil, fmt.Errorf("unknown class %s", c)
+			return nil, fmt.Errorf("unknown class %s", c)
 		}
+	}
+	b := &queryBuilder{d: d}
+	f := &jobFilter{
+		from: unixOf(q.From), to: unixOf(q.To), timed: !q.From.IsZero() || !q.To.IsZero(),
+		clusters: set(q.Clusters), partitions: set(q.Partitions), accounts: set(q.Accounts), users: set(q.Users),
+		classes: set(q.Classes),
 	}
 	if len(q.States) > 0 {
 		f.states = map[string]bool{}
@@ -113,15 +107,22 @@ func jobsQuery(q JobQuery, d *dialect, maxDuration int64) (string, []any, *jobFi
 			f.states[st.String()] = true
 		}
 	}
-
+	// A block may hold a match when one of its runs started before To and
+	// one ended after From or is still running.
+	if f.timed {
+		b.where = append(b.where, "min_start > 0")
+	}
+	if f.to != 0 {
+		b.where = append(b.where, "min_start < "+b.arg(f.to))
+	}
+	if f.from != 0 {
+		b.where = append(b.where, "(max_end > "+b.arg(f.from)+" OR running > 0)")
+	}
 	var sb strings.Builder
-	sb.WriteString("SELECT " + readColumns + " FROM jobs")
+	sb.WriteString("SELECT id, keys, data FROM blocks")
 	if len(b.where) > 0 {
 		sb.WriteString(" WHERE " + strings.Join(b.where, " AND "))
 	}
-	sb.WriteString(" ORDER BY start_time, id")
-	if f.empty() {
-		sb.WriteString(" LIMIT " + b.arg(int64(limit)) + " OFFSET " + b.arg(int64(q.Offset)))
-	}
-	return sb.String(), b.args, f, nil
+	sb.WriteString(" ORDER BY id")
+	return &jobsPlan{sql: sb.String(), args: b.args, filter: f, offset: q.Offset, limit: limit}, nil
 }

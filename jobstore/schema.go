@@ -1,6 +1,10 @@
 package jobstore
 
-import "fmt"
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
 
 // migration is one step of the schema, written once per backend. Steps are
 // applied in order, each in the transaction that records it in
@@ -8,6 +12,9 @@ import "fmt"
 // step.
 type migration struct {
 	sqlite, postgres string
+	// convert, when set, runs after the step's SQL in its transaction:
+	// what SQL alone cannot do (re-encoding the records).
+	convert func(ctx context.Context, tx *sql.Tx, d *dialect) error
 }
 
 // migrations lists the schema's steps; step i brings the schema to version
@@ -53,6 +60,23 @@ type migration struct {
 //	dictionaries: id (primary key), data: the dictionary against which
 //	      documents are compressed once a store has learned one (dict.go);
 //	      documents of version 1 stay readable.
+//
+// Version 3 stores records in blocks (block.go) instead of one row per
+// run, since a B-tree insert per record bounded the import rate:
+//
+//	blocks: one row per batch of up to blockMaxRecords records.
+//	  id          the order blocks were written in (SQLite: the largest
+//	              plus one; PostgreSQL: the sequence block_ids)
+//	  records     records in the block, live those that are their run's
+//	              latest version (compaction rewrites a block once live
+//	              falls under half of records: index blocks_sparse)
+//	  min_start, max_start, max_end, running, unstarted: the times of its
+//	              records (blockMeta), for Jobs to skip blocks
+//	  keys        the records' key and document fingerprints
+//	  data        the records, compressed
+//
+// The jobs rows are converted to blocks in the order of their ids, and
+// jobs, dictionaries and meta are dropped.
 //
 // Column names avoid SQL keywords (end, user, partition) so that ad hoc
 // queries need no quoting.
@@ -166,6 +190,40 @@ ALTER TABLE jobs DROP COLUMN submit_time, DROP COLUMN partition_name, DROP COLUM
 	DROP COLUMN nodes, DROP COLUMN accelerators;
 `,
 	},
+	{
+		sqlite: `
+CREATE TABLE blocks (
+	id        INTEGER PRIMARY KEY,
+	records   INTEGER NOT NULL,
+	live      INTEGER NOT NULL,
+	min_start INTEGER NOT NULL,
+	max_start INTEGER NOT NULL,
+	max_end   INTEGER NOT NULL,
+	running   INTEGER NOT NULL,
+	unstarted INTEGER NOT NULL,
+	keys      BLOB    NOT NULL,
+	data      BLOB    NOT NULL
+) STRICT;
+CREATE INDEX blocks_sparse ON blocks (id) WHERE live * 2 < records;
+`,
+		postgres: `
+CREATE SEQUENCE block_ids;
+CREATE TABLE blocks (
+	id        bigint PRIMARY KEY,
+	records   bigint NOT NULL,
+	live      bigint NOT NULL,
+	min_start bigint NOT NULL,
+	max_start bigint NOT NULL,
+	max_end   bigint NOT NULL,
+	running   bigint NOT NULL,
+	unstarted bigint NOT NULL,
+	keys      bytea  NOT NULL,
+	data      bytea  NOT NULL
+);
+CREATE INDEX blocks_sparse ON blocks (id) WHERE live * 2 < records;
+`,
+		convert: convertToBlocks,
+	},
 }
 
 // schemaVersion is the version this build writes and reads.
@@ -184,13 +242,3 @@ func checkVersion(have int) error {
 	}
 	return nil
 }
-
-// readColumns are the columns Scan, Jobs and Reclassify read: the
-// document holds everything else.
-const readColumns = `source, line, doc`
-
-// writeColumns are the columns Apply writes, in the order of
-// row.appendArgs; writeColumnCount is their number.
-const writeColumns = `cluster, job_id, raw_id, start_time, end_time, source, line, doc`
-
-const writeColumnCount = 8

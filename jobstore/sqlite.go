@@ -79,13 +79,15 @@ func parseSQLiteDSN(dsn string) (string, sqliteOptions, error) {
 // sqliteDialect is SQLite's dialect: "?" placeholders, STRICT tables, the
 // database file and its WAL as the size on disk.
 var sqliteDialect = &dialect{
-	name:         "sqlite",
-	migration:    func(m migration) string { return m.sqlite },
-	serialWrites: true,
-	diskBytes:    sqliteBytes,
-	// Writers take turns (serialWrites and BEGIN IMMEDIATE) and rows are
-	// never deleted, so the ids a batch takes count its new runs.
-	inserted: "",
+	name:      "sqlite",
+	migration: func(m migration) string { return m.sqlite },
+	diskBytes: sqliteBytes,
+	// Writers take turns (BEGIN IMMEDIATE): the largest id plus one is
+	// free.
+	nextBlockID: "SELECT coalesce(max(id), 0) + 1 FROM blocks",
+	// A deferred BEGIN (the driver's for a read-only transaction) reads
+	// one snapshot of the WAL from its first statement on.
+	snapshot: &sql.TxOptions{ReadOnly: true},
 }
 
 // sqliteBytes returns the size of the database file and its WAL.

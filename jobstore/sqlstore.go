@@ -16,8 +16,8 @@ import (
 // dialect is what differs between the two databases behind the one
 // database/sql implementation (sqlStore): how a placeholder is written,
 // the schema's types (each migration is written once per dialect), how a
-// migration is serialised, how big the store is on disk, and whether this
-// process must serialise its own writers.
+// migration is serialised, how big the store is on disk, and how block ids
+// and read snapshots are had.
 type dialect struct {
 	// name is Stats.Backend: "sqlite" or "postgres".
 	name string
@@ -28,24 +28,16 @@ type dialect struct {
 	// migrationLock, when not empty, runs first in the migration
 	// transaction, so that instances starting together migrate once.
 	migrationLock string
-	// serialWrites makes the store run one write transaction at a time:
-	// SQLite runs them one at a time anyway, and waiting on a mutex is
-	// cheaper than its busy-retry loop.
-	serialWrites bool
 	// diskBytes returns the space the store takes on disk.
 	diskBytes func(ctx context.Context, s *sqlStore) (int64, error)
 	// explain adds context to an error of the migration's first statement
 	// (such as a schema named in search_path that does not exist).
 	explain func(err error) error
-	// inserted is the expression an upsert returns per row written: true
-	// for a new run. Its one parameter is the largest id before the batch.
-	// Empty, the upsert returns nothing and counts by the rows it changed
-	// and the ids it took (countByIDs).
-	inserted string
-	// arrays passes a batch's rows as one array per column, unnested by
-	// the upsert (PostgreSQL): one statement of nine parameters per batch,
-	// where a list of values takes eight parameters per row.
-	arrays string
+	// nextBlockID returns the id of a new block, in a write transaction.
+	nextBlockID string
+	// snapshot are the options of a read transaction that sees one
+	// snapshot through several statements.
+	snapshot *sql.TxOptions
 }
 
 // rebind rewrites the "?" placeholders of query for d. The store's queries
@@ -74,15 +66,21 @@ type sqlStore struct {
 	db       *sql.DB
 	d        *dialect
 	location string
-	// mu serialises write transactions when the dialect asks for it.
-	mu sync.Mutex
-	// chunk is how many records Reclassify reads at a time.
+	// mu serialises this handle's writers and guards idx: Apply,
+	// Reclassify and the migration hold it; Jobs reads idx under RLock.
+	mu sync.RWMutex
+	// idx maps every run to the block of its latest version, as of block
+	// indexedTo and this handle's own writes; nil until first needed.
+	idx       *runIndex
+	indexedTo int64
+	// chunk is how many blocks Reclassify reads at a time.
 	chunk int
-	bound durationBound
-	hooks testHooks
+	// compactPerApply bounds the blocks one Apply compacts.
+	compactPerApply int
+	hooks           testHooks
 	// onClose releases what the dialect opened besides db.
 	onClose func() error
-	dicts   dicts
+	bw      blockWriter
 }
 
 // testHooks let tests interrupt Apply at a chosen point.
@@ -95,30 +93,18 @@ type testHooks struct {
 // newSQLStore wraps db, migrates its schema and returns the store; it
 // closes db on error.
 func newSQLStore(ctx context.Context, db *sql.DB, d *dialect, location string) (*sqlStore, error) {
-	s := &sqlStore{db: db, d: d, location: location, chunk: reclassifyChunk}
+	s := &sqlStore{db: db, d: d, location: location, chunk: reclassifyChunk, compactPerApply: 4}
 	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open job store %s: %w", location, err)
-	}
-	if err := s.loadDicts(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open job store %s: %w", location, err)
 	}
 	return s, nil
 }
 
-// lockWrites takes the write mutex if the dialect serialises writers.
-func (s *sqlStore) lockWrites() func() {
-	if !s.d.serialWrites {
-		return func() {}
-	}
-	s.mu.Lock()
-	return s.mu.Unlock
-}
-
 // migrate brings the schema to schemaVersion in one transaction.
 func (s *sqlStore) migrate(ctx context.Context) error {
-	defer s.lockWrites()()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin migration: %w", err)
@@ -143,8 +129,14 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 		return err
 	}
 	for v := have + 1; v <= schemaVersion; v++ {
-		if _, err := tx.ExecContext(ctx, s.d.migration(migrations[v-1])); err != nil {
+		m := migrations[v-1]
+		if _, err := tx.ExecContext(ctx, s.d.migration(m)); err != nil {
 			return fmt.Errorf("migrate to schema version %d: %w", v, err)
+		}
+		if m.convert != nil {
+			if err := m.convert(ctx, tx, s.d); err != nil {
+				return fmt.Errorf("migrate to schema version %d: %w", v, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, s.d.rebind("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"), v, time.Now().Unix()); err != nil {
 			return fmt.Errorf("record schema version %d: %w", v, err)
@@ -156,170 +148,100 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 	return nil
 }
 
-// upsertRows is how many rows one upsert statement writes: its parameters
-// stay far below both databases' limits (32,766 and 65,535), and larger
-// statements gain nothing.
-const upsertRows = 500
-
-// upsertStatement returns the statement that upserts n rows. A run
-// already stored is updated only when its document differs: equal
-// documents mean an unchanged run. The statement returns one row per run
-// inserted or updated, with whether it was inserted (dialect.inserted).
-func (s *sqlStore) upsertStatement(n int) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO jobs (" + writeColumns + ") ")
-	if s.d.arrays != "" {
-		b.WriteString(s.d.arrays)
-	} else {
-		b.WriteString("VALUES ")
-		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", writeColumnCount), ", ") + ")"
-		for i := range n {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(one)
-		}
-	}
-	b.WriteString(` ON CONFLICT (cluster, job_id, raw_id, start_time) DO UPDATE SET
-	end_time = excluded.end_time, source = excluded.source, line = excluded.line, doc = excluded.doc
-WHERE jobs.doc <> excluded.doc`)
-	if s.d.inserted != "" {
-		b.WriteString("\nRETURNING " + s.d.inserted)
-	}
-	return s.d.rebind(b.String())
-}
-
-// upsert writes p's rows in tx and counts what it did.
-func (s *sqlStore) upsert(ctx context.Context, tx *sql.Tx, p *preparedBatch, res *ApplyResult) error {
-	var maxID int64
-	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM jobs").Scan(&maxID); err != nil {
-		return fmt.Errorf("read last id: %w", err)
-	}
-	var stmt *sql.Stmt
-	stmtRows := 0
-	defer func() {
-		if stmt != nil {
-			stmt.Close()
-		}
-	}()
-	args := make([]any, 0, min(len(p.rows), upsertRows)*writeColumnCount+1)
-	per := upsertRows
-	if s.d.arrays != "" {
-		per = len(p.rows)
-	}
-	for first := 0; first < len(p.rows); first += per {
-		chunk := p.rows[first:min(first+per, len(p.rows))]
-		if stmtRows != len(chunk) {
-			if stmt != nil {
-				stmt.Close()
-			}
-			var err error
-			if stmt, err = tx.PrepareContext(ctx, s.upsertStatement(len(chunk))); err != nil {
-				return fmt.Errorf("prepare upsert: %w", err)
-			}
-			stmtRows = len(chunk)
-		}
-		args = args[:0]
-		if s.d.arrays != "" {
-			args = columnArrays(args, chunk)
-		} else {
-			for i := range chunk {
-				args = chunk[i].appendArgs(args)
-			}
-		}
-		if s.d.inserted == "" {
-			r, err := stmt.ExecContext(ctx, args...)
-			if err != nil {
-				return fmt.Errorf("upsert records: %w", err)
-			}
-			n, err := r.RowsAffected()
-			if err != nil {
-				return fmt.Errorf("upsert records: %w", err)
-			}
-			res.Updated += int(n) // less the inserted ones, below
-			res.Unchanged += len(chunk) - int(n)
-			continue
-		}
-		args = append(args, maxID)
-		rows, err := stmt.QueryContext(ctx, args...)
-		if err != nil {
-			return fmt.Errorf("upsert records: %w", err)
-		}
-		written := 0
-		for rows.Next() {
-			var inserted bool
-			if err := rows.Scan(&inserted); err != nil {
-				rows.Close()
-				return fmt.Errorf("upsert records: %w", err)
-			}
-			written++
-			if inserted {
-				res.Inserted++
-			} else {
-				res.Updated++
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return fmt.Errorf("upsert records: %w", err)
-		}
-		res.Unchanged += len(chunk) - written
-	}
-	if s.d.inserted == "" {
-		return s.countByIDs(ctx, tx, maxID, res)
-	}
-	return nil
-}
-
-// countByIDs splits the rows an upsert changed (counted as Updated) into
-// inserted and updated ones, for a database whose writers take turns and
-// that gives a new row the largest id plus one (SQLite, whose rows are
-// never deleted): the ids taken are the runs inserted.
-func (s *sqlStore) countByIDs(ctx context.Context, tx *sql.Tx, before int64, res *ApplyResult) error {
-	var after int64
-	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM jobs").Scan(&after); err != nil {
-		return fmt.Errorf("read last id: %w", err)
-	}
-	res.Inserted = int(after - before)
-	res.Updated -= res.Inserted
-	if res.Updated < 0 {
-		return fmt.Errorf("upsert took %d ids but changed %d rows", res.Inserted, res.Updated+res.Inserted)
-	}
-	return nil
-}
-
-// columnArrays appends the rows' values as one slice per column, in
-// writeColumns order.
-func columnArrays(args []any, rows []row) []any {
-	n := len(rows)
-	cluster, jobID, rawID, source := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	start, line := make([]int64, n), make([]int64, n)
-	end := make([]*int64, n)
-	doc := make([][]byte, n)
-	for i := range rows {
-		w := &rows[i]
-		cluster[i], jobID[i], rawID[i], start[i] = w.cluster, w.jobID, w.rawID, w.start
-		if w.end != 0 {
-			end[i] = &w.end
-		}
-		source[i], line[i], doc[i] = w.source, w.line, w.doc
-	}
-	return append(args, cluster, jobID, rawID, start, end, source, line, doc)
-}
-
-// appendArgs appends the row's values in writeColumns order.
-func (w *row) appendArgs(args []any) []any {
-	return append(args, w.cluster, w.jobID, w.rawID, w.start, nullable(w.end), w.source, w.line, w.doc)
-}
-
-// The statements of Apply besides the upsert.
+// The statements of blocks and cursors.
 const (
+	insertBlock = `INSERT INTO blocks (id, records, live, min_start, max_start, max_end, running, unstarted, keys, data)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	rewriteBlock = `UPDATE blocks SET records = ?, live = ?, min_start = ?, max_start = ?, max_end = ?, running = ?,
+	unstarted = ?, keys = ?, data = ? WHERE id = ?`
 	setCursor = `INSERT INTO cursors (source, cursor, updated_at) VALUES (?, ?, ?)
 ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`
-	setMaxDuration = `INSERT INTO meta (name, value) VALUES (?, ?)
-ON CONFLICT (name) DO UPDATE SET value = CASE WHEN excluded.value > meta.value THEN excluded.value ELSE meta.value END`
 )
+
+// writeBlock inserts b as a new block and returns its id.
+func (s *sqlStore) writeBlock(ctx context.Context, tx *sql.Tx, b *encodedBlock) (int64, error) {
+	var id int64
+	if err := tx.QueryRowContext(ctx, s.d.nextBlockID).Scan(&id); err != nil {
+		return 0, fmt.Errorf("new block id: %w", err)
+	}
+	m := &b.meta
+	_, err := tx.ExecContext(ctx, s.d.rebind(insertBlock), id, m.records, m.records, m.minStart, m.maxStart, m.maxEnd,
+		m.running, m.unstarted, b.keys, b.data)
+	if err != nil {
+		return 0, fmt.Errorf("write block: %w", err)
+	}
+	return id, nil
+}
+
+// indexLocked brings s.idx up to date with the blocks committed since it
+// was built, reading through q (a transaction of the caller's, or the
+// database). s.mu must be held.
+func (s *sqlStore) indexLocked(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}) error {
+	if s.idx == nil {
+		var n int64
+		rows, err := q.QueryContext(ctx, "SELECT coalesce(sum(live), 0) FROM blocks")
+		if err != nil {
+			return fmt.Errorf("index runs: %w", err)
+		}
+		if rows.Next() {
+			err = rows.Scan(&n)
+		}
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("index runs: %w", err)
+		}
+		s.idx, s.indexedTo = newRunIndex(int(n)), 0
+	}
+	rows, err := q.QueryContext(ctx, s.d.rebind("SELECT id, keys FROM blocks WHERE id > ? ORDER BY id"), s.indexedTo)
+	if err != nil {
+		return fmt.Errorf("index runs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var keys []byte
+		if err := rows.Scan(&id, &keys); err != nil {
+			return fmt.Errorf("index runs: %w", err)
+		}
+		b, err := blockID(id)
+		if err != nil {
+			return fmt.Errorf("index runs: %w", err)
+		}
+		for i := range len(keys) / keyEntrySize {
+			k, _ := keyAt(keys, i)
+			s.idx.set(k, b)
+		}
+		s.indexedTo = id
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("index runs: %w", err)
+	}
+	return nil
+}
+
+// storedDocs returns, for each block named in want, the document
+// fingerprints of the runs of want it holds.
+func storedDocs(ctx context.Context, tx *sql.Tx, d *dialect, want map[uint32]map[uint64]uint64) error {
+	for b, runs := range want {
+		var keys []byte
+		err := tx.QueryRowContext(ctx, d.rebind("SELECT keys FROM blocks WHERE id = ?"), int64(b)).Scan(&keys)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read block %d: %w", b, err)
+		}
+		for i := range len(keys) / keyEntrySize {
+			k, doc := keyAt(keys, i)
+			if _, ok := runs[k]; ok {
+				runs[k] = doc
+			}
+		}
+	}
+	return nil
+}
 
 // applyAttempts bounds the retries of a batch that the database aborted
 // to break a deadlock: two PostgreSQL instances writing overlapping runs in
@@ -331,12 +253,6 @@ func (s *sqlStore) Apply(ctx context.Context, b Batch) (ApplyResult, error) {
 	p, err := prepareBatch(b)
 	if err != nil {
 		return ApplyResult{}, fmt.Errorf("apply batch of %q: %w", b.Source, err)
-	}
-	if len(p.rows) > 0 {
-		if err := s.ensureDict(ctx, p); err != nil {
-			return ApplyResult{}, fmt.Errorf("apply batch of %q: %w", b.Source, err)
-		}
-		s.compressRows(p)
 	}
 	for attempt := 1; ; attempt++ {
 		res, err := s.apply(ctx, b.Source, p)
@@ -352,20 +268,76 @@ func (s *sqlStore) Apply(ctx context.Context, b Batch) (ApplyResult, error) {
 
 func (s *sqlStore) apply(ctx context.Context, source string, p *preparedBatch) (ApplyResult, error) {
 	res := ApplyResult{Merged: p.merged}
-	defer s.lockWrites()()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return res, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	// later holds the index changes of this batch, made once it commits.
+	later := map[uint64]uint32{}
+	var lastID int64
 	if len(p.rows) > 0 {
-		if err := s.upsert(ctx, tx, p, &res); err != nil {
+		if err := s.indexLocked(ctx, tx); err != nil {
 			return res, err
 		}
-	}
-	if s.bound.needs(p.maxDuration) {
-		if _, err := tx.ExecContext(ctx, s.d.rebind(setMaxDuration), maxDurationName, p.maxDuration); err != nil {
-			return res, fmt.Errorf("record longest run: %w", err)
+		// The runs stored already, by block: re-reads are dropped when
+		// their documents are the same.
+		stored := map[uint32]map[uint64]uint64{}
+		for i := range p.rows {
+			if b, ok := s.idx.get(p.rows[i].hash); ok {
+				if stored[b] == nil {
+					stored[b] = map[uint64]uint64{}
+				}
+				stored[b][p.rows[i].hash] = 0
+			}
+		}
+		if err := storedDocs(ctx, tx, s.d, stored); err != nil {
+			return res, err
+		}
+		dead := map[uint32]int{}
+		keep := p.rows[:0:0]
+		for i := range p.rows {
+			w := &p.rows[i]
+			b, ok := s.idx.get(w.hash)
+			switch {
+			case !ok:
+				res.Inserted++
+			case stored[b][w.hash] == w.docHash:
+				res.Unchanged++
+				continue
+			default:
+				res.Updated++
+				dead[b]++
+			}
+			keep = append(keep, *w)
+		}
+		for first := 0; first < len(keep); first += blockMaxRecords {
+			chunk := keep[first:min(first+blockMaxRecords, len(keep))]
+			enc := s.bw.encode(chunk)
+			id, err := s.writeBlock(ctx, tx, &enc)
+			if err != nil {
+				return res, err
+			}
+			bid, err := blockID(id)
+			if err != nil {
+				return res, err
+			}
+			for _, h := range enc.hashes {
+				later[h] = bid
+			}
+			lastID = id
+		}
+		for b, n := range dead {
+			if _, err := tx.ExecContext(ctx, s.d.rebind("UPDATE blocks SET live = live - ? WHERE id = ?"), n, int64(b)); err != nil {
+				return res, fmt.Errorf("count replaced records: %w", err)
+			}
+		}
+		if len(dead) > 0 {
+			if err := s.compact(ctx, tx, later, s.compactPerApply); err != nil {
+				return res, err
+			}
 		}
 	}
 	if s.hooks.beforeCursor != nil {
@@ -379,8 +351,97 @@ func (s *sqlStore) apply(ctx context.Context, source string, p *preparedBatch) (
 	if err := tx.Commit(); err != nil {
 		return res, fmt.Errorf("commit: %w", err)
 	}
-	s.bound.reached(p.maxDuration)
+	for h, b := range later {
+		s.idx.set(h, b)
+	}
+	if s.idx != nil && lastID > s.indexedTo && s.d.name == "sqlite" {
+		// Writers take turns on SQLite: no block between indexedTo and
+		// lastID is missing from the index.
+		s.indexedTo = lastID
+	}
 	return res, nil
+}
+
+// live reports whether record key of block b is its run's latest version,
+// given the index changes not yet made (later).
+func (s *sqlStore) live(key uint64, b uint32, later map[uint64]uint32) bool {
+	if nb, ok := later[key]; ok {
+		return nb == b
+	}
+	cur, ok := s.idx.get(key)
+	return ok && cur == b
+}
+
+// compact rewrites up to limit blocks of which less than half the records
+// are live, keeping the live ones (with their block's id, so that the
+// index stays right), and deletes the blocks with none.
+func (s *sqlStore) compact(ctx context.Context, tx *sql.Tx, later map[uint64]uint32, limit int) error {
+	rows, err := tx.QueryContext(ctx, s.d.rebind("SELECT id FROM blocks WHERE live * 2 < records ORDER BY id LIMIT ?"), limit)
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("compact: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	dc := newDecoder()
+	var buf []byte
+	var entries []blockEntry
+	var rec job.Record
+	var dec job.Decision
+	for _, id := range ids {
+		var n int
+		var keys, data []byte
+		if err := tx.QueryRowContext(ctx, s.d.rebind("SELECT records, keys, data FROM blocks WHERE id = ?"), id).Scan(&n, &keys, &data); err != nil {
+			return fmt.Errorf("compact block %d: %w", id, err)
+		}
+		bid, err := blockID(id)
+		if err != nil {
+			return err
+		}
+		if buf, entries, err = decodeBlock(buf, entries, data, len(keys)/keyEntrySize); err != nil {
+			return fmt.Errorf("compact block %d: %w", id, err)
+		}
+		var kept []row
+		for i, e := range entries {
+			k, h := keyAt(keys, i)
+			if !s.live(k, bid, later) {
+				continue
+			}
+			if err := dc.decode(e.source, e.line, e.doc, &rec, &dec); err != nil {
+				return fmt.Errorf("compact block %d: record read from %s:%d: %w", id, e.source, e.line, err)
+			}
+			w := row{source: string(e.source), line: e.line, doc: e.doc, hash: k, docHash: h}
+			w.start, _ = unixSeconds(rec.Start, "start")
+			w.end, _ = unixSeconds(rec.End, "end")
+			kept = append(kept, w)
+		}
+		if len(kept) == 0 {
+			if _, err := tx.ExecContext(ctx, s.d.rebind("DELETE FROM blocks WHERE id = ?"), id); err != nil {
+				return fmt.Errorf("compact block %d: %w", id, err)
+			}
+			continue
+		}
+		var bw blockWriter
+		enc := bw.encode(kept)
+		m := &enc.meta
+		_, err = tx.ExecContext(ctx, s.d.rebind(rewriteBlock), m.records, m.records, m.minStart, m.maxStart, m.maxEnd,
+			m.running, m.unstarted, enc.keys, enc.data, id)
+		if err != nil {
+			return fmt.Errorf("compact block %d: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // Cursor implements Store.
@@ -399,194 +460,10 @@ func (s *sqlStore) Cursor(ctx context.Context, source string) ([]byte, bool, err
 	return c, true, nil
 }
 
-// rowReader holds the scan destinations of readColumns, reused from row
-// to row.
-type rowReader struct {
-	source, doc sql.RawBytes
-	line        int64
-	dests       []any
-	dc          *decoder
-}
-
-// newRowReader returns a reader decoding with the store's dictionaries.
-func (s *sqlStore) newRowReader() *rowReader {
-	dc := newDecoder()
-	dc.dict = s.dict
-	return &rowReader{dc: dc}
-}
-
-// scan reads the current row of rows (which selects readColumns, after
-// the columns of lead if any) and decodes it into r and d. lead must be the
-// same on every call.
-func (x *rowReader) scan(rows *sql.Rows, r *job.Record, d *job.Decision, lead ...any) error {
-	if x.dests == nil {
-		x.dests = append(lead, &x.source, &x.line, &x.doc)
-	}
-	if err := rows.Scan(x.dests...); err != nil {
-		return err
-	}
-	if err := x.dc.decode(x.source, x.line, x.doc, r, d); err != nil {
-		return fmt.Errorf("record read from %s:%d: %w", x.source, x.line, err)
-	}
-	return nil
-}
-
-// Scan implements Store. One SELECT reads one snapshot on both databases
-// (a read transaction in SQLite's WAL mode): writers go on while it runs
-// and it sees none of their commits.
-func (s *sqlStore) Scan(ctx context.Context, fn func(*job.Record, job.Decision) error) error {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+readColumns+" FROM jobs ORDER BY id")
-	if err != nil {
-		return fmt.Errorf("scan jobs: %w", err)
-	}
-	defer rows.Close()
-	x := s.newRowReader()
-	var rec job.Record
-	var d job.Decision
-	for rows.Next() {
-		if err := x.scan(rows, &rec, &d); err != nil {
-			return fmt.Errorf("scan jobs: %w", err)
-		}
-		if err := fn(&rec, d); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("scan jobs: %w", err)
-	}
-	return nil
-}
-
-// Jobs implements Store.
-func (s *sqlStore) Jobs(ctx context.Context, q JobQuery) ([]JobRow, error) {
-	var maxDuration int64
-	if !q.From.IsZero() {
-		err := s.db.QueryRowContext(ctx, s.d.rebind("SELECT coalesce((SELECT value FROM meta WHERE name = ?), 0)"), maxDurationName).Scan(&maxDuration)
-		if err != nil {
-			return nil, fmt.Errorf("query jobs: %w", err)
-		}
-	}
-	query, args, filter, err := jobsQuery(q, s.d, maxDuration)
-	if err != nil {
-		return nil, fmt.Errorf("query jobs: %w", err)
-	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = DefaultLimit
-	}
-	skip := 0
-	if !filter.empty() {
-		skip = q.Offset // the SQL applied it otherwise
-	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("query jobs: %w", err)
-	}
-	defer rows.Close()
-	x := s.newRowReader()
-	var out []JobRow
-	for len(out) < limit && rows.Next() {
-		out = append(out, JobRow{})
-		jr := &out[len(out)-1]
-		if err := x.scan(rows, &jr.Record, &jr.Decision); err != nil {
-			return nil, fmt.Errorf("query jobs: %w", err)
-		}
-		switch {
-		case !filter.match(&jr.Record, jr.Decision):
-			out = out[:len(out)-1]
-		case skip > 0:
-			skip--
-			out = out[:len(out)-1]
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query jobs: %w", err)
-	}
-	return out, nil
-}
-
-// reclassifyChunk is how many records Reclassify reads before writing the
-// changed ones: the table is never read and written in one statement.
-const reclassifyChunk = 10_000
-
-// reclassified is a stored run whose decision changed.
-type reclassified struct {
-	id  int64
-	doc []byte
-}
-
-// Reclassify implements Store.
-func (s *sqlStore) Reclassify(ctx context.Context, classifyFn func(*job.Record) job.Decision) (int, error) {
-	defer s.lockWrites()()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("reclassify: begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	update, err := tx.PrepareContext(ctx, s.d.rebind("UPDATE jobs SET doc = ? WHERE id = ?"))
-	if err != nil {
-		return 0, fmt.Errorf("reclassify: prepare: %w", err)
-	}
-	defer update.Close()
-	read := s.d.rebind("SELECT id, " + readColumns + " FROM jobs WHERE id > ? ORDER BY id LIMIT ?")
-	enc, encID := s.encoder()
-	x := s.newRowReader()
-	var rec job.Record
-	var d job.Decision
-	changed := 0
-	var last int64
-	for {
-		rows, err := tx.QueryContext(ctx, read, last, s.chunk)
-		if err != nil {
-			return 0, fmt.Errorf("reclassify: read: %w", err)
-		}
-		var todo []reclassified
-		n := 0
-		for rows.Next() {
-			n++
-			err := x.scan(rows, &rec, &d, &last)
-			var u reclassified
-			var ok bool
-			if err == nil {
-				u.doc, ok, err = redecide(&rec, d, classifyFn)
-				if ok && enc != nil {
-					u.doc = compressDoc(nil, enc, encID, u.doc)
-				}
-			}
-			if err != nil {
-				rows.Close()
-				return 0, fmt.Errorf("reclassify: %w", err)
-			}
-			if ok {
-				u.id = last
-				todo = append(todo, u)
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return 0, fmt.Errorf("reclassify: read: %w", err)
-		}
-		for _, u := range todo {
-			if _, err := update.ExecContext(ctx, u.doc, u.id); err != nil {
-				return 0, fmt.Errorf("reclassify: update: %w", err)
-			}
-		}
-		changed += len(todo)
-		if n < s.chunk {
-			break
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("reclassify: commit: %w", err)
-	}
-	return changed, nil
-}
-
 // Stats implements Store.
 func (s *sqlStore) Stats(ctx context.Context) (Stats, error) {
 	st := Stats{Backend: s.d.name, Location: s.location}
-	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM jobs").Scan(&st.Records); err != nil {
+	if err := s.db.QueryRowContext(ctx, "SELECT coalesce(sum(live), 0) FROM blocks").Scan(&st.Records); err != nil {
 		return st, fmt.Errorf("job store stats: %w", err)
 	}
 	if err := s.db.QueryRowContext(ctx, "SELECT max(version) FROM schema_migrations").Scan(&st.SchemaVersion); err != nil {

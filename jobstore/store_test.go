@@ -407,7 +407,7 @@ func TestScan(t *testing.T) {
 		dec := job.Decision{Class: job.ClassOther}
 		mustApply(t, s, batchOf("a", nil, dec, numbered(50, 3)...))  // 50 51 52
 		mustApply(t, s, batchOf("a", nil, dec, numbered(10, 3)...))  // 10 11 12
-		mustApply(t, s, batchOf("a", nil, dec, numbered(51, 10)...)) // 51 and 52 updated in place, 53..60 new
+		mustApply(t, s, batchOf("a", nil, dec, numbered(51, 10)...)) // 51 and 52 unchanged, 53..60 new
 		var ids []string
 		for _, st := range scanAll(t, s) {
 			ids = append(ids, st.Rec.JobID)
@@ -778,30 +778,46 @@ func TestRetryable(t *testing.T) {
 	}
 }
 
-// TestCorruptDocument checks that a document the store cannot read fails
-// Scan, Jobs and Reclassify with an error naming where the record came
-// from, rather than yielding a wrong record.
+// TestCorruptDocument checks that a block or a document the store cannot
+// read fails Scan, Jobs and Reclassify with an error naming the block, or
+// where the record came from, rather than yielding a wrong record.
 func TestCorruptDocument(t *testing.T) {
+	// A block holding a document of a version this build does not know.
+	var bw blockWriter
+	badDoc := bw.encode([]row{{source: "sacct", line: 42, doc: []byte{3}}}).data
+	tests := []struct {
+		name string
+		data []byte
+		want []string
+	}{
+		{"document", badDoc, []string{"sacct:42", "version 3"}},
+		{"block", []byte{7, 1, 2}, []string{"block 1", "block version 7"}},
+	}
 	forEachBackend(t, func(t *testing.T, b backend) {
-		dsn := b.dsn(t)
-		s := openStore(t, dsn)
-		r := fullRecord()
-		mustApply(t, s, batchOf("src", nil, job.Decision{}, r))
-		blob := "x'03'" // a document of a version this build does not know
-		if b.name == "postgres" {
-			blob = `'\x03'::bytea`
-		}
-		execRaw(t, dsn, "UPDATE jobs SET doc = "+blob)
-		ctx := context.Background()
-		errs := map[string]error{
-			"Scan": s.Scan(ctx, func(*job.Record, job.Decision) error { return nil }),
-		}
-		_, errs["Jobs"] = s.Jobs(ctx, JobQuery{})
-		_, errs["Reclassify"] = s.Reclassify(ctx, func(*job.Record) job.Decision { return job.Decision{} })
-		for name, err := range errs {
-			if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "sacct:42") || !strings.Contains(err.Error(), "version 3") {
-				t.Errorf("%s error = %v, want errCorrupt naming sacct:42 and version 3", name, err)
-			}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				dsn := b.dsn(t)
+				s := openStore(t, dsn)
+				mustApply(t, s, batchOf("src", nil, job.Decision{}, fullRecord()))
+				blob := fmt.Sprintf("x'%x'", tc.data)
+				if b.name == "postgres" {
+					blob = fmt.Sprintf(`'\x%x'::bytea`, tc.data)
+				}
+				execRaw(t, dsn, "UPDATE blocks SET data = "+blob)
+				ctx := context.Background()
+				// A fresh handle, as a restarted daemon.
+				s = openStore(t, dsn)
+				errs := map[string]error{
+					"Scan": s.Scan(ctx, func(*job.Record, job.Decision) error { return nil }),
+				}
+				_, errs["Jobs"] = s.Jobs(ctx, JobQuery{})
+				_, errs["Reclassify"] = s.Reclassify(ctx, func(*job.Record) job.Decision { return job.Decision{} })
+				for name, err := range errs {
+					if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), tc.want[0]) || !strings.Contains(err.Error(), tc.want[1]) {
+						t.Errorf("%s error = %v, want errCorrupt naming %q and %q", name, err, tc.want[0], tc.want[1])
+					}
+				}
+			})
 		}
 	})
 }
