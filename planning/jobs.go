@@ -71,14 +71,14 @@ func (j *Job) Waiting(end time.Time) (from, to time.Time, ok bool) {
 	return from, to, true
 }
 
-// Collector gathers jobs from records as they are read (ingest.Options's
-// Observe), replacing a run read twice by its later reading as the usage
-// store does, so that both see the same allocations.
+// Collector gathers jobs from records as they are stored (ingest's
+// Observer), by their index in the usage store: a run read twice replaces
+// its earlier reading where the store replaces it, so that both see the
+// same allocations.
 type Collector struct {
 	inv   *capacity.Inventory
 	table *accel.Table
 	jobs  []Job
-	index map[string]int
 }
 
 // NewCollector returns a collector that maps GRES with table (nil: the
@@ -87,11 +87,13 @@ func NewCollector(inv *capacity.Inventory, table *accel.Table) *Collector {
 	if table == nil {
 		table = accel.Default()
 	}
-	return &Collector{inv: inv, table: table, index: map[string]int{}}
+	return &Collector{inv: inv, table: table}
 }
 
-// Observe adds one record with its class.
-func (c *Collector) Observe(r *job.Record, d classify.Decision) {
+// ObserveAt adds record r, with its class, as the job stored at index i of
+// the usage store: i is the number of jobs observed for a new job, or an
+// earlier one's index for a record that replaced it.
+func (c *Collector) ObserveAt(i uint32, r *job.Record, d classify.Decision) {
 	j := Job{Cluster: r.Cluster, Partition: r.Partition, Account: r.Account, User: r.User, Name: r.Name,
 		Class: d.Class, State: r.State, Submit: r.Submit, Eligible: r.Eligible, Start: r.Start, End: r.End,
 		Cores: r.Cores, Nodes: r.Nodes}
@@ -125,14 +127,15 @@ func (c *Collector) Observe(r *job.Record, d classify.Decision) {
 			j.Billing = cl.WeightsFor(r.Partition).Billing(r.Cores, r.Nodes, accels)
 		}
 	}
-	key := r.Key()
-	if i, ok := c.index[key]; ok {
-		c.jobs[i] = j
-		return
+	for len(c.jobs) <= int(i) {
+		c.jobs = append(c.jobs, Job{})
 	}
-	c.index[key] = len(c.jobs)
-	c.jobs = append(c.jobs, j)
+	c.jobs[i] = j
 }
+
+// Decide sets the class of job i, for records classified after they were
+// stored (a whole input at once).
+func (c *Collector) Decide(i uint32, d classify.Decision) { c.jobs[i].Class = d.Class }
 
 // Jobs returns the jobs collected, in the order first read.
 func (c *Collector) Jobs() []Job { return c.jobs }
