@@ -46,134 +46,138 @@ type Options struct {
 	Classifier classify.Classifier
 	// Logger receives one warning per skipped line (up to MaxLogged).
 	Logger *slog.Logger
-	// Observe, when set, is given every record stored, with its class, so
-	// that views needing more than the store keeps (when a job became
+	// Observer, when set, is given every record stored, with its class,
+	// so that views needing more than the store keeps (when a job became
 	// eligible, its name) read the same records once.
-	Observe func(rec *job.Record, d classify.Decision)
-	// Defer, when set, holds the records read instead of storing them, so
-	// that Defer.Flush classifies the whole input at once with every stage
-	// (the context and learned stages draw on the other jobs of the input).
+	Observer Observer
+	// Defer, when set, classifies the records read at Flush instead of one
+	// by one, so that the whole input is classified at once with every
+	// stage (the context and learned stages draw on the other jobs of the
+	// input).
 	Defer *Deferred
 }
 
-// Deferred holds records read by LoadReader until Flush classifies them
-// all at once and stores them. It keeps the records, so it costs memory in
-// proportion to the input.
+// Observer is given the records a store takes, by their index in the
+// store (usage.Store.AddAt): a record that replaces an earlier one comes
+// with the earlier one's index.
+type Observer interface {
+	// ObserveAt gives the record stored at index i with its decision (the
+	// zero Decision when Deferred decides it later, through Decide).
+	ObserveAt(i uint32, rec *job.Record, d classify.Decision)
+	// Decide gives the decision Deferred.Flush made for the record stored
+	// at index i.
+	Decide(i uint32, d classify.Decision)
+}
+
+// Deferred classifies the records LoadReader reads at Flush, all at once,
+// with every stage. The records are stored as they are read (their class
+// set at Flush) and not held: what the batch stages read of each is
+// counted in a classify.Tally, a few thousand distinct combinations for a
+// million allocations, and each record costs 8 bytes until Flush.
 type Deferred struct {
-	recs    []*job.Record
-	stats   []*Stats
-	observe func(rec *job.Record, d classify.Decision)
+	tally    *classify.Tally
+	items    []deferredItem
+	refused  []refusal
+	store    *usage.Store
+	observer Observer
 }
 
-// Len returns the number of records held.
-func (d *Deferred) Len() int { return len(d.recs) }
+// deferredItem is one record stored: its index in the store and its
+// combination in the tally (decidedRow for a record decided when read).
+type deferredItem struct {
+	idx, row uint32
+}
 
-// Flush classifies every record held with c's batch path (pending jobs,
-// which allocate nothing, alone, as the daemon classifies them) and adds
-// them to store; a record the store refuses is counted as skipped in the stats of
-// its input (or fails the flush in strict mode). The records are released.
-func (d *Deferred) Flush(store *usage.Store, c classify.BatchClassifier, strict bool) error {
-	// Pending jobs allocate nothing and are no evidence for the others:
-	// they are classified alone, as the daemon classifies them, so that
-	// the batch is the one the daemon sees.
-	held := make([]*job.Record, 0, len(d.recs))
-	for _, rec := range d.recs {
-		if rec.State != job.StatePending {
-			held = append(held, rec)
-		}
+const decidedRow = ^uint32(0)
+
+// refusal is a record the store refused, counted at Flush as the records
+// it classifies are.
+type refusal struct {
+	st  *Stats
+	msg string
+	err error
+}
+
+// Len returns the number of records read and not yet flushed.
+func (d *Deferred) Len() int { return len(d.items) + len(d.refused) }
+
+// Tallier is a classifier whose batch path works on compact tallies
+// (classify.RuleClassifier); Deferred needs one.
+type Tallier interface {
+	classify.Classifier
+	NewTally() *classify.Tally
+}
+
+// add stores one record read: a pending job, which allocates nothing and is
+// no evidence for the others, is classified alone, as the daemon
+// classifies it; any other is counted in the tally and decided at Flush.
+func (d *Deferred) add(store *usage.Store, c Tallier, rec *job.Record, st *Stats, obs Observer) {
+	if d.store == nil {
+		d.store, d.observer = store, obs
 	}
-	batch := c.ClassifyBatch(held)
-	ds := make([]classify.Decision, len(d.recs))
-	k := 0
-	for i, rec := range d.recs {
-		if rec.State == job.StatePending {
-			ds[i] = c.Classify(rec)
+	var dec classify.Decision
+	row := decidedRow
+	if rec.State == job.StatePending {
+		dec = c.Classify(rec)
+	} else {
+		if d.tally == nil {
+			d.tally = c.NewTally()
+		}
+		row = d.tally.Add(rec)
+	}
+	i, err := store.AddAt(rec, dec)
+	if err != nil {
+		d.refused = append(d.refused, refusal{st: st, msg: fmt.Sprintf("%s:%d: %v", rec.Source, rec.Line, err),
+			err: fmt.Errorf("strict mode: %s:%d: %w", rec.Source, rec.Line, err)})
+		return
+	}
+	d.items = append(d.items, deferredItem{idx: i, row: row})
+	if obs != nil {
+		obs.ObserveAt(i, rec, dec)
+	}
+}
+
+// Flush classifies every record read with the batch path and sets the
+// decisions in store (the store the records went to) and the observer. A
+// record the store refused is counted as skipped in the stats of its input
+// (or fails the flush in strict mode). The tally is released.
+func (d *Deferred) Flush(store *usage.Store, _ classify.BatchClassifier, strict bool) error {
+	if d.store != nil && store != d.store {
+		return errors.New("flush: not the store the records were added to")
+	}
+	if strict && len(d.refused) > 0 {
+		return d.refused[0].err
+	}
+	var decs []classify.Decision
+	if d.tally != nil {
+		decs = d.tally.Decisions()
+	}
+	// A record that replaced an earlier one holds its index: the last
+	// record of each index decides it, as if they were stored in order.
+	seen := make([]uint64, (store.Len()+63)/64)
+	for k := len(d.items) - 1; k >= 0; k-- {
+		it := d.items[k]
+		if seen[it.idx/64]&(1<<(it.idx%64)) != 0 {
 			continue
 		}
-		ds[i] = batch[k]
-		k++
-	}
-	// The observer (the planner's views) reads the stored records while
-	// the store takes the next ones: the two share nothing, and the
-	// observer sees the records in the same order, from one goroutine.
-	obs := newObserver(d.observe)
-	defer obs.close()
-	for i, rec := range d.recs {
-		if err := store.Add(rec, ds[i]); err != nil {
-			if strict {
-				return fmt.Errorf("strict mode: %s:%d: %w", rec.Source, rec.Line, err)
-			}
-			st := d.stats[i]
-			st.Records--
-			st.Skipped[collector.ReasonRecord]++
-			if len(st.Errors) < MaxLogged {
-				st.Errors = append(st.Errors, fmt.Sprintf("%s:%d: %v", rec.Source, rec.Line, err))
-			}
+		seen[it.idx/64] |= 1 << (it.idx % 64)
+		if it.row == decidedRow {
 			continue
 		}
-		obs.add(rec, ds[i])
+		store.SetDecision(it.idx, decs[it.row])
+		if d.observer != nil {
+			d.observer.Decide(it.idx, decs[it.row])
+		}
 	}
-	obs.close()
-	d.recs, d.stats = nil, nil
+	for _, r := range d.refused {
+		r.st.Records--
+		r.st.Skipped[collector.ReasonRecord]++
+		if len(r.st.Errors) < MaxLogged {
+			r.st.Errors = append(r.st.Errors, r.msg)
+		}
+	}
+	*d = Deferred{}
 	return nil
-}
-
-// observer hands records to an Observe function on a goroutine of its
-// own, in batches, in order. close waits until every record is observed.
-type observer struct {
-	fn    func(*job.Record, classify.Decision)
-	batch []observed
-	ch    chan []observed
-	done  chan struct{}
-}
-
-type observed struct {
-	rec *job.Record
-	d   classify.Decision
-}
-
-const observeBatch = 4096
-
-func newObserver(fn func(*job.Record, classify.Decision)) *observer {
-	o := &observer{fn: fn}
-	if fn == nil {
-		return o
-	}
-	o.ch, o.done = make(chan []observed, 4), make(chan struct{})
-	go func() {
-		defer close(o.done)
-		for b := range o.ch {
-			for _, x := range b {
-				o.fn(x.rec, x.d)
-			}
-		}
-	}()
-	return o
-}
-
-func (o *observer) add(rec *job.Record, d classify.Decision) {
-	if o.ch == nil {
-		return
-	}
-	o.batch = append(o.batch, observed{rec, d})
-	if len(o.batch) == observeBatch {
-		o.ch <- o.batch
-		o.batch = make([]observed, 0, observeBatch)
-	}
-}
-
-// close sends what is left and waits for the observer; it may be called
-// more than once.
-func (o *observer) close() {
-	if o.ch == nil {
-		return
-	}
-	if len(o.batch) > 0 {
-		o.ch <- o.batch
-	}
-	close(o.ch)
-	<-o.done
-	o.ch = nil
 }
 
 // MaxLogged bounds the skipped lines logged one by one per input; all are
@@ -227,6 +231,14 @@ func LoadReader(store *usage.Store, r collector.Reader, in Input, opts Options) 
 	if opts.Classifier == nil {
 		return nil, errors.New("load: no classifier")
 	}
+	var tallier Tallier
+	if opts.Defer != nil {
+		t, ok := opts.Classifier.(Tallier)
+		if !ok {
+			return nil, errors.New("load: deferred classification needs a classifier with a batch tally")
+		}
+		tallier = t
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -260,19 +272,18 @@ func LoadReader(store *usage.Store, r collector.Reader, in Input, opts Options) 
 		if err := usage.CheckRecord(rec); err != nil {
 			return refuse(rec, collector.ReasonTRES, err)
 		}
-		if opts.Defer != nil {
-			opts.Defer.recs = append(opts.Defer.recs, rec)
-			opts.Defer.stats = append(opts.Defer.stats, st)
-			opts.Defer.observe = opts.Observe
+		if tallier != nil {
+			opts.Defer.add(store, tallier, rec, st, opts.Observer)
 			st.Records++
 			return true
 		}
 		d := opts.Classifier.Classify(rec)
-		if err := store.Add(rec, d); err != nil {
+		i, err := store.AddAt(rec, d)
+		if err != nil {
 			return refuse(rec, collector.ReasonRecord, err)
 		}
-		if opts.Observe != nil {
-			opts.Observe(rec, d)
+		if opts.Observer != nil {
+			opts.Observer.ObserveAt(i, rec, d)
 		}
 		st.Records++
 		return true

@@ -59,7 +59,7 @@ func loadSample(t testing.TB) *sampleCenter {
 		r := collector.NewSacctReader(zr, collector.Options{Name: "sample", Location: loc, Cluster: seeds.ClusterName})
 		_, err = ingest.LoadReader(store, r, ingest.Input{Format: "slurm-sacct", Path: "sample"}, ingest.Options{
 			Location: loc, Cluster: seeds.ClusterName, Clusters: []string{seeds.ClusterName},
-			Classifier: classify.New(rules, classify.Options{Accel: table}), Observe: col.Observe})
+			Classifier: classify.New(rules, classify.Options{Accel: table}), Observer: col})
 		sample, sampleErr = &sampleCenter{inv: inv, store: store, jobs: col.Jobs()}, err
 	})
 	if sampleErr != nil {

@@ -248,29 +248,38 @@ func count32(n int64, what string) (uint32, error) {
 // A record Add refuses leaves the store as it was: everything is checked
 // before the shared tables (labels, devices, nodes) are touched.
 func (s *Store) Add(r *job.Record, d job.Decision) error {
+	_, err := s.AddAt(r, d)
+	return err
+}
+
+// AddAt is Add, and returns the index of the allocation in Jobs: a new
+// one's, or that of the earlier record it replaced. A caller that keeps
+// more of each allocation than the store does (the planner's views) keys
+// it by this index, so that it replaces what the store replaces.
+func (s *Store) AddAt(r *job.Record, d job.Decision) (uint32, error) {
 	if s.sealed {
-		return fmt.Errorf("add %s: the store is sealed", r.JobID)
+		return 0, fmt.Errorf("add %s: the store is sealed", r.JobID)
 	}
 	s.stats.Records++
 	if err := CheckRecord(r); err != nil {
-		return err
+		return 0, err
 	}
 	var j Job
 	var err error
 	if j.Submit, err = unix(r.Submit); err != nil {
-		return err
+		return 0, err
 	}
 	if j.Start, err = unix(r.Start); err != nil {
-		return err
+		return 0, err
 	}
 	if j.End, err = unix(r.End); err != nil {
-		return err
+		return 0, err
 	}
 	if j.Cores, err = count32(r.Cores, "cores"); err != nil {
-		return err
+		return 0, err
 	}
 	if j.Nodes, err = count32(r.Nodes, "nodes"); err != nil {
-		return err
+		return 0, err
 	}
 	// Devices: resolve every entry, then check that the new ones fit the
 	// table, before adding any.
@@ -290,7 +299,7 @@ func (s *Store) Add(r *job.Record, d job.Decision) error {
 		}
 		c, err := count32(a.Count, "accelerator count")
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if _, ok := s.devIdx[e]; !ok && !slices.ContainsFunc(entries, func(x entry) bool { return x.dev == e }) {
 			fresh++
@@ -298,11 +307,11 @@ func (s *Store) Add(r *job.Record, d job.Decision) error {
 		entries = append(entries, entry{e, c})
 	}
 	if len(s.devs)+fresh > multiDevice-1 {
-		return fmt.Errorf("more than %d distinct devices", multiDevice-2)
+		return 0, fmt.Errorf("more than %d distinct devices", multiDevice-2)
 	}
 	cl, part := s.clusterIndex(r.Cluster), s.str(r.Partition)
 	if cl > math.MaxUint16 || part > math.MaxUint16 {
-		return fmt.Errorf("more than %d distinct clusters and partitions", math.MaxUint16)
+		return 0, fmt.Errorf("more than %d distinct clusters and partitions", math.MaxUint16)
 	}
 
 	s.stats.IgnoredGRES += ignored
@@ -322,7 +331,7 @@ func (s *Store) Add(r *job.Record, d job.Decision) error {
 	for _, e := range entries {
 		di, err := s.device(e.dev)
 		if err != nil {
-			return err // cannot happen: room was checked above
+			return 0, err // cannot happen: room was checked above
 		}
 		merged := false
 		for k := range devs {
@@ -386,7 +395,15 @@ func (s *Store) Add(r *job.Record, d job.Decision) error {
 			s.maxTime = t
 		}
 	}
-	return nil
+	return idx, nil
+}
+
+// SetDecision sets the class and rules of allocation i (an index AddAt
+// returned): a caller that classifies a whole input at once stores its
+// records as they are read and their decisions when the input is done.
+func (s *Store) SetDecision(i uint32, d job.Decision) {
+	s.jobs[i].Class = d.Class
+	s.jobs[i].Rules = s.rulesIndex(d.Rules)
 }
 
 // rulesIndex returns the index of a decision's rule list. Consecutive

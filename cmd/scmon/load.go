@@ -119,7 +119,7 @@ func load(f sourceFlags, logger *slog.Logger) (*loaded, error) {
 		Strict: f.strict, Classifier: l.classer, Logger: logger, Defer: &ingest.Deferred{}}
 	if f.collect {
 		l.planner = planning.NewCollector(l.inventory, table)
-		opts.Observe = l.planner.Observe
+		opts.Observer = l.planner
 	}
 	l.store = usage.NewStore(table)
 	if l.sample {

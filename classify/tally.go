@@ -1,0 +1,175 @@
+package classify
+
+import (
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/scmon/scmon/job"
+)
+
+// Tally collects a batch in compact form, for ClassifyBatch's decisions
+// without holding the batch's records. The batch stages read five things
+// of a record: its evidence signature (the per-record stages' outcome),
+// its account, user and work directory, and its accelerator-hours' size
+// bucket. Records equal in all five get the same decision, so a tally keeps
+// each distinct combination once with the number of records that had it:
+// a center's million allocations are a few thousand combinations.
+//
+// Decisions equal ClassifyBatch over the records added, in order. A Tally
+// is not safe for concurrent use.
+type Tally struct {
+	c     *RuleClassifier
+	memo  map[[2]string]bool
+	index map[tallyKey]uint32
+	keys  []tallyKey
+	n     []uint32
+}
+
+// tallyKey is what the batch stages read of one record.
+type tallyKey struct {
+	e                      *cacheEntry
+	account, user, workDir string
+	size                   int8
+}
+
+// NewTally returns an empty tally for c's batch path.
+func (c *RuleClassifier) NewTally() *Tally {
+	return &Tally{c: c, memo: map[[2]string]bool{}, index: map[tallyKey]uint32{}}
+}
+
+// Add counts one record and returns the index of its combination (see
+// Decisions). The record is not retained: the strings kept are copies.
+func (t *Tally) Add(r *job.Record) uint32 {
+	k := tallyKey{e: t.c.entry(r), account: r.Account, user: r.User, workDir: r.WorkDir, size: int8(t.c.sizeOf(r, t.memo))}
+	if i, ok := t.index[k]; ok {
+		t.n[i]++
+		return i
+	}
+	// Copies, so that a reader's line buffer is not kept alive by them.
+	k.account, k.user, k.workDir = strings.Clone(k.account), strings.Clone(k.user), strings.Clone(k.workDir)
+	i := uint32(len(t.keys))
+	t.index[k] = i
+	t.keys = append(t.keys, k)
+	t.n = append(t.n, 1)
+	return i
+}
+
+// Len returns the number of distinct combinations counted.
+func (t *Tally) Len() int { return len(t.keys) }
+
+// Decisions classifies the batch with every stage and returns the decision
+// of each combination, by the index Add returned.
+func (t *Tally) Decisions() []Decision {
+	rs, x := t.c.rs, NewContext()
+	out := make([]Decision, len(t.keys))
+	// Pass 1: the confident decisions, each counted as many times as its
+	// combination occurred, into the context.
+	mult := map[*cacheEntry]uint32{}
+	for i, k := range t.keys {
+		e := k.e
+		out[i] = e.d
+		if !e.confident {
+			continue
+		}
+		slot := slotOf(e.d.Class)
+		if rs.context.Enabled {
+			x.addKeysN([numCtxKinds]string{k.account, k.user, k.workDir, e.nameFam}, slot, int(k.size), t.n[i])
+		}
+		if rs.learned.Enabled {
+			mult[e] += t.n[i]
+		}
+	}
+	if rs.learned.Enabled {
+		for e, n := range mult {
+			x.addTokens(e.out.tokens, slotOf(e.out.class), n)
+		}
+	}
+	if !rs.context.Enabled && !rs.learned.Enabled {
+		return out
+	}
+	// Pass 2: the rest, with the context and the learned model, as run
+	// decides them.
+	var model *nbModel
+	predicted := map[*cacheEntry]*LearnedHit{}
+	for i, k := range t.keys {
+		if k.e.confident {
+			continue
+		}
+		o := k.e.out
+		d := k.e.d
+		if rs.context.Enabled {
+			hits := x.contextHits(rs.context, [numCtxKinds]string{k.account, k.user, k.workDir, o.nameFam}, int(k.size))
+			if o.class.IsAI() {
+				hits = slices.DeleteFunc(hits, func(h ContextHit) bool { return !h.Subtype })
+			} else if o.scores[Other] > math.Max(o.scores[AITraining], o.scores[AIInference]) {
+				hits = slices.DeleteFunc(hits, func(h ContextHit) bool { return h.Class.IsAI() })
+			}
+			if len(hits) > 0 {
+				co := *o
+				co.rules = append([]string(nil), o.rules...)
+				scores := o.scores
+				for _, h := range hits {
+					if h.AI {
+						scores[AITraining] += h.Weight
+						scores[AIInference] += h.Weight
+					} else {
+						scores[h.Class] += h.Weight
+					}
+					co.rules = append(co.rules, h.Rule)
+				}
+				co.scores = scores
+				co.quiet = true
+				rs.decideTwo(&co, &scores)
+				keepOwnSubtype(&co, o)
+				for _, h := range hits {
+					co.rules = appendUnique(co.rules, h.Rule)
+				}
+				d = Decision{Class: co.class, Rules: co.rules}
+			}
+		}
+		if d.Class == Unknown && rs.learned.Enabled {
+			h := predicted[k.e]
+			if h == nil {
+				if model == nil {
+					model = x.fit()
+				}
+				p := model.predict(rs.learned, o.tokens, 8)
+				p.against(o.scores)
+				h = &p
+				predicted[k.e] = h
+			}
+			if h.Decided {
+				cls, rules := h.Class, append(append([]string(nil), d.Rules...), RuleLearned)
+				if want := o.cueClass(); cls.IsAI() && want != Unknown && want != cls {
+					cls, rules = want, appendUnique(rules, RuleSubtypeCues)
+				}
+				d = Decision{Class: cls, Rules: rules}
+			}
+		}
+		out[i] = d
+	}
+	return out
+}
+
+// addKeysN counts n records' confident decision in their keys, as addKeys
+// counts one.
+func (x *Context) addKeysN(keys [numCtxKinds]string, slot, size int, n uint32) {
+	for k, v := range keys {
+		if v == "" {
+			continue
+		}
+		t := x.keys[k][v]
+		if t == nil {
+			t = new(tally)
+			x.keys[k][v] = t
+		}
+		t.jobs[slot] += n
+		if size >= 0 {
+			if t.sized == nil {
+				t.sized = new([sizeBuckets]counts)
+			}
+			t.sized[size][slot] += n
+		}
+	}
+}
