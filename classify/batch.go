@@ -123,6 +123,12 @@ const (
 // table is searched rule by rule, and a center has few GRES (nil: no
 // memo).
 func (c *RuleClassifier) sizeOf(r *job.Record, memo map[[2]string]bool) int {
+	return sizeBucket(c.accelUnits(r, memo), r)
+}
+
+// accelUnits returns the accelerators r held that the table knows (forced
+// ones included), bounded by maxUseUnits; memo as for sizeOf.
+func (c *RuleClassifier) accelUnits(r *job.Record, memo map[[2]string]bool) int64 {
 	var n int64
 	for _, a := range boundAccels(r) {
 		if a.Count <= 0 {
@@ -141,6 +147,12 @@ func (c *RuleClassifier) sizeOf(r *job.Record, memo map[[2]string]bool) int {
 			n = min(n+a.Count, maxUseUnits)
 		}
 	}
+	return n
+}
+
+// sizeBucket returns the size bucket of n accelerators held for r's run
+// time, or -1 when n is zero.
+func sizeBucket(n int64, r *job.Record) int {
 	if n == 0 {
 		return -1
 	}
@@ -501,10 +513,7 @@ func (c *RuleClassifier) ClassifyBatch(recs []*job.Record) []Decision {
 // poll with the context of everything stored before.
 func (c *RuleClassifier) ClassifyWith(x *Context, recs []*job.Record) []Decision {
 	out := make([]Decision, len(recs))
-	b := c.run(x, recs, false)
-	for i := range recs {
-		out[i] = b.decision(i)
-	}
+	c.run(x, recs, false, out)
 	return out
 }
 
@@ -520,7 +529,7 @@ type Batch struct {
 // NewBatch classifies recs with every stage and keeps what each stage did,
 // for Explain.
 func (c *RuleClassifier) NewBatch(recs []*job.Record) *Batch {
-	return c.run(NewContext(), recs, true)
+	return c.run(NewContext(), recs, true, nil)
 }
 
 // Decisions returns the decision of every record, in order.
@@ -541,106 +550,86 @@ func (b *Batch) decision(i int) Decision {
 
 // run does the work of the batch: pass 1 decides every record with the
 // per-record stages and counts the confident ones into x; pass 2 decides
-// the rest with context and the learned model.
-func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
-	b := &Batch{c: c, recs: recs, entries: make([]*cacheEntry, len(recs))}
+// the rest with context and the learned model. Records alike in every
+// input (twins, see batchMemo) share the work of both passes. With keep,
+// the Batch holds every record's entry and later stages, for Explain;
+// out, when not nil, receives the decisions.
+func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool, out []Decision) *Batch {
+	b := &Batch{c: c, recs: recs}
+	if keep {
+		b.entries = make([]*cacheEntry, len(recs))
+	}
 	rs := c.rs
-	mult := map[*cacheEntry]uint32{}
-	memo := map[[2]string]bool{}
+	ctx, learn := rs.context.Enabled, rs.learned.Enabled
+	m := newBatchMemo(c)
+	ids := make([]int32, len(recs))
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for i, r := range recs {
-		e := c.entry(r)
-		b.entries[i] = e
+		t := m.find(r)
+		ids[i] = t.id
+		e := t.e
+		if keep {
+			b.entries[i] = e
+		}
+		if out != nil {
+			out[i] = e.d
+		}
 		if e.confident {
-			slot := slotOf(e.d.Class)
-			if rs.context.Enabled {
-				x.addKeys([numCtxKinds]string{r.Account, r.User, r.WorkDir, e.nameFam}, slot, c.sizeOf(r, memo))
+			if ctx {
+				count(t.keys(x), slotOf(e.d.Class), m.size(t, r))
 			}
-			if rs.learned.Enabled {
-				mult[e]++
-			}
+			t.confident++
 		}
 	}
-	if rs.learned.Enabled && len(mult) > 0 {
-		// Entries in a fixed order keep the counts, and so the model,
-		// independent of map order (the counts are integers anyway).
-		list := make([]*cacheEntry, 0, len(mult))
-		for e := range mult {
-			list = append(list, e)
+	if learn {
+		// Token counts per entry, in the order the entries first
+		// appeared; the counts are integers, so the model does not
+		// depend on the order anyway.
+		mult := map[*cacheEntry]uint32{}
+		var list []*cacheEntry
+		for _, t := range m.list {
+			if t.confident == 0 {
+				continue
+			}
+			if _, ok := mult[t.e]; !ok {
+				list = append(list, t.e)
+			}
+			mult[t.e] += t.confident
 		}
 		for _, e := range list {
 			x.addTokens(e.out.tokens, slotOf(e.out.class), mult[e])
 		}
 	}
-	var model *nbModel
-	// The model's answer depends on the tokens alone: once per signature.
-	predicted := map[*cacheEntry]*LearnedHit{}
+	if !ctx && !learn {
+		return b
+	}
+	p := laterPass{c: c, x: x, keep: keep, predicted: map[*cacheEntry]*LearnedHit{}}
 	for i, r := range recs {
-		if b.entries[i].confident || (!rs.context.Enabled && !rs.learned.Enabled) {
+		t := m.list[ids[i]]
+		if t.e.confident {
 			continue
 		}
-		o := b.entries[i].out
-		l := &later{d: b.entries[i].d}
-		if rs.context.Enabled {
-			l.ctx = x.contextHits(rs.context, keysOf(r, o), c.sizeOf(r, memo))
-			if o.class.IsAI() {
-				// The job's own evidence made it AI: context only
-				// settles the subtype.
-				l.ctx = slices.DeleteFunc(l.ctx, func(h ContextHit) bool { return !h.Subtype })
-			} else if o.scores[Other] > math.Max(o.scores[AITraining], o.scores[AIInference]) {
-				// The job's own evidence leans other (an analysis
-				// script on an accelerator): its account's habits do
-				// not make it AI.
-				l.ctx = slices.DeleteFunc(l.ctx, func(h ContextHit) bool { return h.Class.IsAI() })
-			}
-			if len(l.ctx) > 0 {
-				co := *o
-				co.rules = append([]string(nil), o.rules...)
-				scores := o.scores
-				for _, h := range l.ctx {
-					if h.AI {
-						scores[AITraining] += h.Weight
-						scores[AIInference] += h.Weight
-					} else {
-						scores[h.Class] += h.Weight
-					}
-					co.rules = append(co.rules, h.Rule)
-				}
-				co.scores = scores
-				co.quiet = !keep
-				rs.decideTwo(&co, &scores)
-				keepOwnSubtype(&co, o)
-				for _, h := range l.ctx {
-					co.rules = appendUnique(co.rules, h.Rule)
-				}
-				l.ctxOut = &co
-				l.d = Decision{Class: co.class, Rules: co.rules}
+		size := -2 // no context: the later stages do not read the size
+		if ctx {
+			size = m.size(t, r)
+		}
+		var l *later
+		for _, d := range t.done {
+			if d.size == size {
+				l = d.l
+				break
 			}
 		}
-		if l.d.Class == Unknown && rs.learned.Enabled {
-			h := predicted[b.entries[i]]
-			if h == nil {
-				if model == nil {
-					model = x.fit()
-				}
-				p := model.predict(rs.learned, o.tokens, 8)
-				p.against(o.scores)
-				h = &p
-				predicted[b.entries[i]] = h
-			}
-			l.learned = h
-			if h.Decided {
-				cls, rules := h.Class, append(append([]string(nil), l.d.Rules...), RuleLearned)
-				if want := o.cueClass(); cls.IsAI() && want != Unknown && want != cls {
-					// The model settles AI or not; the job's own clear
-					// shape settles the subtype.
-					cls, rules = want, appendUnique(rules, RuleSubtypeCues)
-				}
-				l.d = Decision{Class: cls, Rules: rules}
-			}
+		if l == nil {
+			l = p.decide(t, size)
+			t.done = append(t.done, sizedLater{size, l})
 		}
-		if keep || l.ctxOut != nil || (l.learned != nil && l.learned.Decided) {
+		changed := l.ctxOut != nil || (l.learned != nil && l.learned.Decided)
+		if changed && out != nil {
+			out[i] = l.d
+		}
+		if keep || (changed && out == nil) {
 			if b.later == nil {
 				b.later = make([]*later, len(recs))
 			}
@@ -648,6 +637,82 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool) *Batch {
 		}
 	}
 	return b
+}
+
+// laterPass is pass 2 of a batch: the context and learned stages.
+type laterPass struct {
+	c     *RuleClassifier
+	x     *Context
+	keep  bool
+	model *nbModel
+	// The model's answer depends on the tokens alone: once per entry.
+	predicted map[*cacheEntry]*LearnedHit
+}
+
+// decide runs the later stages for a twin's records of one size bucket.
+func (p *laterPass) decide(t *twin, size int) *later {
+	rs, x := p.c.rs, p.x
+	o := t.e.out
+	l := &later{d: t.e.d}
+	if rs.context.Enabled {
+		l.ctx = x.contextHits(rs.context, keysOf(t.rep, o), size)
+		if o.class.IsAI() {
+			// The job's own evidence made it AI: context only
+			// settles the subtype.
+			l.ctx = slices.DeleteFunc(l.ctx, func(h ContextHit) bool { return !h.Subtype })
+		} else if o.scores[Other] > math.Max(o.scores[AITraining], o.scores[AIInference]) {
+			// The job's own evidence leans other (an analysis
+			// script on an accelerator): its account's habits do
+			// not make it AI.
+			l.ctx = slices.DeleteFunc(l.ctx, func(h ContextHit) bool { return h.Class.IsAI() })
+		}
+		if len(l.ctx) > 0 {
+			co := *o
+			co.rules = append([]string(nil), o.rules...)
+			scores := o.scores
+			for _, h := range l.ctx {
+				if h.AI {
+					scores[AITraining] += h.Weight
+					scores[AIInference] += h.Weight
+				} else {
+					scores[h.Class] += h.Weight
+				}
+				co.rules = append(co.rules, h.Rule)
+			}
+			co.scores = scores
+			co.quiet = !p.keep
+			rs.decideTwo(&co, &scores)
+			keepOwnSubtype(&co, o)
+			for _, h := range l.ctx {
+				co.rules = appendUnique(co.rules, h.Rule)
+			}
+			l.ctxOut = &co
+			l.d = Decision{Class: co.class, Rules: co.rules}
+		}
+	}
+	if l.d.Class == Unknown && rs.learned.Enabled {
+		h := p.predicted[t.e]
+		if h == nil {
+			if p.model == nil {
+				p.model = x.fit()
+			}
+			pr := p.model.predict(rs.learned, o.tokens, 8)
+			pr.against(o.scores)
+			h = &pr
+			p.predicted[t.e] = h
+		}
+		l.learned = h
+		if h.Decided {
+			cls, rules := h.Class, append(append([]string(nil), l.d.Rules...), RuleLearned)
+			if want := o.cueClass(); cls.IsAI() && want != Unknown && want != cls {
+				// The model settles AI or not; the job's own clear
+				// shape settles the subtype.
+				cls, rules = want, appendUnique(rules, RuleSubtypeCues)
+			}
+			l.d = Decision{Class: cls, Rules: rules}
+		}
+	}
+	return l
 }
 
 // Restore gives a daemon the decision to keep for a stored record when it

@@ -48,7 +48,7 @@ func New(rs *RuleSet, opts Options) *RuleClassifier {
 	}
 	c := &RuleClassifier{
 		rs: rs,
-		x:  extractor{used: rs.used, forced: rs.forced, table: t, lex: rs.lex},
+		x:  extractor{used: rs.used, forced: rs.forced, table: t, lex: rs.lex, lits: newLitIndex(rs.rules)},
 	}
 	switch {
 	case opts.CacheSize == 0:

@@ -372,7 +372,7 @@ func (c *cond) eval(ev *evidence, log *[]Match) bool {
 		return c.evalNum(ev, log)
 	}
 	for i, v := range ev.values(c.field) {
-		if c.lits != nil && !containsAny(ev.folded(c.field)[i], c.lits) {
+		if !ev.mayMatch(c, i) {
 			continue
 		}
 		start, end, ok := c.matchText(v, log != nil)

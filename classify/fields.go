@@ -139,6 +139,11 @@ type evidence struct {
 	foldSingle [numFields]string
 	foldMulti  [numFields][]string
 	foldDone   fieldSet
+	// lits indexes the rule set's prefilter literals; litSets holds,
+	// per text field and value, the literals found (see mayMatch).
+	lits    *litIndex
+	litSets [numFields][][]uint64
+	litDone fieldSet
 }
 
 type cmdPart struct {
@@ -228,10 +233,12 @@ type extractor struct {
 	forced []forcedDecl
 	table  *accel.Table
 	lex    *lexicon
+	lits   *litIndex
 }
 
 // extract reads the used fields of r.
 func (x *extractor) extract(r *job.Record, ev *evidence) {
+	ev.lits = x.lits
 	u := x.used
 	if u.has(fCommand) {
 		u |= commandParts

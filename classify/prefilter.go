@@ -260,3 +260,114 @@ func foldRune(r rune) rune {
 	}
 	return m
 }
+
+// litIndex finds in one pass over a folded value which of a rule set's
+// prefilter literals it contains, where trying each expression's literals
+// in turn would search the value once per literal: the default rules hold
+// hundreds. Values are scanned byte pair by byte pair; a pair that starts
+// no literal costs one bit test.
+type litIndex struct {
+	lits []string
+	// ids are each condition's literals; a condition absent here is
+	// filtered with containsAny.
+	ids    map[*cond][]int32
+	pairs  [1 << 16 / 64]uint64 // the first two bytes of every literal
+	byPair map[uint16][]int32
+}
+
+// newLitIndex indexes the literals of the rules' conditions.
+func newLitIndex(rules []*rule) *litIndex {
+	x := &litIndex{ids: map[*cond][]int32{}, byPair: map[uint16][]int32{}}
+	known := map[string]int32{}
+	var walk func(c *cond)
+	walk = func(c *cond) {
+		for _, k := range c.kids {
+			walk(k)
+		}
+		if c.lits == nil || slices.ContainsFunc(c.lits, func(l string) bool { return len(l) < 2 }) {
+			return
+		}
+		if _, done := x.ids[c]; done {
+			return
+		}
+		ids := make([]int32, 0, len(c.lits))
+		for _, l := range c.lits {
+			id, ok := known[l]
+			if !ok {
+				id = int32(len(x.lits))
+				known[l] = id
+				x.lits = append(x.lits, l)
+				p := pairOf(l)
+				x.pairs[p/64] |= 1 << (p % 64)
+				x.byPair[p] = append(x.byPair[p], id)
+			}
+			ids = append(ids, id)
+		}
+		x.ids[c] = ids
+	}
+	for _, r := range rules {
+		walk(r.when)
+	}
+	return x
+}
+
+func pairOf(s string) uint16 { return uint16(s[0])<<8 | uint16(s[1]) }
+
+// scan returns the set of literals the folded value v contains, as bits
+// by literal id, reusing out's storage.
+func (x *litIndex) scan(v string, out []uint64) []uint64 {
+	n := (len(x.lits) + 63) / 64
+	out = slices.Grow(out[:0], n)[:n]
+	clear(out)
+	for i := 0; i+1 < len(v); i++ {
+		p := uint16(v[i])<<8 | uint16(v[i+1])
+		if x.pairs[p/64]&(1<<(p%64)) == 0 {
+			continue
+		}
+		for _, id := range x.byPair[p] {
+			if strings.HasPrefix(v[i:], x.lits[id]) {
+				out[id/64] |= 1 << (id % 64)
+			}
+		}
+	}
+	return out
+}
+
+// mayMatch reports whether value i of the condition's field holds one of
+// the literals every match of the condition's expression contains (true
+// when the condition has no literals).
+func (e *evidence) mayMatch(c *cond, i int) bool {
+	if c.lits == nil {
+		return true
+	}
+	var ids []int32
+	ok := false
+	if e.lits != nil {
+		ids, ok = e.lits.ids[c]
+	}
+	if !ok {
+		return containsAny(e.folded(c.field)[i], c.lits)
+	}
+	bits := e.litBits(c.field)[i]
+	for _, id := range ids {
+		if bits[id/64]&(1<<(id%64)) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// litBits returns the literal sets of a text field's values (scan of
+// folded), index for index with values, made on first use.
+func (e *evidence) litBits(f fieldID) [][]uint64 {
+	if !e.litDone.has(f) {
+		e.litDone.add(f)
+		vals := e.folded(f)
+		out := make([][]uint64, len(vals))
+		for i, v := range vals {
+			out[i] = e.lits.scan(v, nil)
+		}
+		e.litSets[f] = out
+	}
+	return e.litSets[f]
+}
