@@ -21,6 +21,14 @@
 // capacity) and idle, as the daemon does; where jobs hold more than a
 // partition has, idle is held where it was rather than going down.
 //
+// What a history cannot tell, a backfill cannot either: a job the daemon
+// saw running as unknown and classified at its end keeps its early
+// seconds under unknown in the daemon's counters, while the backfill,
+// reading only the final record, counts all of them under the final
+// class; and node states (down, drained) are not in job records, so those
+// capacity states stay at zero. The idle split, occupancy and friction
+// counters are not backfilled.
+//
 // The package is split in three. A Generator names the series (the
 // exporter's closed label sets, from exporter.Families) and lays the
 // replayed values out, chunk by chunk in time order, in memory bounded by
