@@ -140,8 +140,8 @@ type SacctReader struct {
 	stateRaw   string      // the last State read
 	state      job.State   // what it means
 	stateOK    bool
-	allocMemo  tresMemo    // the last AllocTRES read
-	reqMemo    tresMemo    // the last ReqTRES read
+	allocMemo  tresMemo // the last AllocTRES read
+	reqMemo    tresMemo // the last ReqTRES read
 	pool       *intern.Pool
 	ascii      bool // the cells of the current line are all ASCII
 
