@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -135,4 +136,67 @@ func FuzzLineReader(f *testing.F) {
 			t.Fatalf("after the last line: %q, %v", got, err)
 		}
 	})
+}
+
+// FuzzMemLineReader compares the line reader over data in memory with the
+// buffered one, with small read buffers and caps so that every way of
+// meeting an over-long line is met: the same lines, line numbers and
+// errors (sizes included), in order.
+func FuzzMemLineReader(f *testing.F) {
+	f.Add([]byte("a\nbb\r\n\nccc"), uint16(2), uint8(1), uint16(16))
+	f.Add([]byte("0123456789\n"), uint16(4), uint8(50), uint16(16))
+	f.Add([]byte("0123456789012345678901234567890123456789\r\n"), uint16(30), uint8(3), uint16(20))
+	f.Add([]byte("\r\n\r"), uint16(1), uint8(3), uint16(17))
+	f.Fuzz(func(t *testing.T, data []byte, max uint16, repeat uint8, size uint16) {
+		data = bytes.Repeat(data, int(repeat)%64+1)
+		capLen := int(max)%512 + 1
+		bufSize := int(size) % 4096
+		want := newLineReaderSize(bytes.NewReader(data), capLen, bufSize)
+		got := newMemLineReaderSize(data, capLen, bufSize)
+		for i := 0; ; i++ {
+			w, werr := want.next()
+			g, gerr := got.next()
+			if !bytes.Equal(g, w) || fmt.Sprint(gerr) != fmt.Sprint(werr) || got.line != want.line {
+				t.Fatalf("call %d (cap %d, buffer %d): got %q, %v, line %d; want %q, %v, line %d", i+1, capLen, bufSize, g, gerr, got.line, w, werr, want.line)
+			}
+			if werr != nil {
+				var tl, gl *errLineTooLong
+				if errors.As(werr, &tl) && (!errors.As(gerr, &gl) || *gl != *tl) {
+					t.Fatalf("call %d: got %v, want %v", i+1, gerr, werr)
+				}
+				if errors.Is(werr, io.EOF) {
+					return
+				}
+			}
+		}
+	})
+}
+
+// TestMemLineReaderLong checks lines longer than the default read buffer,
+// which the fuzz target does not reach, under several caps.
+func TestMemLineReaderLong(t *testing.T) {
+	long := bytes.Repeat([]byte("x"), lineBufSize+100)
+	inputs := [][]byte{
+		append(append([]byte("a\n"), long...), "\nb\n"...),
+		append(append([]byte("a\n"), long...), "\r\nb"...),
+		long,
+		append(bytes.Clone(long[:lineBufSize-1]), "\n"...),
+		append(bytes.Clone(long[:lineBufSize]), "\n"...),
+	}
+	for i, data := range inputs {
+		for _, capLen := range []int{10, lineBufSize - 1, lineBufSize, lineBufSize + 98, lineBufSize + 99, lineBufSize + 100, lineBufSize + 101, 0} {
+			want := newCappedLineReader(bytes.NewReader(data), capLen)
+			got := newMemLineReader(data, capLen)
+			for k := 0; ; k++ {
+				w, werr := want.next()
+				g, gerr := got.next()
+				if !bytes.Equal(g, w) || fmt.Sprint(gerr) != fmt.Sprint(werr) || got.line != want.line {
+					t.Fatalf("input %d, cap %d, call %d: got %d bytes, %v, line %d; want %d bytes, %v, line %d", i, capLen, k+1, len(g), gerr, got.line, len(w), werr, want.line)
+				}
+				if errors.Is(werr, io.EOF) {
+					break
+				}
+			}
+		}
+	}
 }

@@ -36,6 +36,63 @@ type lineReader struct {
 	line int
 	max  int
 	err  error // a read error met while skipping a long line
+
+	// An input already in memory is cut into lines where it lies (see
+	// newMemLineReader): mem holds it, pos is where the next line starts,
+	// size is the read buffer of the reader it stands in for.
+	mem   []byte
+	pos   int
+	size  int
+	inMem bool
+}
+
+// lineBufSize is the read buffer of a line reader.
+const lineBufSize = 256 << 10
+
+// newMemLineReader returns a line reader over data, held in memory, with
+// a cap of max bytes: it returns the lines, line numbers and errors that
+// newCappedLineReader(bytes.NewReader(data), max) returns, without copying
+// the data through a read buffer.
+func newMemLineReader(data []byte, max int) *lineReader {
+	return newMemLineReaderSize(data, max, lineBufSize)
+}
+
+// newMemLineReaderSize is newMemLineReader standing in for
+// newLineReaderSize with a read buffer of size bytes.
+func newMemLineReaderSize(data []byte, max, size int) *lineReader {
+	if max <= 0 {
+		max = DefaultMaxLine
+	}
+	return &lineReader{mem: data, size: max16(size), max: max, inMem: true}
+}
+
+// max16 is the size bufio gives a reader asked for size bytes.
+func max16(size int) int { return max(size, 16) }
+
+// nextMem is next over data in memory. An over-long line is reported as
+// the buffered reader reports it: with its length without the newline
+// when it fits in the read buffer or within the cap plus two bytes (it is
+// then read whole), else with its length with the newline (it is skipped
+// in pieces).
+func (l *lineReader) nextMem() ([]byte, error) {
+	rest := l.mem[l.pos:]
+	if len(rest) == 0 {
+		return nil, io.EOF
+	}
+	line, total := rest, len(rest)
+	if k := bytes.IndexByte(rest, '\n'); k >= 0 {
+		line, total = rest[:k], k+1
+	}
+	l.pos += total
+	l.line++
+	if len(line) >= l.size && total > l.max+2 {
+		return nil, &errLineTooLong{line: l.line, size: int64(total), max: l.max}
+	}
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	if len(line) > l.max {
+		return nil, &errLineTooLong{line: l.line, size: int64(len(line)), max: l.max}
+	}
+	return line, nil
 }
 
 // newLineReader returns a line reader with the default cap.
@@ -44,7 +101,7 @@ func newLineReader(r io.Reader) *lineReader { return newCappedLineReader(r, Defa
 // newCappedLineReader returns a line reader that refuses lines longer than
 // max bytes (DefaultMaxLine when max <= 0).
 func newCappedLineReader(r io.Reader, max int) *lineReader {
-	return newLineReaderSize(r, max, 256<<10)
+	return newLineReaderSize(r, max, lineBufSize)
 }
 
 // newLineReaderSize is newCappedLineReader with a read buffer of size
@@ -61,6 +118,9 @@ func newLineReaderSize(r io.Reader, max, size int) *lineReader {
 // returned. A line longer than the cap gives *errLineTooLong and counts as
 // a line.
 func (l *lineReader) next() ([]byte, error) {
+	if l.inMem {
+		return l.nextMem()
+	}
 	if l.err != nil {
 		return nil, l.err
 	}

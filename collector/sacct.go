@@ -126,7 +126,7 @@ type SacctReader struct {
 	unreadNo  int
 	target    *string // the field continuation lines go to, or nil
 	contBuf   []byte  // continuation lines not yet added to it
-	cells     [][]byte
+	cells     lineCells
 
 	// Working space of parse, kept so that a line costs few allocations.
 	lastLabels []string    // the last label of each column (see labelAt)
@@ -140,8 +140,8 @@ type SacctReader struct {
 	stateRaw   string      // the last State read
 	state      job.State   // what it means
 	stateOK    bool
-	allocMemo  tresMemo    // the last AllocTRES read
-	reqMemo    tresMemo    // the last ReqTRES read
+	allocMemo  tresMemo // the last AllocTRES read
+	reqMemo    tresMemo // the last ReqTRES read
 	pool       *intern.Pool
 	ascii      bool // the cells of the current line are all ASCII
 
@@ -202,7 +202,7 @@ func (s *SacctReader) Next() (*job.Record, error) {
 			continue
 		}
 		if cont {
-			if err := s.continueLast(cells[0], lineNo); err != nil {
+			if err := s.continueLast(cells.get(0), lineNo); err != nil {
 				return nil, err
 			}
 			continue
@@ -354,7 +354,7 @@ func (s *SacctReader) dropSteps() {
 // (SubmitLine, set by users through sbatch --wrap), it continues that
 // record. Lines are joined by appending to one buffer and counting
 // delimiters once per line: linear in the record's length.
-func (s *SacctReader) nextCells() (cells [][]byte, lineNo int, cont bool, err error) {
+func (s *SacctReader) nextCells() (cells *lineCells, lineNo int, cont bool, err error) {
 	for {
 		line, no, err := s.readLine()
 		if err != nil {
@@ -414,8 +414,10 @@ func (s *SacctReader) nextCells() (cells [][]byte, lineNo int, cont bool, err er
 				s.carry, s.carryN, s.carryNo, s.carrying = append(s.carry[:0], line...), n, no, true
 				continue
 			case s.lastFree && s.seen:
-				s.cells = append(s.cells[:0], s.body(line))
-				return s.cells, no, true, nil
+				b := s.body(line)
+				s.cells.reset(b)
+				s.cells.add(0, len(b))
+				return &s.cells, no, true, nil
 			}
 		}
 		s.seen = true
@@ -423,7 +425,7 @@ func (s *SacctReader) nextCells() (cells [][]byte, lineNo int, cont bool, err er
 			return nil, 0, false, s.lineErr(no, "", ReasonFieldCount, fmt.Errorf("%d fields, want %d (a '|' inside a free-text field that is not the last one?)", n, len(s.fields)))
 		}
 		if n == len(s.fields) && len(s.delim) == 1 {
-			return s.cells, no, false, nil // split by scan
+			return &s.cells, no, false, nil // split by scan
 		}
 		return s.split(line, n), no, false, nil
 	}
@@ -577,56 +579,77 @@ func (s *SacctReader) count(line []byte) int {
 // exactly len(fields) cells: extra delimiters are given back to the
 // free-text column. It reuses one slice of cells, so that a line made of
 // delimiters costs no allocation per field.
-func (s *SacctReader) split(line []byte, n int) [][]byte {
+func (s *SacctReader) split(line []byte, n int) *lineCells {
 	s.ascii = false // not known: text is checked cell by cell
-	line = s.body(line)
+	body := s.body(line)
 	want := len(s.fields)
-	cells := s.cells[:0]
-	if (n == want || s.freeIdx < 0) && len(s.delim) == 1 {
-		d := s.delim[0]
-		for len(cells) < want {
-			k := bytes.IndexByte(line, d)
-			if k < 0 {
-				cells = append(cells, line)
-				break
-			}
-			cells = append(cells, line[:k])
-			line = line[k+1:]
-		}
-		s.cells = cells
-		return cells
-	}
+	c := &s.cells
+	c.reset(body)
+	dl := len(s.delim)
 	if n == want || s.freeIdx < 0 {
-		for c := range bytes.SplitSeq(line, s.delim) {
-			if len(cells) == want {
+		pos := 0
+		for c.n() < want {
+			k := bytes.Index(body[pos:], s.delim)
+			if k < 0 {
+				c.add(pos, len(body))
 				break
 			}
-			cells = append(cells, c)
+			c.add(pos, pos+k)
+			pos += k + dl
 		}
-		s.cells = cells
-		return cells
+		return c
 	}
 	// The cells before the free-text column from the left, those after it
 	// from the right, and what is between is the free text.
-	rest := line
+	rest := 0
 	for range s.freeIdx {
-		k := bytes.Index(rest, s.delim)
-		cells = append(cells, rest[:k])
-		rest = rest[k+len(s.delim):]
+		k := bytes.Index(body[rest:], s.delim)
+		c.add(rest, rest+k)
+		rest += k + dl
 	}
 	after := want - s.freeIdx - 1
-	end := len(rest)
+	end := len(body)
 	for range after {
-		end = bytes.LastIndex(rest[:end], s.delim)
+		end = rest + bytes.LastIndex(body[rest:end], s.delim)
 	}
-	cells = append(cells, rest[:end])
+	c.add(rest, end)
 	if after > 0 {
-		for c := range bytes.SplitSeq(rest[end+len(s.delim):], s.delim) {
-			cells = append(cells, c)
+		pos := end + dl
+		for {
+			k := bytes.Index(body[pos:], s.delim)
+			if k < 0 {
+				c.add(pos, len(body))
+				break
+			}
+			c.add(pos, pos+k)
+			pos += k + dl
 		}
 	}
-	s.cells = cells
-	return cells
+	return c
+}
+
+// lineCells are the fields of one line: field i is b[at[2i]:at[2i+1]].
+// They are kept as offsets, not slices, so that splitting a line stores
+// no pointers (which the garbage collector would have to follow while it
+// runs).
+type lineCells struct {
+	b  []byte
+	at []int32
+}
+
+func (c *lineCells) reset(b []byte) { c.b, c.at = b, c.at[:0] }
+
+func (c *lineCells) add(start, end int) { c.at = append(c.at, int32(start), int32(end)) }
+
+// n returns the number of fields.
+func (c *lineCells) n() int { return len(c.at) / 2 }
+
+// get returns field i, or nil when the line has no such field.
+func (c *lineCells) get(i int) []byte {
+	if i < 0 || 2*i+1 >= len(c.at) {
+		return nil
+	}
+	return c.b[c.at[2*i]:c.at[2*i+1]:c.at[2*i+1]]
 }
 
 // Words of eight bytes, to find a delimiter in eight bytes at once.
@@ -648,7 +671,8 @@ func (s *SacctReader) scan(line []byte) int {
 	}
 	body := s.body(line)
 	want := len(s.fields)
-	cells := s.cells[:0]
+	cells := &s.cells
+	cells.reset(body)
 	d := s.delim[0]
 	pat := uint64(swarOnes) * uint64(d)
 	n, start := 1, 0
@@ -664,7 +688,7 @@ func (s *SacctReader) scan(line []byte) int {
 		for m != 0 {
 			k := i + bits.TrailingZeros64(m)>>3
 			if n < want {
-				cells = append(cells, body[start:k])
+				cells.add(start, k)
 			}
 			n++
 			start = k + 1
@@ -676,30 +700,26 @@ func (s *SacctReader) scan(line []byte) int {
 		or |= uint64(c)
 		if c == d {
 			if n < want {
-				cells = append(cells, body[start:i])
+				cells.add(start, i)
 			}
 			n++
 			start = i + 1
 		}
 	}
 	if n == want {
-		cells = append(cells, body[start:])
+		cells.add(start, len(body))
 	}
-	s.cells = cells
 	s.ascii = or&swarHigh == 0
 	return n
 }
 
 // cell returns cells[i], or nil when the column is absent.
-func (s *SacctReader) cell(cells [][]byte, i int) []byte {
-	if i < 0 || i >= len(cells) {
-		return nil
-	}
-	return cells[i]
+func (s *SacctReader) cell(cells *lineCells, i int) []byte {
+	return cells.get(i)
 }
 
 // isStepLine reports whether a line's cells are a step's ("123.batch").
-func (s *SacctReader) isStepLine(cells [][]byte) bool {
+func (s *SacctReader) isStepLine(cells *lineCells) bool {
 	id := s.cell(cells, s.cols.jobID)
 	return len(id) > 0 && bytes.IndexByte(id, '.') > 0
 }
@@ -710,7 +730,7 @@ func (s *SacctReader) isStepLine(cells [][]byte) bool {
 // The ID and command of a step kept (keep) go to stepText and are set
 // when its record is complete (finishSteps); those of a step not kept
 // are only checked, so that repairs are counted.
-func (s *SacctReader) parseStep(cells [][]byte, keep bool) job.Step {
+func (s *SacctReader) parseStep(cells *lineCells, keep bool) job.Step {
 	c := &s.cols
 	var st job.Step
 	idb, cmd := s.cell(cells, c.jobID), s.cell(cells, c.submitLine)
@@ -759,9 +779,9 @@ func (s *SacctReader) texts(dst []*string, cells [][]byte) {
 // labelAt is label for column i of the current line, through the last
 // value of that column: users, partitions and states repeat from one
 // record to the next, so most labels cost a comparison, not a lookup.
-func (s *SacctReader) labelAt(cells [][]byte, i int) string {
+func (s *SacctReader) labelAt(cells *lineCells, i int) string {
 	v := s.cell(cells, i)
-	if i < 0 || i >= len(cells) {
+	if i < 0 || i >= cells.n() {
 		return s.label(v, s.ascii)
 	}
 	if len(s.lastLabels) != len(s.fields) {
@@ -778,7 +798,7 @@ func (s *SacctReader) labelAt(cells [][]byte, i int) string {
 }
 
 // parseAlloc turns an allocation line's cells into a record.
-func (s *SacctReader) parseAlloc(cells [][]byte, lineNo int) (rec *job.Record, err error) {
+func (s *SacctReader) parseAlloc(cells *lineCells, lineNo int) (rec *job.Record, err error) {
 	c := &s.cols
 	get := func(i int) []byte { return s.cell(cells, i) }
 	label := func(i int) string { return s.labelAt(cells, i) }
@@ -803,7 +823,7 @@ func (s *SacctReader) parseAlloc(cells [][]byte, lineNo int) (rec *job.Record, e
 	// The raw id is kept only when it differs from the id (array tasks,
 	// heterogeneous components): compared as bytes, it costs nothing else.
 	rawb := get(c.jobIDRaw)
-	sameRaw := bytes.Equal(rawb, idb) && utf8.Valid(idb)
+	sameRaw := bytes.Equal(rawb, idb) && (s.ascii || utf8.Valid(idb))
 	if sameRaw {
 		rawb = nil
 	}

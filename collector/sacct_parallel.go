@@ -142,7 +142,7 @@ func (p *sacctParallel) chunkReader(data []byte, lines int) *SacctReader {
 	opts := p.opts
 	opts.Strings = nil // a pool each: pools are not safe for concurrent use
 	s := &SacctReader{readerBase: newReaderBase(opts), delim: []byte{'|'}}
-	s.lines = s.newLines(bytes.NewReader(data))
+	s.lines = newMemLineReader(data, s.opts.MaxLine)
 	_ = s.start(p.first, p.firstN) // an error here is reported by the first chunk
 	s.seen = true
 	s.lines.line = lines
@@ -263,6 +263,7 @@ func (p *sacctParallel) read(k int) {
 		opts := p.opts
 		opts.Strings = nil
 		r = NewSacctReader(bytes.NewReader(data), opts)
+		r.lines = newMemLineReader(data, r.opts.MaxLine)
 	} else {
 		r = p.chunkReader(data, lines)
 	}
