@@ -706,3 +706,33 @@ func (p *docReader) take(n uint64) []byte {
 }
 
 func (p *docReader) bytes() []byte { return p.take(p.uvarint()) }
+
+// peekTimes returns the start and end (Unix seconds, 0: unset) of a
+// document of docVersion without decoding the rest; ok is false when it
+// cannot tell (another version, a corrupt document), and the caller then
+// decodes the document, which reports what is wrong.
+func peekTimes(doc []byte) (start, end int64, ok bool) {
+	if len(doc) == 0 || doc[0] != docVersion {
+		return 0, 0, false
+	}
+	p := docReader{b: doc[1:]}
+	mask := p.uvarint()
+	for f := range fEnd + 1 {
+		if mask&(1<<f) == 0 {
+			continue
+		}
+		switch f {
+		case fState, fClass:
+			p.uvarint()
+		case fSubmit:
+			p.varint()
+		case fStart:
+			start = p.varint()
+		case fEnd:
+			end = p.varint()
+		default: // the strings before them
+			p.bytes()
+		}
+	}
+	return start, end, p.err == nil
+}
