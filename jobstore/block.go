@@ -252,7 +252,7 @@ func decodeBlock(buf []byte, entries []blockEntry, data []byte, n int) ([]byte, 
 		}
 		// Decoded in place after the frames before it: the capacity
 		// holds it, so the slice stays in raw's array.
-		out, err := lzDecode(raw[len(raw):len(raw)], nil, frame, int(n))
+		out, err := lzDecode(raw[len(raw):], nil, frame, int(n))
 		if err != nil {
 			return buf, entries, err
 		}
