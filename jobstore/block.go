@@ -44,8 +44,12 @@ const blockMaxRecords = 16384
 // keyEntrySize is the size of one record's entry in a block's keys.
 const keyEntrySize = 16
 
-// maxBlockBytes bounds a decompressed block, against corrupt input.
-const maxBlockBytes = 1 << 30
+// maxBlockBytes bounds a decompressed block, and maxBlockRatio its size
+// over its compressed size, against corrupt input.
+const (
+	maxBlockBytes = 1 << 30
+	maxBlockRatio = 1024
+)
 
 // Mixing constants of hash64.
 const (
@@ -227,7 +231,9 @@ func decodeBlock(buf []byte, entries []blockEntry, data []byte, n int) ([]byte, 
 		return buf, entries, fmt.Errorf("%w: block version %d (this scmon reads version %d)", errCorrupt, v, blockVersion)
 	}
 	size, k := binary.Uvarint(data[1:])
-	if k <= 0 || size > maxBlockBytes {
+	// Records never compress a thousandfold (each has its own id and
+	// times): a larger size is corrupt, and is not allocated.
+	if k <= 0 || size > maxBlockBytes || size > uint64(len(data))*maxBlockRatio {
 		return buf, entries, fmt.Errorf("%w: bad block size", errCorrupt)
 	}
 	if uint64(cap(buf)) < size {
@@ -246,7 +252,7 @@ func decodeBlock(buf []byte, entries []blockEntry, data []byte, n int) ([]byte, 
 		}
 		// Decoded in place after the frames before it: the capacity
 		// holds it, so the slice stays in raw's array.
-		out, err := lzDecode(raw[len(raw):len(raw)], nil, frame, int(n))
+		out, err := lzDecode(raw[len(raw):], nil, frame, int(n))
 		if err != nil {
 			return buf, entries, err
 		}

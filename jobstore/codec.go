@@ -17,19 +17,17 @@ import (
 // row is a record as stored.
 //
 // The document (doc) is the record: every field but Source and Line, with
-// the decision, in a compact versioned binary form. The other columns are
-// what SQL needs: the unique key of a run and the times its indexes order
-// by. Reading records back decodes only the document, because SQLite's
-// cost per column read dominates a scan, and Jobs filters by decoding too.
+// the decision, in a compact versioned binary form. The other fields are
+// what a block needs besides: the key of the run (its fingerprint, hash,
+// identifies it) and the times its block's bounds are made of.
 //
-// Source and Line, where the stored version was read, are columns outside
-// the document so that two reads of one run compare equal by their
-// documents alone: re-reading a run from an overlapping poll is not a
+// Source and Line, where the stored version was read, are kept beside the
+// document so that two reads of one run compare equal by their documents
+// alone (docHash): re-reading a run from an overlapping poll is not a
 // change.
 //
-// Times are Unix seconds. start is 0 for a run that never started (it takes
-// part in the unique key, where NULLs would all be distinct); end is 0 when
-// unset and stored as NULL.
+// Times are Unix seconds. start is 0 for a run that never started; end is 0
+// when unset.
 type row struct {
 	cluster, jobID, rawID string
 	start, end            int64
@@ -42,15 +40,6 @@ type row struct {
 	// (block.go).
 	hash, docHash uint64
 }
-
-// runKey identifies a run the way job.Record.Key does; it is the unique key
-// of the jobs table.
-type runKey struct {
-	cluster, jobID, rawID string
-	start                 int64
-}
-
-func (r *row) key() runKey { return runKey{r.cluster, r.jobID, r.rawID, r.start} }
 
 // docVersion is the version byte that starts every document. A reader
 // refuses versions it does not know rather than guess.
@@ -706,3 +695,33 @@ func (p *docReader) take(n uint64) []byte {
 }
 
 func (p *docReader) bytes() []byte { return p.take(p.uvarint()) }
+
+// peekTimes returns the start and end (Unix seconds, 0: unset) of a
+// document of docVersion without decoding the rest; ok is false when it
+// cannot tell (another version, a corrupt document), and the caller then
+// decodes the document, which reports what is wrong.
+func peekTimes(doc []byte) (start, end int64, ok bool) {
+	if len(doc) == 0 || doc[0] != docVersion {
+		return 0, 0, false
+	}
+	p := docReader{b: doc[1:]}
+	mask := p.uvarint()
+	for f := range fEnd + 1 {
+		if mask&(1<<f) == 0 {
+			continue
+		}
+		switch f {
+		case fState, fClass:
+			p.uvarint()
+		case fSubmit:
+			p.varint()
+		case fStart:
+			start = p.varint()
+		case fEnd:
+			end = p.varint()
+		default: // the strings before them
+			p.bytes()
+		}
+	}
+	return start, end, p.err == nil
+}

@@ -208,3 +208,40 @@ func TestCompaction(t *testing.T) {
 		}
 	})
 }
+
+// FuzzDecodeBlock checks that no block data crashes the decoder, and
+// that a block that decodes splits into entries within its payload.
+func FuzzDecodeBlock(f *testing.F) {
+	var bw blockWriter
+	recs, decs := sampleRecords()
+	var rows []row
+	for i, r := range recs {
+		w, _, err := encodeRow(r, decs[i], nil)
+		if err != nil {
+			f.Fatal(err)
+		}
+		rows = append(rows, w)
+	}
+	f.Add(bw.encode(rows).data, len(rows))
+	f.Add([]byte{blockVersion, 0}, 0)
+	f.Add([]byte{blockVersion, 5, 5, 4, 8, 'a', 'b', 'c', 'd'}, 1)
+	f.Fuzz(func(t *testing.T, data []byte, n int) {
+		raw, entries, err := decodeBlock(nil, nil, data, n)
+		if err != nil {
+			if !errors.Is(err, errCorrupt) {
+				t.Fatalf("error %v is not errCorrupt", err)
+			}
+			return
+		}
+		if len(entries) != n {
+			t.Fatalf("%d entries, want %d", len(entries), n)
+		}
+		total := 0
+		for _, e := range entries {
+			total += len(e.source) + len(e.doc)
+		}
+		if total > len(raw) {
+			t.Fatalf("entries hold %d bytes of a %d-byte payload", total, len(raw))
+		}
+	})
+}

@@ -51,15 +51,17 @@ func set[T comparable](values []T) map[T]bool {
 	return m
 }
 
+// matchTimes reports whether a run of start and end (Unix seconds, 0:
+// unset) overlaps f's time range. Runs that never started hold nothing and
+// overlap no range; a running run's end is open.
+func (f *jobFilter) matchTimes(start, end int64) bool {
+	return start != 0 && (f.to == 0 || start < f.to) && (f.from == 0 || end == 0 || end > f.from)
+}
+
 // match reports whether r with decision d passes f.
 func (f *jobFilter) match(r *job.Record, d job.Decision) bool {
-	if f.timed {
-		// Runs that never started hold nothing and overlap no range; a
-		// running run's end is open.
-		start, end := unixOf(r.Start), unixOf(r.End)
-		if start == 0 || (f.to != 0 && start >= f.to) || (f.from != 0 && end != 0 && end <= f.from) {
-			return false
-		}
+	if f.timed && !f.matchTimes(unixOf(r.Start), unixOf(r.End)) {
+		return false
 	}
 	in := func(m map[string]bool, v string) bool { return m == nil || m[v] }
 	return in(f.clusters, r.Cluster) && in(f.partitions, r.Partition) && in(f.accounts, r.Account) &&

@@ -56,6 +56,9 @@ type blockReader struct {
 	dc      *decoder
 	buf     []byte
 	entries []blockEntry
+	// times, when set, skips the records whose start and end (Unix
+	// seconds, 0: unset) it refuses, before they are decoded.
+	times func(start, end int64) bool
 }
 
 func newBlockReader() *blockReader { return &blockReader{dc: newDecoder()} }
@@ -75,6 +78,11 @@ func (br *blockReader) read(id int64, keys, data []byte, live func(key uint64, b
 		k, _ := keyAt(keys, i)
 		if !live(k, bid) {
 			continue
+		}
+		if br.times != nil {
+			if start, end, ok := peekTimes(e.doc); ok && !br.times(start, end) {
+				continue
+			}
 		}
 		if out.n == len(out.recs) {
 			out.recs = append(out.recs, job.Record{})
@@ -221,6 +229,9 @@ func (s *sqlStore) Jobs(ctx context.Context, q JobQuery) ([]JobRow, error) {
 		return a.at - b.at
 	}
 	br := newBlockReader()
+	if plan.filter.timed {
+		br.times = plan.filter.matchTimes
+	}
 	var blk decodedBlock
 	var keys, data []byte
 	for rows.Next() {

@@ -2,7 +2,9 @@ package jobstore
 
 import (
 	"context"
+	"errors"
 	"os"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -14,6 +16,11 @@ import (
 // envBenchJobs sets the number of jobs of the scale benchmarks
 // (BenchmarkImport, BenchmarkLoad); the default is 1,000,000.
 const envBenchJobs = "SCMON_JOBSTORE_BENCH_JOBS"
+
+// envBenchKeep names a directory where BenchmarkImport leaves its SQLite
+// store (scmon.db, as the daemon's data directory holds it), for measuring
+// a daemon's restart on it (scripts/store-restart.sh).
+const envBenchKeep = "SCMON_JOBSTORE_BENCH_KEEP"
 
 // benchJobs returns the scale benchmarks' job count.
 func benchJobs(b *testing.B) int {
@@ -51,6 +58,15 @@ func BenchmarkImport(b *testing.B) {
 	benchBackends(b, func(b *testing.B, be backend) {
 		for i := 0; i < b.N; i++ {
 			dsn := be.dsn(b)
+			if keep := os.Getenv(envBenchKeep); keep != "" && be.name == "sqlite" {
+				path := filepath.Join(keep, "scmon.db")
+				for _, f := range []string{path, path + "-wal", path + "-shm"} {
+					if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+						b.Fatal(err)
+					}
+				}
+				dsn = "sqlite://" + path
+			}
 			s := openStore(b, dsn)
 			ctx := context.Background()
 			var wall, cpu time.Duration

@@ -21,15 +21,18 @@
 //     with the center's others. LockPostgres keeps a second daemon off a
 //     store, as the data directory's lock does for SQLite.
 //
-// Both store a record as a row keyed like job.Record.Key: (cluster, job id,
-// raw id, start). The row's document is the whole record and its decision in
-// a compact, versioned binary form (codec.go), compressed against a
-// dictionary the store learns from its first documents (dict.go, lz.go);
-// the other columns are the key and the times the indexes order by
-// (schema.go). A batch is written with multi-row upserts in one
-// transaction. A later version of a run (the completed record of a job
-// first seen running) replaces the earlier one; an exact duplicate changes
-// nothing.
+// Both store records in blocks (block.go, schema.go): a batch is one row
+// per blockMaxRecords records, holding the records' documents (the whole
+// record and its decision in a compact, versioned binary form, codec.go)
+// compressed together, and the fingerprints of their runs' keys
+// (job.Record.Key: cluster, job id, raw id, start) and documents. A batch
+// of 10,000 jobs is then a couple of B-tree inserts instead of 10,000. A
+// later version of a run (the completed record of a job first seen
+// running) goes into a later block and replaces the earlier one, which
+// readers skip and compaction removes once most of its block is replaced;
+// an exact duplicate is not written at all. Which block holds the latest
+// version of each run is kept in memory (index.go, 16 to 32 bytes a run),
+// built from the blocks' keys when first needed.
 //
 // # Crash safety
 //
@@ -55,7 +58,10 @@
 // BenchmarkImport and BenchmarkLoad (scale_test.go) measure a dump import
 // and a restarted daemon's load at 1,000,000 synthetic jobs
 // (SCMON_JOBSTORE_BENCH_JOBS sets another count), with the bytes per job on
-// disk.
+// disk; BenchmarkRebuild measures the load in a fresh process, with its
+// peak RSS. A load reads the blocks' keys, then decodes the blocks on one
+// goroutine while the caller's adds the records of the block before to its
+// engine.
 package jobstore
 
 import (
@@ -80,9 +86,9 @@ type Store interface {
 	// when the source never committed one.
 	Cursor(ctx context.Context, source string) (cursor []byte, ok bool, err error)
 
-	// Scan calls fn for every stored record, in the order in which the runs
-	// were first stored (a later version of a run keeps the place of the
-	// first). It reads one consistent snapshot. The record and the
+	// Scan calls fn for every stored record, once per run, in the order in
+	// which they were stored (a later version of a run takes the place of
+	// its latest write). It reads one consistent snapshot. The record and the
 	// decision's Rules slice are reused for the next call: fn may keep
 	// their strings but must copy anything else it keeps (usage.Store.Add
 	// and classify.Classifier both comply). An error from fn stops the scan
