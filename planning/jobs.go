@@ -79,7 +79,7 @@ func (j *Job) Waiting(end time.Time) (from, to time.Time, ok bool) {
 // its earlier reading where the store replaces it, so that both see the
 // same allocations.
 //
-// It keeps each job as a fixed-size row without pointers (about 80 bytes:
+// It keeps each job as a fixed-size row without pointers (88 bytes:
 // times, counts, interned labels, an index into the distinct device
 // lists), so that a million jobs cost little memory and nothing to the
 // garbage collector, and makes the views' Jobs when asked.
