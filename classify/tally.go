@@ -1,6 +1,8 @@
 package classify
 
 import (
+	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"slices"
 	"strings"
@@ -24,6 +26,16 @@ type Tally struct {
 	index map[tallyKey]uint32
 	keys  []tallyKey
 	n     []uint32
+	// byHash finds a record's combination by two independent hashes of
+	// its signature and keys, as the classifier's cache finds entries: a
+	// repeated combination then costs one signature and one lookup.
+	seed, check maphash.Seed
+	byHash      map[uint64]hashRef
+}
+
+type hashRef struct {
+	check uint64
+	i     uint32
 }
 
 // tallyKey is what the batch stages read of one record.
@@ -35,14 +47,29 @@ type tallyKey struct {
 
 // NewTally returns an empty tally for c's batch path.
 func (c *RuleClassifier) NewTally() *Tally {
-	return &Tally{c: c, memo: map[[2]string]bool{}, index: map[tallyKey]uint32{}}
+	return &Tally{c: c, memo: map[[2]string]bool{}, index: map[tallyKey]uint32{},
+		seed: maphash.MakeSeed(), check: maphash.MakeSeed(), byHash: map[uint64]hashRef{}}
 }
 
 // Add counts one record and returns the index of its combination (see
 // Decisions). The record is not retained: the strings kept are copies.
 func (t *Tally) Add(r *job.Record) uint32 {
-	k := tallyKey{e: t.c.entry(r), account: r.Account, user: r.User, workDir: r.WorkDir, size: int8(t.c.sizeOf(r, t.memo))}
+	size := int8(t.c.sizeOf(r, t.memo))
+	var stack [512]byte
+	buf := t.c.signature(stack[:0], r)
+	for _, s := range [...]string{r.Account, r.User, r.WorkDir} {
+		buf = binary.AppendUvarint(buf, uint64(len(s)))
+		buf = append(buf, s...)
+	}
+	buf = append(buf, byte(size))
+	h, h2 := maphash.Bytes(t.seed, buf), maphash.Bytes(t.check, buf)
+	if ref, ok := t.byHash[h]; ok && ref.check == h2 {
+		t.n[ref.i]++
+		return ref.i
+	}
+	k := tallyKey{e: t.c.entry(r), account: r.Account, user: r.User, workDir: r.WorkDir, size: size}
 	if i, ok := t.index[k]; ok {
+		t.byHash[h] = hashRef{h2, i}
 		t.n[i]++
 		return i
 	}
@@ -50,6 +77,7 @@ func (t *Tally) Add(r *job.Record) uint32 {
 	k.account, k.user, k.workDir = strings.Clone(k.account), strings.Clone(k.user), strings.Clone(k.workDir)
 	i := uint32(len(t.keys))
 	t.index[k] = i
+	t.byHash[h] = hashRef{h2, i}
 	t.keys = append(t.keys, k)
 	t.n = append(t.n, 1)
 	return i

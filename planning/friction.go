@@ -85,14 +85,26 @@ func AdaptationFriction(jobs []Job, from, to time.Time, origin func(accel.Device
 	if origin == nil {
 		origin = func(d accel.Device) string { return accel.VendorOrigin(d.Vendor) }
 	}
-	// Submissions by (user, name), sorted, to find resubmissions.
+	counted := func(j *Job) bool {
+		return j.Class.IsAI() && !j.Start.IsZero() && !j.End.IsZero() && !j.End.Before(from) && j.End.Before(to) && !j.Start.Before(from)
+	}
+	// Submissions by (user, name), sorted, to find resubmissions: only
+	// of the names of failed jobs counted, which are the ones asked.
 	type un struct{ user, name string }
 	subs := map[un][]time.Time{}
 	for i := range jobs {
 		j := &jobs[i]
-		if !j.Submit.IsZero() && j.Name != "" {
+		if _, failed := failure(j); failed && j.Name != "" && counted(j) {
+			subs[un{j.User, j.Name}] = nil
+		}
+	}
+	for i := range jobs {
+		j := &jobs[i]
+		if len(subs) > 0 && !j.Submit.IsZero() && j.Name != "" {
 			k := un{j.User, j.Name}
-			subs[k] = append(subs[k], j.Submit)
+			if s, ok := subs[k]; ok {
+				subs[k] = append(s, j.Submit)
+			}
 		}
 	}
 	for _, s := range subs {
@@ -117,7 +129,7 @@ func AdaptationFriction(jobs []Job, from, to time.Time, origin func(accel.Device
 	runs := map[key][]int64{}
 	for i := range jobs {
 		j := &jobs[i]
-		if !j.Class.IsAI() || j.Start.IsZero() || j.End.IsZero() || j.End.Before(from) || !j.End.Before(to) || j.Start.Before(from) {
+		if !counted(j) {
 			continue
 		}
 		how, failed := failure(j)

@@ -79,14 +79,16 @@ func (j *Job) Waiting(end time.Time) (from, to time.Time, ok bool) {
 // its earlier reading where the store replaces it, so that both see the
 // same allocations.
 //
-// It keeps each job as a fixed-size row without pointers (about 80 bytes:
+// It keeps each job as a fixed-size row without pointers (88 bytes:
 // times, counts, interned labels, an index into the distinct device
 // lists), so that a million jobs cost little memory and nothing to the
 // garbage collector, and makes the views' Jobs when asked.
 type Collector struct {
 	inv   *capacity.Inventory
 	table *accel.Table
-	rows  []row
+	// rows in chunks of rowChunk: growing never copies them
+	rows [][]row
+	n    int
 
 	labels  []string
 	labelIx map[string]uint32
@@ -117,6 +119,10 @@ type row struct {
 }
 
 const noTime = math.MinInt64
+
+const rowChunk = 1 << 14
+
+func (c *Collector) row(i uint32) *row { return &c.rows[i/rowChunk][i%rowChunk] }
 
 // NewCollector returns a collector that maps GRES with table (nil: the
 // defaults) and resolves untyped requests and billing with inv (may be nil).
@@ -246,26 +252,29 @@ func (c *Collector) ObserveAt(i uint32, r *job.Record, d classify.Decision) {
 	j.devs = c.devList(devs)
 	clear(accels)
 	c.accelBuf, c.devBuf = accels[:0], devs[:0]
-	for len(c.rows) <= int(i) {
-		c.rows = append(c.rows, row{})
+	for c.n <= int(i) {
+		if c.n%rowChunk == 0 {
+			c.rows = append(c.rows, make([]row, rowChunk))
+		}
+		c.n++
 	}
-	c.rows[i] = j
+	*c.row(i) = j
 }
 
 // Decide sets the class of job i, for records classified after they were
 // stored (a whole input at once).
-func (c *Collector) Decide(i uint32, d classify.Decision) { c.rows[i].class = d.Class }
+func (c *Collector) Decide(i uint32, d classify.Decision) { c.row(i).class = d.Class }
 
 // Len returns the number of jobs collected.
-func (c *Collector) Len() int { return len(c.rows) }
+func (c *Collector) Len() int { return c.n }
 
 // Jobs returns the jobs collected, in the order first read. Each call
 // makes them anew; jobs with the same devices share their Devices slice,
 // which must not be modified.
 func (c *Collector) Jobs() []Job {
-	out := make([]Job, len(c.rows))
-	for i := range c.rows {
-		r := &c.rows[i]
+	out := make([]Job, c.n)
+	for i := range out {
+		r := c.row(uint32(i))
 		out[i] = Job{Cluster: c.labels[r.cluster], Partition: c.labels[r.partition], Account: c.labels[r.account],
 			User: c.labels[r.user], Name: c.labels[r.name], Class: r.class, State: r.state,
 			Submit: fromNanos(r.submit), Eligible: fromNanos(r.eligible), Start: fromNanos(r.start), End: fromNanos(r.end),

@@ -157,6 +157,9 @@ func mixRows(jobs []Job, from, to time.Time, inv *capacity.Inventory, origin fun
 			r.UnknownSeconds += v
 		}
 	}
+	// A device's rows, found once per device rather than per job.
+	byDev := map[accel.Device][]*MixRow{}
+	cores := row(MixCores, "")
 	for i := range jobs {
 		j := &jobs[i]
 		if inv != nil && inv.Cluster(j.Cluster) == nil {
@@ -166,9 +169,14 @@ func mixRows(jobs []Job, from, to time.Time, inv *capacity.Inventory, origin fun
 		if sec == 0 {
 			continue
 		}
-		add(row(MixCores, ""), j.Class, sec*j.Cores)
+		add(cores, j.Class, sec*j.Cores)
 		for _, d := range j.Devices {
-			for _, r := range devRows(d.Device) {
+			rs, ok := byDev[d.Device]
+			if !ok {
+				rs = devRows(d.Device)
+				byDev[d.Device] = rs
+			}
+			for _, r := range rs {
 				add(r, j.Class, sec*d.Count)
 			}
 		}

@@ -74,6 +74,8 @@ func buildViews(l *loaded, from, to time.Time, every usage.Period, view string) 
 		return &p, nil, nil
 	}
 	jobs := l.planner.Jobs()
+	// --view prints one view alone: the others are not computed.
+	want := func(v string) bool { return view == "" || view == v }
 	// The mix is a monthly series unless the report asks for another.
 	mixEvery := every
 	if mixEvery == usage.None {
@@ -84,16 +86,23 @@ func buildViews(l *loaded, from, to time.Time, every usage.Period, view string) 
 		return nil, nil, err
 	}
 	mq := planning.MixQuery{From: from, To: to, Inventory: l.inventory, Origin: l.table.Origin, Buckets: spans(mixSpans)}
-	if p.Mix, err = planning.AIMix(jobs, mq); err != nil {
-		return nil, nil, err
+	if want("mix") {
+		if p.Mix, err = planning.AIMix(jobs, mq); err != nil {
+			return nil, nil, err
+		}
 	}
-	if p.Friction, err = planning.AdaptationFriction(jobs, from, to, l.table.Origin); err != nil {
-		return nil, nil, err
+	if want("friction") {
+		if p.Friction, err = planning.AdaptationFriction(jobs, from, to, l.table.Origin); err != nil {
+			return nil, nil, err
+		}
 	}
 	if view == "statement" {
 		if p.Statement, err = planning.Statements(jobs, from, to, spans(mixSpans)); err != nil {
 			return nil, nil, err
 		}
+	}
+	if !want("idle") {
+		return &p, warn, nil
 	}
 	if l.inventory != nil {
 		idleSpans, err := usage.Buckets(from, to, every, l.location)

@@ -102,6 +102,9 @@ func runReport(f reportFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Nothing is added after loading: the deduplication index goes
+	// before the figures and views are computed, where memory peaks.
+	l.store.Seal()
 	from, to, rule, err := window(f, l)
 	if err != nil {
 		return err
