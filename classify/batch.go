@@ -563,19 +563,42 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool, out []De
 	ctx, learn := rs.context.Enabled, rs.learned.Enabled
 	m := newBatchMemo(c)
 	ids := make([]int32, len(recs))
+	// solo holds the entries of the records the memo did not take (see
+	// batchMemo.find); made at the first.
+	var solo []*cacheEntry
+	mult := map[*cacheEntry]uint32{} // confident solo records, by entry
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for i, r := range recs {
 		t := m.find(r)
-		ids[i] = t.id
-		e := t.e
+		var e *cacheEntry
+		if t != nil {
+			ids[i] = t.id
+			e = t.e
+		} else {
+			ids[i] = -1
+			e = c.entry(r)
+			if solo == nil {
+				solo = make([]*cacheEntry, len(recs))
+			}
+			solo[i] = e
+		}
 		if keep {
 			b.entries[i] = e
 		}
 		if out != nil {
 			out[i] = e.d
 		}
-		if e.confident {
+		if !e.confident {
+			continue
+		}
+		switch {
+		case t == nil:
+			if ctx {
+				x.addKeys(keysOf(r, e.out), slotOf(e.d.Class), c.sizeOf(r, m.gres))
+			}
+			mult[e]++
+		default:
 			if ctx {
 				count(t.keys(x), slotOf(e.d.Class), m.size(t, r))
 			}
@@ -583,11 +606,12 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool, out []De
 		}
 	}
 	if learn {
-		// Token counts per entry, in the order the entries first
-		// appeared; the counts are integers, so the model does not
-		// depend on the order anyway.
-		mult := map[*cacheEntry]uint32{}
-		var list []*cacheEntry
+		// Token counts per entry; the counts are integers, so the model
+		// does not depend on the order they are added in.
+		list := make([]*cacheEntry, 0, len(mult))
+		for e := range mult {
+			list = append(list, e)
+		}
 		for _, t := range m.list {
 			if t.confident == 0 {
 				continue
@@ -606,24 +630,36 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool, out []De
 	}
 	p := laterPass{c: c, x: x, keep: keep, predicted: map[*cacheEntry]*LearnedHit{}}
 	for i, r := range recs {
-		t := m.list[ids[i]]
-		if t.e.confident {
-			continue
-		}
-		size := -2 // no context: the later stages do not read the size
-		if ctx {
-			size = m.size(t, r)
-		}
 		var l *later
-		for _, d := range t.done {
-			if d.size == size {
-				l = d.l
-				break
+		if ids[i] < 0 {
+			e := solo[i]
+			if e.confident {
+				continue
 			}
-		}
-		if l == nil {
-			l = p.decide(t, size)
-			t.done = append(t.done, sizedLater{size, l})
+			size := -2
+			if ctx {
+				size = c.sizeOf(r, m.gres)
+			}
+			l = p.decide(&twin{rep: r, e: e}, size)
+		} else {
+			t := m.list[ids[i]]
+			if t.e.confident {
+				continue
+			}
+			size := -2 // no context: the later stages do not read the size
+			if ctx {
+				size = m.size(t, r)
+			}
+			for _, d := range t.done {
+				if d.size == size {
+					l = d.l
+					break
+				}
+			}
+			if l == nil {
+				l = p.decide(t, size)
+				t.done = append(t.done, sizedLater{size, l})
+			}
 		}
 		changed := l.ctxOut != nil || (l.learned != nil && l.learned.Decided)
 		if changed && out != nil {
