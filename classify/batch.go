@@ -640,7 +640,7 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool, out []De
 			if ctx {
 				size = c.sizeOf(r, m.gres)
 			}
-			l = p.decide(&twin{rep: r, e: e}, size)
+			l = p.decide(r, e, size)
 		} else {
 			t := m.list[ids[i]]
 			if t.e.confident {
@@ -657,7 +657,7 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool, out []De
 				}
 			}
 			if l == nil {
-				l = p.decide(t, size)
+				l = p.decide(t.rep, t.e, size)
 				t.done = append(t.done, sizedLater{size, l})
 			}
 		}
@@ -685,13 +685,14 @@ type laterPass struct {
 	predicted map[*cacheEntry]*LearnedHit
 }
 
-// decide runs the later stages for a twin's records of one size bucket.
-func (p *laterPass) decide(t *twin, size int) *later {
+// decide runs the later stages for record r, whose per-record outcome is
+// e, in size bucket size; twins of r of that size share the result.
+func (p *laterPass) decide(r *job.Record, e *cacheEntry, size int) *later {
 	rs, x := p.c.rs, p.x
-	o := t.e.out
-	l := &later{d: t.e.d}
+	o := e.out
+	l := &later{d: e.d}
 	if rs.context.Enabled {
-		l.ctx = x.contextHits(rs.context, keysOf(t.rep, o), size)
+		l.ctx = x.contextHits(rs.context, keysOf(r, o), size)
 		if o.class.IsAI() {
 			// The job's own evidence made it AI: context only
 			// settles the subtype.
@@ -727,7 +728,7 @@ func (p *laterPass) decide(t *twin, size int) *later {
 		}
 	}
 	if l.d.Class == Unknown && rs.learned.Enabled {
-		h := p.predicted[t.e]
+		h := p.predicted[e]
 		if h == nil {
 			if p.model == nil {
 				p.model = x.fit()
@@ -735,7 +736,7 @@ func (p *laterPass) decide(t *twin, size int) *later {
 			pr := p.model.predict(rs.learned, o.tokens, 8)
 			pr.against(o.scores)
 			h = &pr
-			p.predicted[t.e] = h
+			p.predicted[e] = h
 		}
 		l.learned = h
 		if h.Decided {
