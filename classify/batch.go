@@ -571,9 +571,29 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool, out []De
 	defer x.mu.Unlock()
 	for i, r := range recs {
 		t := m.find(r)
+		if t != nil && !keep {
+			// The twin holds its entry's decision: most records
+			// touch no entry.
+			if out != nil {
+				out[i] = t.d
+			}
+			if !t.confident {
+				ids[i] = t.id
+				continue
+			}
+			ids[i] = confidentTwin
+			if ctx {
+				count(t.keys(x), t.slot, m.size(t, r))
+			}
+			t.records++
+			continue
+		}
 		var e *cacheEntry
 		if t != nil {
 			ids[i] = t.id
+			if t.confident {
+				ids[i] = confidentTwin
+			}
 			e = t.e
 		} else {
 			ids[i] = -1
@@ -600,9 +620,9 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool, out []De
 			mult[e]++
 		default:
 			if ctx {
-				count(t.keys(x), slotOf(e.d.Class), m.size(t, r))
+				count(t.keys(x), t.slot, m.size(t, r))
 			}
-			t.confident++
+			t.records++
 		}
 	}
 	if learn {
@@ -613,13 +633,13 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool, out []De
 			list = append(list, e)
 		}
 		for _, t := range m.list {
-			if t.confident == 0 {
+			if !t.confident {
 				continue
 			}
 			if _, ok := mult[t.e]; !ok {
 				list = append(list, t.e)
 			}
-			mult[t.e] += t.confident
+			mult[t.e] += t.records
 		}
 		for _, e := range list {
 			x.addTokens(e.out.tokens, slotOf(e.out.class), mult[e])
@@ -631,6 +651,9 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool, out []De
 	p := laterPass{c: c, x: x, keep: keep, predicted: map[*cacheEntry]*LearnedHit{}}
 	for i, r := range recs {
 		var l *later
+		if ids[i] == confidentTwin {
+			continue
+		}
 		if ids[i] < 0 {
 			e := solo[i]
 			if e.confident {
@@ -643,9 +666,6 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool, out []De
 			l = p.decide(r, e, size)
 		} else {
 			t := m.list[ids[i]]
-			if t.e.confident {
-				continue
-			}
 			size := -2 // no context: the later stages do not read the size
 			if ctx {
 				size = m.size(t, r)

@@ -35,12 +35,22 @@ type twin struct {
 	// looked up.
 	tallies  [numCtxKinds]*tally
 	resolved bool
-	// confident counts the batch's confident records of this twin, for
-	// the learned model's token counts.
-	confident uint32
+	// d, confident and slot copy the entry's decision, its confidence and
+	// its class's slot in counts, so that a twin's records need not
+	// touch the entry.
+	d         Decision
+	confident bool
+	slot      int
+	// records counts the batch's records of a confident twin, for the
+	// learned model's token counts.
+	records uint32
 	// done holds the later stages' outcome per size bucket.
 	done []sizedLater
 }
+
+// confidentTwin marks, in a batch's record-to-twin index, a record whose
+// twin is confident: the later stages skip it without looking.
+const confidentTwin = -2
 
 type sizedLater struct {
 	size int
@@ -112,7 +122,9 @@ func (m *batchMemo) findHashed(r *job.Record, h uint64) *twin {
 			return t
 		}
 	}
-	t := &twin{rep: r, elapsed: el, e: m.c.entry(r), next: first, units: -1, id: int32(len(m.list))}
+	e := m.c.entry(r)
+	t := &twin{rep: r, elapsed: el, e: e, d: e.d, confident: e.confident, slot: slotOf(e.d.Class),
+		next: first, units: -1, id: int32(len(m.list))}
 	m.m[h] = t
 	m.list = append(m.list, t)
 	return t
