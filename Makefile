@@ -48,7 +48,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./collector ./classify ./usage ./exporter ./jobstore ./backfill ./web ./planning | tee bench.txt
 	$(GO) test -run '^$$' -bench Report -benchmem -benchtime 3x ./cmd/scmon | tee -a bench.txt
 	$(GO) test -run '^$$' -bench Publish1M -benchmem -benchtime 20x ./daemon | tee -a bench.txt
-	$(GO) test -run '^$$' -bench ClassifyBatchCenter -benchmem -benchtime 3x ./classify/heldout | tee -a bench.txt
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench ClassifyBatchCenter -benchmem -benchtime 3x ./classify/heldout | tee -a bench.txt
 
 ## bench-peers: `scmon report`, pandas and DuckDB over the same generated sacct
 ## dumps (PEER_SIZES among 100k,1m,10m; PEER_RUNS runs each); writes

@@ -563,39 +563,83 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool, out []De
 	ctx, learn := rs.context.Enabled, rs.learned.Enabled
 	m := newBatchMemo(c)
 	ids := make([]int32, len(recs))
+	// solo holds the entries of the records the memo did not take (see
+	// batchMemo.find); made at the first.
+	var solo []*cacheEntry
+	mult := map[*cacheEntry]uint32{} // confident solo records, by entry
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for i, r := range recs {
 		t := m.find(r)
-		ids[i] = t.id
-		e := t.e
+		if t != nil && !keep {
+			// The twin holds its entry's decision: most records
+			// touch no entry.
+			if out != nil {
+				out[i] = t.d
+			}
+			if !t.confident {
+				ids[i] = t.id
+				continue
+			}
+			ids[i] = confidentTwin
+			if ctx {
+				count(t.keys(x), t.slot, m.size(t, r))
+			}
+			t.records++
+			continue
+		}
+		var e *cacheEntry
+		if t != nil {
+			ids[i] = t.id
+			if t.confident {
+				ids[i] = confidentTwin
+			}
+			e = t.e
+		} else {
+			ids[i] = -1
+			e = c.entry(r)
+			if solo == nil {
+				solo = make([]*cacheEntry, len(recs))
+			}
+			solo[i] = e
+		}
 		if keep {
 			b.entries[i] = e
 		}
 		if out != nil {
 			out[i] = e.d
 		}
-		if e.confident {
+		if !e.confident {
+			continue
+		}
+		switch {
+		case t == nil:
 			if ctx {
-				count(t.keys(x), slotOf(e.d.Class), m.size(t, r))
+				x.addKeys(keysOf(r, e.out), slotOf(e.d.Class), c.sizeOf(r, m.gres))
 			}
-			t.confident++
+			mult[e]++
+		default:
+			if ctx {
+				count(t.keys(x), t.slot, m.size(t, r))
+			}
+			t.records++
 		}
 	}
 	if learn {
-		// Token counts per entry, in the order the entries first
-		// appeared; the counts are integers, so the model does not
-		// depend on the order anyway.
-		mult := map[*cacheEntry]uint32{}
-		var list []*cacheEntry
+		// Token counts per entry; the counts are integers, so the model
+		// does not depend on the order they are added in.
+		list := make([]*cacheEntry, 0, len(mult))
+		for e := range mult {
+			list = append(list, e)
+		}
 		for _, t := range m.list {
-			if t.confident == 0 {
+			if !t.confident {
 				continue
 			}
 			if _, ok := mult[t.e]; !ok {
 				list = append(list, t.e)
 			}
-			mult[t.e] += t.confident
+			mult[t.e] += t.records
 		}
 		for _, e := range list {
 			x.addTokens(e.out.tokens, slotOf(e.out.class), mult[e])
@@ -606,24 +650,36 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool, out []De
 	}
 	p := laterPass{c: c, x: x, keep: keep, predicted: map[*cacheEntry]*LearnedHit{}}
 	for i, r := range recs {
-		t := m.list[ids[i]]
-		if t.e.confident {
+		var l *later
+		if ids[i] == confidentTwin {
 			continue
 		}
-		size := -2 // no context: the later stages do not read the size
-		if ctx {
-			size = m.size(t, r)
-		}
-		var l *later
-		for _, d := range t.done {
-			if d.size == size {
-				l = d.l
-				break
+		if ids[i] < 0 {
+			e := solo[i]
+			if e.confident {
+				continue
 			}
-		}
-		if l == nil {
-			l = p.decide(t, size)
-			t.done = append(t.done, sizedLater{size, l})
+			size := -2
+			if ctx {
+				size = c.sizeOf(r, m.gres)
+			}
+			l = p.decide(r, e, size)
+		} else {
+			t := m.list[ids[i]]
+			size := -2 // no context: the later stages do not read the size
+			if ctx {
+				size = m.size(t, r)
+			}
+			for _, d := range t.done {
+				if d.size == size {
+					l = d.l
+					break
+				}
+			}
+			if l == nil {
+				l = p.decide(t.rep, t.e, size)
+				t.done = append(t.done, sizedLater{size, l})
+			}
 		}
 		changed := l.ctxOut != nil || (l.learned != nil && l.learned.Decided)
 		if changed && out != nil {
@@ -649,13 +705,14 @@ type laterPass struct {
 	predicted map[*cacheEntry]*LearnedHit
 }
 
-// decide runs the later stages for a twin's records of one size bucket.
-func (p *laterPass) decide(t *twin, size int) *later {
+// decide runs the later stages for record r, whose per-record outcome is
+// e, in size bucket size; twins of r of that size share the result.
+func (p *laterPass) decide(r *job.Record, e *cacheEntry, size int) *later {
 	rs, x := p.c.rs, p.x
-	o := t.e.out
-	l := &later{d: t.e.d}
+	o := e.out
+	l := &later{d: e.d}
 	if rs.context.Enabled {
-		l.ctx = x.contextHits(rs.context, keysOf(t.rep, o), size)
+		l.ctx = x.contextHits(rs.context, keysOf(r, o), size)
 		if o.class.IsAI() {
 			// The job's own evidence made it AI: context only
 			// settles the subtype.
@@ -691,7 +748,7 @@ func (p *laterPass) decide(t *twin, size int) *later {
 		}
 	}
 	if l.d.Class == Unknown && rs.learned.Enabled {
-		h := p.predicted[t.e]
+		h := p.predicted[e]
 		if h == nil {
 			if p.model == nil {
 				p.model = x.fit()
@@ -699,7 +756,7 @@ func (p *laterPass) decide(t *twin, size int) *later {
 			pr := p.model.predict(rs.learned, o.tokens, 8)
 			pr.against(o.scores)
 			h = &pr
-			p.predicted[t.e] = h
+			p.predicted[e] = h
 		}
 		l.learned = h
 		if h.Decided {

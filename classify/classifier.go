@@ -36,6 +36,8 @@ type RuleClassifier struct {
 	rs    *RuleSet
 	x     extractor
 	cache *sigCache
+	// minTwins replaces the batch memo's minTwins when positive (tests).
+	minTwins int
 }
 
 var _ Classifier = (*RuleClassifier)(nil)

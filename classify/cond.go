@@ -375,7 +375,13 @@ func (c *cond) eval(ev *evidence, log *[]Match) bool {
 		if !ev.mayMatch(c, i) {
 			continue
 		}
-		start, end, ok := c.matchText(v, log != nil)
+		if log == nil {
+			if ev.matches(c, i, v) {
+				return true
+			}
+			continue
+		}
+		start, end, ok := c.matchText(v, true)
 		if !ok {
 			continue
 		}

@@ -144,6 +144,9 @@ type evidence struct {
 	lits    *litIndex
 	litSets [numFields][][]uint64
 	litDone fieldSet
+	// reDone and reHit are the regular expressions run on the record and
+	// those that matched, by number (see litIndex.regexps).
+	reDone, reHit []uint64
 }
 
 type cmdPart struct {

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"reflect"
 	"testing"
 )
 
@@ -53,5 +54,31 @@ func TestLitIndexAgreesWithContains(t *testing.T) {
 	}
 	if found == 0 || missed == 0 {
 		t.Fatalf("%d values held a literal and %d did not: both must occur", found, missed)
+	}
+}
+
+// TestEvaluateWithoutIndex holds the per-record stages with the literal
+// index and the shared regular expressions to the same stages searching
+// each condition's literals and running each expression: the same
+// outcome, field for field, on the corpus and the generated center.
+func TestEvaluateWithoutIndex(t *testing.T) {
+	recs := append(readCorpus(t), generatedCenter(t)...)
+	for _, rules := range []string{"", "testdata/corpus/site.yaml"} {
+		fast := corpusClassifier(t, rules)
+		plain := corpusClassifier(t, rules)
+		plain.x.lits = nil
+		if fast.x.lits.nRegexp == 0 || len(fast.x.lits.regexps) <= fast.x.lits.nRegexp {
+			t.Fatalf("%d expressions for %d conditions: the default rules share some", fast.x.lits.nRegexp, len(fast.x.lits.regexps))
+		}
+		step := 1
+		if testing.Short() {
+			step = 7
+		}
+		for i := 0; i < len(recs); i += step {
+			got, want := fast.compute(recs[i]), plain.compute(recs[i])
+			if !reflect.DeepEqual(got.out, want.out) || !reflect.DeepEqual(got.d, want.d) {
+				t.Fatalf("record %d (job %s): with the index %+v, without %+v", i, recs[i].JobID, got.out, want.out)
+			}
+		}
 	}
 }

@@ -35,12 +35,22 @@ type twin struct {
 	// looked up.
 	tallies  [numCtxKinds]*tally
 	resolved bool
-	// confident counts the batch's confident records of this twin, for
-	// the learned model's token counts.
-	confident uint32
+	// d, confident and slot copy the entry's decision, its confidence and
+	// its class's slot in counts, so that a twin's records need not
+	// touch the entry.
+	d         Decision
+	confident bool
+	slot      int
+	// records counts the batch's records of a confident twin, for the
+	// learned model's token counts.
+	records uint32
 	// done holds the later stages' outcome per size bucket.
 	done []sizedLater
 }
+
+// confidentTwin marks, in a batch's record-to-twin index, a record whose
+// twin is confident: the later stages skip it without looking.
+const confidentTwin = -2
 
 type sizedLater struct {
 	size int
@@ -57,22 +67,48 @@ type batchMemo struct {
 	gres map[[2]string]bool // sizeOf's memo
 	// elapsed says the rules read the run time.
 	elapsed bool
+	// records counts the records looked up; off says the memo stopped.
+	records  int
+	off      bool
+	minTwins int
 }
 
 func newBatchMemo(c *RuleClassifier) *batchMemo {
-	return &batchMemo{
-		c:       c,
-		seed:    maphash.MakeSeed(),
-		m:       map[uint64]*twin{},
-		gres:    map[[2]string]bool{},
-		elapsed: c.rs.used.has(fElapsed),
+	m := &batchMemo{
+		c:        c,
+		seed:     maphash.MakeSeed(),
+		m:        map[uint64]*twin{},
+		gres:     map[[2]string]bool{},
+		elapsed:  c.rs.used.has(fElapsed),
+		minTwins: minTwins,
 	}
+	if c.minTwins > 0 {
+		m.minTwins = c.minTwins
+	}
+	return m
 }
 
-// find returns the twin of r, making one at r's first appearance.
+// find returns the twin of r, making one at r's first appearance, or nil
+// when the memo has stopped: a batch whose records rarely repeat (every
+// record with its own user or work directory) would pay for a twin per
+// record and share nothing, so after minTwins twins the memo goes on only
+// while at least half the records found theirs. Records without a twin
+// take the record-by-record path, with the same result.
 func (m *batchMemo) find(r *job.Record) *twin {
+	if m.off {
+		return nil
+	}
+	m.records++
+	if len(m.list) >= m.minTwins && 2*len(m.list) > m.records {
+		m.off = true
+		return nil
+	}
 	return m.findHashed(r, m.hash(r))
 }
+
+// minTwins is the number of twins a batch makes before the memo asks
+// whether they pay.
+const minTwins = 1 << 16
 
 // findHashed is find with r's hash given.
 func (m *batchMemo) findHashed(r *job.Record, h uint64) *twin {
@@ -86,7 +122,9 @@ func (m *batchMemo) findHashed(r *job.Record, h uint64) *twin {
 			return t
 		}
 	}
-	t := &twin{rep: r, elapsed: el, e: m.c.entry(r), next: first, units: -1, id: int32(len(m.list))}
+	e := m.c.entry(r)
+	t := &twin{rep: r, elapsed: el, e: e, d: e.d, confident: e.confident, slot: slotOf(e.d.Class),
+		next: first, units: -1, id: int32(len(m.list))}
 	m.m[h] = t
 	m.list = append(m.list, t)
 	return t

@@ -99,51 +99,93 @@ func equivalenceCases() []equivalenceCase {
 // the same explanation text.
 func TestBatchMatchesReference(t *testing.T) {
 	for _, tc := range equivalenceCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			recs := tc.recs(t)
-			if testing.Short() && len(recs) > 30000 {
-				t.Skip("large input")
-			}
-			// Separate classifiers: neither path sees the other's cache.
-			got := corpusClassifier(t, tc.rules).ClassifyBatch(recs)
-			ref := corpusClassifier(t, tc.rules)
-			want := ref.runReference(NewContext(), recs, false).Decisions()
-			laterSeen := 0
-			for i := range recs {
-				if !reflect.DeepEqual(got[i], want[i]) {
-					t.Fatalf("record %d (job %s): ClassifyBatch %+v, reference %+v", i, recs[i].JobID, got[i], want[i])
-				}
-			}
+		// minTwins 0 is the default; 64 stops the memo early in every
+		// case, so that records with and without twins are mixed.
+		for _, minTwins := range []int{0, 64} {
+			t.Run(fmt.Sprintf("%s/min%d", tc.name, minTwins), func(t *testing.T) {
+				checkAgainstReference(t, tc, minTwins)
+			})
+		}
+	}
+}
 
-			gb := corpusClassifier(t, tc.rules).NewBatch(recs)
-			wb := ref.runReference(NewContext(), recs, true)
-			if !reflect.DeepEqual(gb.Decisions(), wb.Decisions()) {
-				t.Fatal("NewBatch decisions differ from the reference")
+func checkAgainstReference(t *testing.T, tc equivalenceCase, minTwins int) {
+	recs := tc.recs(t)
+	if testing.Short() && len(recs) > 30000 {
+		t.Skip("large input")
+	}
+	fresh := func() *RuleClassifier {
+		c := corpusClassifier(t, tc.rules)
+		c.minTwins = minTwins
+		return c
+	}
+	// Separate classifiers: neither path sees the other's cache.
+	got := fresh().ClassifyBatch(recs)
+	ref := corpusClassifier(t, tc.rules)
+	want := ref.runReference(NewContext(), recs, false).Decisions()
+	laterSeen := 0
+	for i := range recs {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("record %d (job %s): ClassifyBatch %+v, reference %+v", i, recs[i].JobID, got[i], want[i])
+		}
+	}
+
+	gb := fresh().NewBatch(recs)
+	wb := ref.runReference(NewContext(), recs, true)
+	if !reflect.DeepEqual(gb.Decisions(), wb.Decisions()) {
+		t.Fatal("NewBatch decisions differ from the reference")
+	}
+	for i := range recs {
+		gl, wl := gb.later[i], wb.later[i]
+		if (gl == nil) != (wl == nil) {
+			t.Fatalf("record %d: later stages kept %v, reference %v", i, gl != nil, wl != nil)
+		}
+		if gl == nil {
+			continue
+		}
+		laterSeen++
+		if !reflect.DeepEqual(gl.ctx, wl.ctx) || !reflect.DeepEqual(gl.ctxOut, wl.ctxOut) ||
+			!reflect.DeepEqual(gl.learned, wl.learned) || !reflect.DeepEqual(gl.d, wl.d) {
+			t.Fatalf("record %d (job %s): later stages differ:\n got %+v\nwant %+v", i, recs[i].JobID, gl, wl)
+		}
+	}
+	if laterSeen == 0 {
+		t.Fatal("no record went through the later stages: the comparison proves nothing")
+	}
+	step := max(1, len(recs)/400)
+	for i := 0; i < len(recs); i += step {
+		if g, w := gb.Explain(i).String(), wb.Explain(i).String(); g != w {
+			t.Fatalf("record %d: explanation differs:\n%s\nreference:\n%s", i, g, w)
+		}
+	}
+}
+
+// TestMemoStops checks that the memo stops on a batch whose records do not
+// repeat, and stays on for one that does.
+func TestMemoStops(t *testing.T) {
+	c := New(mustDefault(t), Options{})
+	c.minTwins = 100
+	m := newBatchMemo(c)
+	for _, r := range variedRecords(1000, 5) {
+		cp := *r
+		cp.User = "u-" + r.JobID // every record its own user: no twins
+		m.find(&cp)
+	}
+	if !m.off || len(m.list) > 101 {
+		t.Fatalf("unique records: memo off %v with %d twins", m.off, len(m.list))
+	}
+	// Each record three times: two of three find their twin, past the
+	// first hundred twins too.
+	m = newBatchMemo(c)
+	for _, r := range variedRecords(1000, 5) {
+		for range 3 {
+			if m.find(r) == nil {
+				t.Fatalf("repeated records: the memo stopped after %d records and %d twins", m.records, len(m.list))
 			}
-			for i := range recs {
-				gl, wl := gb.later[i], wb.later[i]
-				if (gl == nil) != (wl == nil) {
-					t.Fatalf("record %d: later stages kept %v, reference %v", i, gl != nil, wl != nil)
-				}
-				if gl == nil {
-					continue
-				}
-				laterSeen++
-				if !reflect.DeepEqual(gl.ctx, wl.ctx) || !reflect.DeepEqual(gl.ctxOut, wl.ctxOut) ||
-					!reflect.DeepEqual(gl.learned, wl.learned) || !reflect.DeepEqual(gl.d, wl.d) {
-					t.Fatalf("record %d (job %s): later stages differ:\n got %+v\nwant %+v", i, recs[i].JobID, gl, wl)
-				}
-			}
-			if laterSeen == 0 {
-				t.Fatal("no record went through the later stages: the comparison proves nothing")
-			}
-			step := max(1, len(recs)/400)
-			for i := 0; i < len(recs); i += step {
-				if g, w := gb.Explain(i).String(), wb.Explain(i).String(); g != w {
-					t.Fatalf("record %d: explanation differs:\n%s\nreference:\n%s", i, g, w)
-				}
-			}
-		})
+		}
+	}
+	if len(m.list) <= 100 {
+		t.Fatalf("%d twins: the test did not pass minTwins", len(m.list))
 	}
 }
 

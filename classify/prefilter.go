@@ -273,16 +273,36 @@ type litIndex struct {
 	ids    map[*cond][]int32
 	pairs  [1 << 16 / 64]uint64 // the first two bytes of every literal
 	byPair map[uint16][]int32
+	// regexps numbers the regular expressions of single-valued fields,
+	// one number per expression and field: rules that share an
+	// expression (a list of model names read by two rules) run it once
+	// per record.
+	regexps map[*cond]int32
+	nRegexp int
 }
 
 // newLitIndex indexes the literals of the rules' conditions.
 func newLitIndex(rules []*rule) *litIndex {
-	x := &litIndex{ids: map[*cond][]int32{}, byPair: map[uint16][]int32{}}
+	x := &litIndex{ids: map[*cond][]int32{}, byPair: map[uint16][]int32{}, regexps: map[*cond]int32{}}
 	known := map[string]int32{}
+	type reKey struct {
+		expr  string
+		field fieldID
+	}
+	res := map[reKey]int32{}
 	var walk func(c *cond)
 	walk = func(c *cond) {
 		for _, k := range c.kids {
 			walk(k)
+		}
+		if c.op == opRegex && !fieldInfos[c.field].multi {
+			k := reKey{c.re.String(), c.field}
+			id, ok := res[k]
+			if !ok {
+				id = int32(len(res))
+				res[k] = id
+			}
+			x.regexps[c] = id
 		}
 		if c.lits == nil || slices.ContainsFunc(c.lits, func(l string) bool { return len(l) < 2 }) {
 			return
@@ -308,6 +328,7 @@ func newLitIndex(rules []*rule) *litIndex {
 	for _, r := range rules {
 		walk(r.when)
 	}
+	x.nRegexp = len(res)
 	return x
 }
 
@@ -370,4 +391,30 @@ func (e *evidence) litBits(f fieldID) [][]uint64 {
 		e.litSets[f] = out
 	}
 	return e.litSets[f]
+}
+
+// matches applies the condition's text operator to value i of its field,
+// v. The result of a regular expression on a single-valued field is kept
+// for the record, for the other conditions with the same expression.
+func (e *evidence) matches(c *cond, i int, v string) bool {
+	id, ok := int32(0), false
+	if e.lits != nil {
+		id, ok = e.lits.regexps[c]
+	}
+	if !ok {
+		_, _, m := c.matchText(v, false)
+		return m
+	}
+	if e.reDone == nil {
+		n := (e.lits.nRegexp + 63) / 64
+		e.reDone, e.reHit = make([]uint64, n), make([]uint64, n)
+	}
+	w, bit := id/64, uint64(1)<<(id%64)
+	if e.reDone[w]&bit == 0 {
+		e.reDone[w] |= bit
+		if c.re.MatchString(v) {
+			e.reHit[w] |= bit
+		}
+	}
+	return e.reHit[w]&bit != 0
 }
