@@ -16,14 +16,17 @@ import (
 // intervals of the allocations on it, not the sum of NNodes x time (which
 // counts a node shared by four jobs four times).
 //
-// The store does not keep a node list per job. At load, each finished
-// allocation's interval is folded into the merged interval list of every
-// node it names; an allocation still running keeps its node ids aside
-// (running jobs are few) until a later record of the same run ends it.
-// Union is idempotent, so reading the same run twice changes nothing; the
-// one change a merged list cannot undo is a finished run replaced by a
-// shorter one, which is counted (Stats.OccupancyShrunk) and cured by the
-// next rebuild from the job store.
+// Each node keeps a step function: the number of allocations holding it,
+// as sorted, disjoint segments of a constant count of at least one (equal
+// neighbours merged), so that the node's occupied seconds are the length
+// of its segments. A finished allocation adds one over [Start, End) to
+// every node it names, a running one over [Start, open end). A later
+// record of the same run (a poll that sees it end, a correction, the same
+// line read twice) first takes the earlier record's count back, node by
+// node, then adds its own: the occupancy is exactly that of the last
+// records, whatever nodes and ends the earlier ones gave. To take it back,
+// the store keeps each allocation's node list as the record wrote it
+// (compressed, a few bytes) until Seal, after which no record comes.
 
 // MaxRecordNodes bounds the hosts one node list may name; a longer list is
 // not expanded and the allocation falls back to NNodes x time.
@@ -34,8 +37,25 @@ const MaxRecordNodes = 1 << 18
 // lists cannot grow the node table without end.
 const MaxNodes = 1 << 22
 
-// span is a half-open interval [a, b) of Unix seconds.
-type span struct{ a, b uint32 }
+// span is a half-open interval [a, b) of Unix seconds held by n
+// allocations (n >= 1); b is openEnd for allocations still running.
+type span struct{ a, b, n uint32 }
+
+// listRef locates an allocation's node list in the occupancy's pool; n is
+// 0 for an allocation that holds no listed node.
+type listRef struct{ off, n uint32 }
+
+// OccEdit is a change of the occupancy that Add made while changes are
+// tracked: Nodes nodes of the cluster label became held (Nodes > 0) or
+// free (Nodes < 0) over [A, B), B being OpenEnd for a running allocation.
+// A consumer that has counted the occupied time up to some t corrects it
+// by the edits' node-seconds before t: the sum of the edits is exactly the
+// occupancy after the records minus the occupancy before them.
+type OccEdit struct {
+	Cluster uint16
+	Nodes   int32
+	A, B    uint32
+}
 
 // nodeKey names a node: node names are unique within a cluster.
 type nodeKey struct {
@@ -47,9 +67,17 @@ type nodeKey struct {
 type occupancy struct {
 	idx     map[nodeKey]uint32
 	cluster []uint16 // node id -> cluster label
-	merged  [][]span // node id -> sorted, disjoint, non-touching spans
+	merged  [][]span // node id -> sorted, disjoint segments, equal touching ones merged
 	// live holds the node ids of allocations still running, by job index.
 	live map[uint32][]uint32
+	// lists locates each allocation's node list (by job index) in pool,
+	// for taking its count back when a later record replaces it; both are
+	// dropped by Seal.
+	lists []listRef
+	pool  []byte
+	// edits collects the changes of occupancy while recording is on.
+	recording bool
+	edits     []OccEdit
 	// unlisted marks (a bit per job index) the started allocations whose
 	// node list is missing or unusable: they count NNodes x time.
 	unlisted []uint64
@@ -129,30 +157,95 @@ func (o *occupancy) expand(cluster uint16, list string) error {
 	return nil
 }
 
-// fold adds [a, b) to node n's merged list.
-func (o *occupancy) fold(n uint32, a, b uint32) {
+// fold adds one holder over [a, b) to node n.
+func (o *occupancy) fold(n uint32, a, b uint32) { o.count(n, a, b, 1) }
+
+// unfold takes one holder over [a, b) back from node n.
+func (o *occupancy) unfold(n uint32, a, b uint32) { o.count(n, a, b, -1) }
+
+// edit records that node n became held (sign 1) or free (-1) over [a, b).
+func (o *occupancy) edit(n uint32, sign int32, a, b uint32) {
+	o.editNodes(o.cluster[n], sign, a, b)
+}
+
+// editNodes records that nodes nodes of cluster cl became held (nodes > 0)
+// or free over [a, b). An edit that continues the last one (same cluster
+// and count, starting where it ends) extends it: only sums are wanted.
+func (o *occupancy) editNodes(cl uint16, nodes int32, a, b uint32) {
+	if !o.recording || b <= a || nodes == 0 {
+		return
+	}
+	if k := len(o.edits); k > 0 {
+		if e := &o.edits[k-1]; e.Nodes == nodes && e.Cluster == cl && e.B == a {
+			e.B = b
+			return
+		}
+	}
+	o.edits = append(o.edits, OccEdit{Cluster: cl, Nodes: nodes, A: a, B: b})
+}
+
+// count adds delta (1 or -1) holders over [a, b) to node n's segments.
+func (o *occupancy) count(n uint32, a, b uint32, delta int) {
 	if b <= a {
 		return
 	}
 	l := o.merged[n]
 	// Fast path: records arrive mostly in time order.
-	if k := len(l); k == 0 || l[k-1].b < a {
-		o.merged[n] = append(l, span{a, b})
+	if k := len(l); delta > 0 && (k == 0 || l[k-1].b < a) {
+		o.merged[n] = append(l, span{a, b, 1})
+		o.edit(n, 1, a, b)
+		return
+	} else if delta > 0 && l[k-1].b == a && l[k-1].n == 1 {
+		l[k-1].b = b
+		o.edit(n, 1, a, b)
 		return
 	}
-	// First span that ends at or after a (touching spans merge).
+	// The segments that touch or overlap [a, b), rebuilt piece by piece.
 	i := sort.Search(len(l), func(i int) bool { return l[i].b >= a })
 	j := i
 	for j < len(l) && l[j].a <= b {
-		a, b = min(a, l[j].a), max(b, l[j].b)
 		j++
 	}
-	if i == j {
-		o.merged[n] = slices.Insert(l, i, span{a, b})
-		return
+	pts := make([]uint32, 0, 2*(j-i)+2)
+	pts = append(pts, a, b)
+	for _, sp := range l[i:j] {
+		pts = append(pts, sp.a, sp.b)
 	}
-	l[i] = span{a, b}
-	o.merged[n] = slices.Delete(l, i+1, j)
+	slices.Sort(pts)
+	pts = slices.Compact(pts)
+	var out []span
+	k := i
+	for p := 0; p+1 < len(pts); p++ {
+		x, y := pts[p], pts[p+1]
+		for k < j && l[k].b <= x {
+			k++
+		}
+		var had int
+		if k < j && l[k].a <= x {
+			had = int(l[k].n)
+		}
+		now := had
+		if a <= x && y <= b {
+			now = max(had+delta, 0)
+		}
+		switch {
+		case had == 0 && now > 0:
+			o.edit(n, 1, x, y)
+		case had > 0 && now == 0:
+			o.edit(n, -1, x, y)
+		}
+		if now == 0 {
+			continue
+		}
+		if m := len(out); m > 0 && out[m-1].b == x && out[m-1].n == uint32(now) {
+			out[m-1].b = y
+			continue
+		}
+		out = append(out, span{x, y, uint32(now)})
+	}
+	// The neighbours outside [i, j) do not touch the rebuilt segments:
+	// l[i-1] ends before a and l[j] starts after b.
+	o.merged[n] = slices.Replace(l, i, j, out...)
 }
 
 // covered returns the length of node n's merged spans inside [x, y).
@@ -167,14 +260,12 @@ func (o *occupancy) covered(n uint32, x, y int64) int64 {
 }
 
 // spread adds node n's occupied seconds inside [x, y) to out, split by the
-// contiguous buckets [bstart[k], bend[k]), with the node held from
-// liveFrom on (0: not held by a running allocation).
-func (o *occupancy) spread(n uint32, x, y int64, liveFrom int64, bstart, bend []int64, out []int64) {
-	add := func(a, b int64) {
-		a, b = max(a, x), min(b, y)
-		if b <= a {
-			return
-		}
+// contiguous buckets [bstart[k], bend[k]).
+func (o *occupancy) spread(n uint32, x, y int64, bstart, bend []int64, out []int64) {
+	l := o.merged[n]
+	i := sort.Search(len(l), func(i int) bool { return int64(l[i].b) > x })
+	for ; i < len(l) && int64(l[i].a) < y; i++ {
+		a, b := max(int64(l[i].a), x), min(int64(l[i].b), y)
 		k := sort.Search(len(bstart), func(k int) bool { return bstart[k] > a }) - 1
 		for ; k < len(bstart) && a < b; k++ {
 			if k < 0 {
@@ -187,31 +278,6 @@ func (o *occupancy) spread(n uint32, x, y int64, liveFrom int64, bstart, bend []
 			a = bend[k]
 		}
 	}
-	hi := y
-	if liveFrom > 0 && liveFrom < y {
-		hi = max(liveFrom, x)
-		add(hi, y)
-	}
-	l := o.merged[n]
-	i := sort.Search(len(l), func(i int) bool { return int64(l[i].b) > x })
-	for ; i < len(l) && int64(l[i].a) < hi; i++ {
-		add(int64(l[i].a), min(int64(l[i].b), hi))
-	}
-}
-
-// liveStarts returns, per node held by a running allocation, the earliest
-// start among them.
-func (s *Store) liveStarts() map[uint32]int64 {
-	out := map[uint32]int64{}
-	for ji, ids := range s.occ.live {
-		st := int64(s.jobs[ji].Start)
-		for _, n := range ids {
-			if v, ok := out[n]; !ok || st < v {
-				out[n] = st
-			}
-		}
-	}
-	return out
 }
 
 // occupiedSpread computes, per cluster label, the occupied node-seconds of
@@ -222,18 +288,10 @@ func (s *Store) occupiedSpread(from, to int64, bstart, bend []int64) (total map[
 	if len(bstart) > 0 {
 		buckets = map[uint16][]int64{}
 	}
-	live := s.liveStarts()
 	for n := range s.occ.merged {
 		id := uint32(n)
 		cl := s.occ.cluster[n]
-		lf := live[id]
-		hi := to
-		var sec int64
-		if lf > 0 && lf < to {
-			hi = max(lf, from)
-			sec = to - hi
-		}
-		sec += s.occ.covered(id, from, hi)
+		sec := s.occ.covered(id, from, to)
 		if sec == 0 {
 			continue
 		}
@@ -244,7 +302,7 @@ func (s *Store) occupiedSpread(from, to int64, bstart, bend []int64) (total map[
 				b = make([]int64, len(bstart))
 				buckets[cl] = b
 			}
-			s.occ.spread(id, from, to, lf, bstart, bend, b)
+			s.occ.spread(id, from, to, bstart, bend, b)
 		}
 	}
 	return total, buckets

@@ -226,7 +226,15 @@ func (c *counters) advance(t int64) {
 		}
 	}
 	c.seen = len(jobs)
-	// Occupancy: the union of the nodes' intervals, over the time added.
+	// Occupancy: the time counted (up to t0) corrected by what the records
+	// added since changed in it (other nodes, other ends, records read
+	// late), then the union of the nodes' intervals over the time added.
+	for _, e := range eng.TakeOccEdits() {
+		a, z := max(int64(e.A), 1), min(int64(e.B), t0)
+		if z > a {
+			c.occupied[eng.Label(uint32(e.Cluster))] += int64(e.Nodes) * (z - a)
+		}
+	}
 	lo := t0
 	if lo == 0 {
 		lo = 1

@@ -1,0 +1,136 @@
+package usage
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/scmon/scmon/job"
+)
+
+// TestReplacedNodeList: a later record of the same run (same cluster, job
+// id and start) that names other nodes, fewer nodes or another end takes
+// the earlier record's node time back exactly: the occupancy is that of
+// the last record alone, and never passes the node-seconds charged.
+func TestReplacedNodeList(t *testing.T) {
+	type version struct {
+		list  string
+		hosts []string
+		nodes int64
+		end   float64 // hours; < 0 running
+	}
+	n12 := []string{"n1", "n2"}
+	tests := []struct {
+		name     string
+		versions []version
+	}{
+		{"fewer nodes", []version{{"n[1-2]", n12, 2, 2}, {"n1", []string{"n1"}, 1, 2}}},
+		{"other nodes", []version{{"n[1-2]", n12, 2, 2}, {"n[3-4]", []string{"n3", "n4"}, 2, 2}}},
+		{"shorter", []version{{"n[1-2]", n12, 2, 4}, {"n[1-2]", n12, 2, 2}}},
+		{"longer", []version{{"n[1-2]", n12, 2, 2}, {"n[1-2]", n12, 2, 4}}},
+		{"running, then ended elsewhere", []version{{"n[1-2]", n12, 2, -1}, {"n3", []string{"n3"}, 1, 3}}},
+		{"ended, then running again", []version{{"n[1-2]", n12, 2, 3}, {"n1", []string{"n1"}, 1, -1}}},
+		{"listed, then no list", []version{{"n[1-4]", []string{"n1", "n2", "n3", "n4"}, 4, 2}, {"", nil, 2, 2}}},
+		{"no list, then listed", []version{{"", nil, 4, 2}, {"n1", []string{"n1"}, 1, 2}}},
+		{"same record three times", []version{{"n[1-2]", n12, 2, 2}, {"n[1-2]", n12, 2, 2}, {"n[1-2]", n12, 2, 2}}},
+		{"back and forth", []version{{"n[1-2]", n12, 2, 2}, {"n[5-6]", []string{"n5", "n6"}, 2, 5}, {"n2", []string{"n2"}, 1, 1}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewStore(nil)
+			// A neighbour on n1 and n2 over the first half hour: its time
+			// stays whatever the run does.
+			nb := rec{id: "nb", start: 0, end: 0.5, cores: 1, nodes: 2}.record()
+			nb.NodeList = "n[1-2]"
+			final := []genJob{{rec: nb, hosts: n12, listed: true}}
+			if err := s.Add(nb, job.Decision{}); err != nil {
+				t.Fatal(err)
+			}
+			var last genJob
+			for _, v := range tc.versions {
+				r := rec{id: "j", start: 0, end: v.end, cores: 1, nodes: v.nodes}.record()
+				r.NodeList = v.list
+				if err := s.Add(r, job.Decision{}); err != nil {
+					t.Fatal(err)
+				}
+				last = genJob{rec: r, hosts: v.hosts, listed: v.list != ""}
+			}
+			final = append(final, last)
+			from, to := at(0), at(10)
+			want := plainOccupied(final, from, to)["c1"]
+			res := compute(t, s, Query{From: from, To: to})
+			if res.OccupiedNodeSeconds != want {
+				t.Errorf("occupied %d node-seconds; the last records alone %d", res.OccupiedNodeSeconds, want)
+			}
+			if got := s.Occupied(from, to)["c1"]; got != want {
+				t.Errorf("Occupied %d; the last records alone %d", got, want)
+			}
+			if tot := res.Allocated.Total(); res.OccupiedNodeSeconds > tot.NodeSeconds {
+				t.Errorf("occupied %d node-seconds > charged %d", res.OccupiedNodeSeconds, tot.NodeSeconds)
+			}
+		})
+	}
+}
+
+// TestReplacedNodeListsAgainstPlainUnion: a shared center whose runs are
+// read up to four times, each time with a random node list, end or none,
+// in random order; the occupancy is the plain union of the last versions.
+func TestReplacedNodeListsAgainstPlainUnion(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 11))
+			var versions [][]genJob
+			for v := 0; v < 4; v++ {
+				_, final := sharedCenter(seed*100+uint64(v), 800)
+				versions = append(versions, final)
+			}
+			s := NewStore(nil)
+			last := make([]genJob, 800)
+			for round := 0; round < 3200; round++ {
+				i := rng.IntN(800)
+				g := versions[rng.IntN(4)][i]
+				// Same run: the key is cluster, job id and start.
+				r := *g.rec
+				r.Cluster, r.Start = versions[0][i].rec.Cluster, versions[0][i].rec.Start
+				r.Submit = r.Start
+				if !r.End.IsZero() && !r.End.After(r.Start) {
+					r.End = r.Start.Add(time.Minute)
+				}
+				hosts := g.hosts
+				if r.Cluster != g.rec.Cluster { // the other cluster's prefix
+					hosts = nil
+					r.NodeList = ""
+				}
+				if err := s.Add(&r, job.Decision{}); err != nil {
+					t.Fatal(err)
+				}
+				last[i] = genJob{rec: &r, hosts: hosts, listed: r.NodeList != ""}
+			}
+			var final []genJob
+			for _, g := range last {
+				if g.rec != nil {
+					final = append(final, g)
+				}
+			}
+			base := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+			for _, w := range [][2]time.Time{{base, base.Add(12 * 24 * time.Hour)}, {base.Add(50 * time.Hour), base.Add(75 * time.Hour)}} {
+				want := plainOccupied(final, w[0], w[1])
+				got := s.Occupied(w[0], w[1])
+				res := compute(t, s, Query{From: w[0], To: w[1], By: []Key{KeyCluster}})
+				for _, cl := range []string{"east", "west"} {
+					if got[cl] != want[cl] {
+						t.Errorf("%v %s: Occupied %d, the plain union of the last records %d", w, cl, got[cl], want[cl])
+					}
+				}
+				var wt int64
+				for _, v := range want {
+					wt += v
+				}
+				if res.OccupiedNodeSeconds != wt {
+					t.Errorf("%v: Compute occupied %d, the plain union %d", w, res.OccupiedNodeSeconds, wt)
+				}
+			}
+		})
+	}
+}
