@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/scmon/scmon/exporter"
 	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/jobstore"
 	"github.com/scmon/scmon/source"
@@ -73,6 +75,24 @@ func TestDatabaseLockLost(t *testing.T) {
 		}
 		return ids
 	}
+	// writable is scmon_store_writable as a scrape of the last snapshot
+	// gives it.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(exporter.New(d.Snapshot, exporter.Options{}))
+	writable := func() float64 {
+		t.Helper()
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "scmon_store_writable" {
+				return mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatal("scmon_store_writable not emitted")
+		return -1
+	}
 	failures := func() float64 {
 		d.mu.RLock()
 		defer d.mu.RUnlock()
@@ -86,6 +106,9 @@ func TestDatabaseLockLost(t *testing.T) {
 	waitFor("ready after the first batch", func() bool { ok, _ := d.Ready(); return ok })
 	if got := stored(); len(got) != 1 {
 		t.Fatalf("stored %v after the first batch, want job 1", got)
+	}
+	if w := writable(); w != 1 {
+		t.Errorf("scmon_store_writable %v while the lock is held, want 1", w)
 	}
 
 	// End the daemon's lock session and take the lock as another daemon
@@ -126,6 +149,7 @@ func TestDatabaseLockLost(t *testing.T) {
 	if _, why := d.Ready(); !strings.Contains(why, "writer lock lost") || !strings.Contains(why, "in use by another scmon") {
 		t.Errorf("not ready because %q; want the lock lost and its holder", why)
 	}
+	waitFor("scmon_store_writable 0", func() bool { return writable() == 0 })
 	// A batch polled now is not written.
 	before := failures()
 	src.batches <- batch("2", 3)
@@ -146,6 +170,7 @@ func TestDatabaseLockLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor("ready once the lock is free", func() bool { ok, _ := d.Ready(); return ok })
+	waitFor("scmon_store_writable 1 again", func() bool { return writable() == 1 })
 	src.batches <- batch("2", 3)
 	waitFor("job 2 stored", func() bool { return len(stored()) == 2 })
 }
