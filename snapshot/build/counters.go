@@ -177,7 +177,12 @@ func (c *counters) advance(t int64) {
 		// (or partition, or account) to another without going down. A job
 		// first seen running as unknown and decided at its end keeps its
 		// early seconds under unknown; the seconds after t0 go to its new
-		// class, and the sum over classes stays exact.
+		// class, and the sum over classes stays exact. The idle split
+		// (stageIdle) and the occupied node-seconds follow the same rule: a
+		// corrected end or node list changes the split and the occupancy of
+		// the time after t0 exactly, while the idle seconds published before
+		// t0 keep the reason they had, and occupied seconds taken back hold
+		// the counter (Builder.monotone) until the true total passes it.
 		c.add(&old, oldDevs, 1, t0, -1)
 		if c.key(&old) != c.key(cur) {
 			relabelled := *cur
