@@ -16,17 +16,20 @@ import (
 // intervals of the allocations on it, not the sum of NNodes x time (which
 // counts a node shared by four jobs four times).
 //
-// Each node keeps a step function: the number of allocations holding it,
-// as sorted, disjoint segments of a constant count of at least one (equal
-// neighbours merged), so that the node's occupied seconds are the length
-// of its segments. A finished allocation adds one over [Start, End) to
-// every node it names, a running one over [Start, open end). A later
-// record of the same run (a poll that sees it end, a correction, the same
-// line read twice) first takes the earlier record's count back, node by
-// node, then adds its own: the occupancy is exactly that of the last
-// records, whatever nodes and ends the earlier ones gave. To take it back,
-// the store keeps each allocation's node list as the record wrote it
-// (compressed, a few bytes) until Seal, after which no record comes.
+// Each finished allocation's interval is folded into the merged interval
+// list of every node it names; an allocation still running keeps its node
+// ids aside (running jobs are few) until a later record of the same run
+// ends it. A later record of the same run (a poll that sees it end, a
+// correction, the same line read twice) first takes back what the earlier
+// one held, then adds its own, so that the occupancy is exactly that of
+// the last records, whatever nodes and ends the earlier ones gave: the
+// same record again changes nothing; a running one that ends drops its
+// nodes from the running set; a finished one replaced by other nodes or a
+// shorter interval has the merged list of each of its old nodes made again
+// over its interval from the other allocations on the node. For that, until
+// Seal (after which no record comes), the store keeps each allocation's
+// node list as the record wrote it (compressed, a few bytes) and, per node,
+// the finished allocations on it.
 
 // MaxRecordNodes bounds the hosts one node list may name; a longer list is
 // not expanded and the allocation falls back to NNodes x time.
@@ -37,9 +40,8 @@ const MaxRecordNodes = 1 << 18
 // lists cannot grow the node table without end.
 const MaxNodes = 1 << 22
 
-// span is a half-open interval [a, b) of Unix seconds held by n
-// allocations (n >= 1); b is openEnd for allocations still running.
-type span struct{ a, b, n uint32 }
+// span is a half-open interval [a, b) of Unix seconds.
+type span struct{ a, b uint32 }
 
 // listRef locates an allocation's node list in the occupancy's pool; n is
 // 0 for an allocation that holds no listed node.
@@ -67,14 +69,17 @@ type nodeKey struct {
 type occupancy struct {
 	idx     map[nodeKey]uint32
 	cluster []uint16 // node id -> cluster label
-	merged  [][]span // node id -> sorted, disjoint segments, equal touching ones merged
-	// live holds the node ids of allocations still running, by job index.
-	live map[uint32][]uint32
-	// lists locates each allocation's node list (by job index) in pool,
-	// for taking its count back when a later record replaces it; both are
-	// dropped by Seal.
-	lists []listRef
-	pool  []byte
+	merged  [][]span // node id -> sorted, disjoint, non-touching spans
+	// live holds the node ids of allocations still running, by job index;
+	// liveOn the running allocations on each node.
+	live   map[uint32][]uint32
+	liveOn map[uint32][]uint32
+	// onNode lists the finished allocations folded into each node's list
+	// (by node id), and lists locates each allocation's node list (by job
+	// index) in pool, for taking them back; all three are dropped by Seal.
+	onNode [][]uint32
+	lists  []listRef
+	pool   []byte
 	// edits collects the changes of occupancy while recording is on.
 	recording bool
 	edits     []OccEdit
@@ -88,7 +93,7 @@ type occupancy struct {
 }
 
 func newOccupancy() occupancy {
-	return occupancy{idx: map[nodeKey]uint32{}, live: map[uint32][]uint32{}}
+	return occupancy{idx: map[nodeKey]uint32{}, live: map[uint32][]uint32{}, liveOn: map[uint32][]uint32{}}
 }
 
 func (o *occupancy) isUnlisted(i uint32) bool {
@@ -148,6 +153,7 @@ func (o *occupancy) expand(cluster uint16, list string) error {
 		o.idx[key] = nid
 		o.cluster = append(o.cluster, cluster)
 		o.merged = append(o.merged, nil)
+		o.onNode = append(o.onNode, nil)
 		o.ids[i] = nid
 	}
 	clear(names)
@@ -157,15 +163,54 @@ func (o *occupancy) expand(cluster uint16, list string) error {
 	return nil
 }
 
-// fold adds one holder over [a, b) to node n.
-func (o *occupancy) fold(n uint32, a, b uint32) { o.count(n, a, b, 1) }
+// fold adds [a, b) to node n's merged list.
+func (o *occupancy) fold(n uint32, a, b uint32) {
+	if b <= a {
+		return
+	}
+	l := o.merged[n]
+	// Fast path: records arrive mostly in time order.
+	if k := len(l); k == 0 || l[k-1].b < a {
+		o.merged[n] = append(l, span{a, b})
+		return
+	}
+	// First span that ends at or after a (touching spans merge).
+	i := sort.Search(len(l), func(i int) bool { return l[i].b >= a })
+	j := i
+	for j < len(l) && l[j].a <= b {
+		a, b = min(a, l[j].a), max(b, l[j].b)
+		j++
+	}
+	if i == j {
+		o.merged[n] = slices.Insert(l, i, span{a, b})
+		return
+	}
+	l[i] = span{a, b}
+	o.merged[n] = slices.Delete(l, i+1, j)
+}
 
-// unfold takes one holder over [a, b) back from node n.
-func (o *occupancy) unfold(n uint32, a, b uint32) { o.count(n, a, b, -1) }
-
-// edit records that node n became held (sign 1) or free (-1) over [a, b).
-func (o *occupancy) edit(n uint32, sign int32, a, b uint32) {
-	o.editNodes(o.cluster[n], sign, a, b)
+// cut removes [a, b) from node n's merged list.
+func (o *occupancy) cut(n uint32, a, b uint32) {
+	l := o.merged[n]
+	i := sort.Search(len(l), func(i int) bool { return l[i].b > a })
+	j := i
+	for j < len(l) && l[j].a < b {
+		j++
+	}
+	if i == j {
+		return
+	}
+	var keep [2]span
+	k := 0
+	if l[i].a < a {
+		keep[k] = span{l[i].a, a}
+		k++
+	}
+	if l[j-1].b > b {
+		keep[k] = span{b, l[j-1].b}
+		k++
+	}
+	o.merged[n] = slices.Replace(l, i, j, keep[:k]...)
 }
 
 // editNodes records that nodes nodes of cluster cl became held (nodes > 0)
@@ -184,68 +229,114 @@ func (o *occupancy) editNodes(cl uint16, nodes int32, a, b uint32) {
 	o.edits = append(o.edits, OccEdit{Cluster: cl, Nodes: nodes, A: a, B: b})
 }
 
-// count adds delta (1 or -1) holders over [a, b) to node n's segments.
-func (o *occupancy) count(n uint32, a, b uint32, delta int) {
-	if b <= a {
-		return
-	}
-	l := o.merged[n]
-	// Fast path: records arrive mostly in time order.
-	if k := len(l); delta > 0 && (k == 0 || l[k-1].b < a) {
-		o.merged[n] = append(l, span{a, b, 1})
-		o.edit(n, 1, a, b)
-		return
-	} else if delta > 0 && l[k-1].b == a && l[k-1].n == 1 {
-		l[k-1].b = b
-		o.edit(n, 1, a, b)
-		return
-	}
-	// The segments that touch or overlap [a, b), rebuilt piece by piece.
-	i := sort.Search(len(l), func(i int) bool { return l[i].b >= a })
-	j := i
-	for j < len(l) && l[j].a <= b {
-		j++
-	}
-	pts := make([]uint32, 0, 2*(j-i)+2)
-	pts = append(pts, a, b)
-	for _, sp := range l[i:j] {
-		pts = append(pts, sp.a, sp.b)
+// diff records the change of node n's coverage from before to after (both
+// sorted, disjoint spans) as edits.
+func (o *occupancy) diff(n uint32, before, after []span) {
+	pts := make([]uint32, 0, 2*(len(before)+len(after)))
+	for _, l := range [2][]span{before, after} {
+		for _, sp := range l {
+			pts = append(pts, sp.a, sp.b)
+		}
 	}
 	slices.Sort(pts)
 	pts = slices.Compact(pts)
-	var out []span
-	k := i
+	in := func(l []span, k *int, x uint32) bool {
+		for *k < len(l) && l[*k].b <= x {
+			*k++
+		}
+		return *k < len(l) && l[*k].a <= x
+	}
+	var kb, ka int
 	for p := 0; p+1 < len(pts); p++ {
 		x, y := pts[p], pts[p+1]
-		for k < j && l[k].b <= x {
-			k++
-		}
-		var had int
-		if k < j && l[k].a <= x {
-			had = int(l[k].n)
-		}
-		now := had
-		if a <= x && y <= b {
-			now = max(had+delta, 0)
-		}
+		was, is := in(before, &kb, x), in(after, &ka, x)
 		switch {
-		case had == 0 && now > 0:
-			o.edit(n, 1, x, y)
-		case had > 0 && now == 0:
-			o.edit(n, -1, x, y)
+		case is && !was:
+			o.editNodes(o.cluster[n], 1, x, y)
+		case was && !is:
+			o.editNodes(o.cluster[n], -1, x, y)
 		}
-		if now == 0 {
-			continue
-		}
-		if m := len(out); m > 0 && out[m-1].b == x && out[m-1].n == uint32(now) {
-			out[m-1].b = y
-			continue
-		}
-		out = append(out, span{x, y, uint32(now)})
 	}
-	// The neighbours outside [i, j) do not touch the rebuilt segments:
-	// l[i-1] ends before a and l[j] starts after b.
-	o.merged[n] = slices.Replace(l, i, j, out...)
+}
+
+// Node operations of nodeOp.
+const (
+	opFold   = iota // a finished allocation holds the node over [a, b)
+	opUnfold        // it no longer does
+	opLive          // a running allocation holds it from a on
+	opUnlive        // it no longer does
+)
+
+// nodeOp applies op for allocation idx on node n, recording the change of
+// the node's coverage as edits while recording is on.
+func (s *Store) nodeOp(op int, idx, n, a, b uint32) {
+	o := &s.occ
+	if op == opLive || op == opUnlive {
+		b = openEnd
+	}
+	var before []span
+	if o.recording {
+		before = s.coverage(n, a, b)
+	}
+	switch op {
+	case opFold:
+		o.fold(n, a, b)
+		o.onNode[n] = append(o.onNode[n], idx)
+	case opUnfold:
+		on := o.onNode[n]
+		if k := slices.Index(on, idx); k >= 0 {
+			o.onNode[n] = slices.Delete(on, k, k+1)
+		}
+		// The other allocations on the node hold what they held in [a, b).
+		o.cut(n, a, b)
+		for _, ji := range o.onNode[n] {
+			j := &s.jobs[ji]
+			if j.Start < b && j.End > a {
+				o.fold(n, max(j.Start, a), min(j.End, b))
+			}
+		}
+	case opLive:
+		o.liveOn[n] = append(o.liveOn[n], idx)
+	case opUnlive:
+		on := o.liveOn[n]
+		if k := slices.Index(on, idx); k >= 0 {
+			on = slices.Delete(on, k, k+1)
+		}
+		if len(on) == 0 {
+			delete(o.liveOn, n)
+		} else {
+			o.liveOn[n] = on
+		}
+	}
+	if o.recording {
+		o.diff(n, before, s.coverage(n, a, b))
+	}
+}
+
+// coverage returns node n's occupied spans inside [x, y): the merged list
+// and, from the earliest start of the running allocations on it, the rest.
+func (s *Store) coverage(n uint32, x, y uint32) []span {
+	var out []span
+	l := s.occ.merged[n]
+	i := sort.Search(len(l), func(i int) bool { return l[i].b > x })
+	for ; i < len(l) && l[i].a < y; i++ {
+		out = append(out, span{max(l[i].a, x), min(l[i].b, y)})
+	}
+	var lf uint32
+	for _, ji := range s.occ.liveOn[n] {
+		if st := s.jobs[ji].Start; lf == 0 || st < lf {
+			lf = st
+		}
+	}
+	if lf != 0 && lf < y {
+		a := max(lf, x)
+		k := sort.Search(len(out), func(k int) bool { return out[k].b >= a })
+		if k < len(out) && out[k].a < a {
+			a = out[k].a
+		}
+		out = append(out[:k], span{a, y})
+	}
+	return out
 }
 
 // covered returns the length of node n's merged spans inside [x, y).
@@ -260,12 +351,14 @@ func (o *occupancy) covered(n uint32, x, y int64) int64 {
 }
 
 // spread adds node n's occupied seconds inside [x, y) to out, split by the
-// contiguous buckets [bstart[k], bend[k]).
-func (o *occupancy) spread(n uint32, x, y int64, bstart, bend []int64, out []int64) {
-	l := o.merged[n]
-	i := sort.Search(len(l), func(i int) bool { return int64(l[i].b) > x })
-	for ; i < len(l) && int64(l[i].a) < y; i++ {
-		a, b := max(int64(l[i].a), x), min(int64(l[i].b), y)
+// contiguous buckets [bstart[k], bend[k]), with the node held from
+// liveFrom on (0: not held by a running allocation).
+func (o *occupancy) spread(n uint32, x, y int64, liveFrom int64, bstart, bend []int64, out []int64) {
+	add := func(a, b int64) {
+		a, b = max(a, x), min(b, y)
+		if b <= a {
+			return
+		}
 		k := sort.Search(len(bstart), func(k int) bool { return bstart[k] > a }) - 1
 		for ; k < len(bstart) && a < b; k++ {
 			if k < 0 {
@@ -278,6 +371,31 @@ func (o *occupancy) spread(n uint32, x, y int64, bstart, bend []int64, out []int
 			a = bend[k]
 		}
 	}
+	hi := y
+	if liveFrom > 0 && liveFrom < y {
+		hi = max(liveFrom, x)
+		add(hi, y)
+	}
+	l := o.merged[n]
+	i := sort.Search(len(l), func(i int) bool { return int64(l[i].b) > x })
+	for ; i < len(l) && int64(l[i].a) < hi; i++ {
+		add(int64(l[i].a), min(int64(l[i].b), hi))
+	}
+}
+
+// liveStarts returns, per node held by a running allocation, the earliest
+// start among them.
+func (s *Store) liveStarts() map[uint32]int64 {
+	out := map[uint32]int64{}
+	for ji, ids := range s.occ.live {
+		st := int64(s.jobs[ji].Start)
+		for _, n := range ids {
+			if v, ok := out[n]; !ok || st < v {
+				out[n] = st
+			}
+		}
+	}
+	return out
 }
 
 // occupiedSpread computes, per cluster label, the occupied node-seconds of
@@ -288,10 +406,18 @@ func (s *Store) occupiedSpread(from, to int64, bstart, bend []int64) (total map[
 	if len(bstart) > 0 {
 		buckets = map[uint16][]int64{}
 	}
+	live := s.liveStarts()
 	for n := range s.occ.merged {
 		id := uint32(n)
 		cl := s.occ.cluster[n]
-		sec := s.occ.covered(id, from, to)
+		lf := live[id]
+		hi := to
+		var sec int64
+		if lf > 0 && lf < to {
+			hi = max(lf, from)
+			sec = to - hi
+		}
+		sec += s.occ.covered(id, from, hi)
 		if sec == 0 {
 			continue
 		}
@@ -302,7 +428,7 @@ func (s *Store) occupiedSpread(from, to int64, bstart, bend []int64) (total map[
 				b = make([]int64, len(bstart))
 				buckets[cl] = b
 			}
-			s.occ.spread(id, from, to, bstart, bend, b)
+			s.occ.spread(id, from, to, lf, bstart, bend, b)
 		}
 	}
 	return total, buckets

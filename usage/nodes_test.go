@@ -12,92 +12,48 @@ import (
 	"github.com/scmon/scmon/job"
 )
 
-// TestFoldCounts: a node's segments count the allocations holding it,
-// merge equal touching neighbours, and give every holder back exactly.
-func TestFoldCounts(t *testing.T) {
+func TestFoldMerges(t *testing.T) {
 	tests := []struct {
 		in   [][2]uint32
 		want []span
 	}{
-		{[][2]uint32{{10, 20}, {30, 40}}, []span{{10, 20, 1}, {30, 40, 1}}},
-		{[][2]uint32{{30, 40}, {10, 20}}, []span{{10, 20, 1}, {30, 40, 1}}},
-		{[][2]uint32{{10, 20}, {20, 30}}, []span{{10, 30, 1}}},                                                                                                   // touching
-		{[][2]uint32{{10, 20}, {15, 30}, {5, 12}}, []span{{5, 10, 1}, {10, 12, 2}, {12, 15, 1}, {15, 20, 2}, {20, 30, 1}}},                                       // overlapping
-		{[][2]uint32{{10, 20}, {30, 40}, {50, 60}, {15, 55}}, []span{{10, 15, 1}, {15, 20, 2}, {20, 30, 1}, {30, 40, 2}, {40, 50, 1}, {50, 55, 2}, {55, 60, 1}}}, // bridging
-		{[][2]uint32{{10, 20}, {12, 18}}, []span{{10, 12, 1}, {12, 18, 2}, {18, 20, 1}}},                                                                         // inside
-		{[][2]uint32{{10, 20}, {10, 20}}, []span{{10, 20, 2}}},                                                                                                   // the same twice
-		{[][2]uint32{{10, 20}, {30, 40}, {22, 25}}, []span{{10, 20, 1}, {22, 25, 1}, {30, 40, 1}}},
+		{[][2]uint32{{10, 20}, {30, 40}}, []span{{10, 20}, {30, 40}}},
+		{[][2]uint32{{30, 40}, {10, 20}}, []span{{10, 20}, {30, 40}}},
+		{[][2]uint32{{10, 20}, {20, 30}}, []span{{10, 30}}},                     // touching
+		{[][2]uint32{{10, 20}, {15, 30}, {5, 12}}, []span{{5, 30}}},             // overlapping
+		{[][2]uint32{{10, 20}, {30, 40}, {50, 60}, {15, 55}}, []span{{10, 60}}}, // bridging
+		{[][2]uint32{{10, 20}, {12, 18}}, []span{{10, 20}}},                     // inside
+		{[][2]uint32{{10, 20}, {30, 40}, {22, 25}}, []span{{10, 20}, {22, 25}, {30, 40}}},
 		{[][2]uint32{{10, 10}}, nil}, // empty
 	}
 	for _, tc := range tests {
-		o := occupancy{merged: [][]span{nil}, cluster: []uint16{0}}
+		o := occupancy{merged: [][]span{nil}}
 		for _, iv := range tc.in {
 			o.fold(0, iv[0], iv[1])
 		}
 		if !slices.Equal(o.merged[0], tc.want) {
 			t.Errorf("fold %v = %v; want %v", tc.in, o.merged[0], tc.want)
 		}
-		// Taking every holder back, in another order, leaves nothing.
-		for k := len(tc.in) - 1; k >= 0; k-- {
-			o.unfold(0, tc.in[k][0], tc.in[k][1])
-		}
-		if len(o.merged[0]) != 0 {
-			t.Errorf("fold then unfold %v leaves %v", tc.in, o.merged[0])
-		}
 	}
 }
 
-// TestFoldRandom: random holders added and taken back in random order
-// give, second by second, the count of holders left, and edits that sum
-// to the occupied seconds.
-func TestFoldRandom(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 5))
-	for round := 0; round < 200; round++ {
-		o := occupancy{merged: [][]span{nil}, cluster: []uint16{0}, recording: true}
-		var held [][2]uint32
-		ref := make([]int, 100)
-		for step := 0; step < 40; step++ {
-			if len(held) > 0 && rng.IntN(3) == 0 {
-				k := rng.IntN(len(held))
-				iv := held[k]
-				held = slices.Delete(held, k, k+1)
-				o.unfold(0, iv[0], iv[1])
-				for x := iv[0]; x < iv[1]; x++ {
-					ref[x]--
-				}
-				continue
-			}
-			a := uint32(rng.IntN(99))
-			b := a + 1 + uint32(rng.IntN(int(100-a)))
-			held = append(held, [2]uint32{a, b})
-			o.fold(0, a, b)
-			for x := a; x < b; x++ {
-				ref[x]++
-			}
-		}
-		got := make([]int, 100)
-		for k, sp := range o.merged[0] {
-			if sp.n == 0 || sp.b <= sp.a || (k > 0 && (o.merged[0][k-1].b > sp.a || (o.merged[0][k-1].b == sp.a && o.merged[0][k-1].n == sp.n))) {
-				t.Fatalf("round %d: segments %v not canonical", round, o.merged[0])
-			}
-			for x := sp.a; x < sp.b; x++ {
-				got[x] = int(sp.n)
-			}
-		}
-		if !slices.Equal(got, ref) {
-			t.Fatalf("round %d: counts %v; want %v", round, got, ref)
-		}
-		var edited, occupied int64
-		for _, e := range o.edits {
-			edited += int64(e.Nodes) * int64(e.B-e.A)
-		}
-		for _, v := range ref {
-			if v > 0 {
-				occupied++
-			}
-		}
-		if edited != occupied || o.covered(0, 0, 100) != occupied {
-			t.Fatalf("round %d: edits sum to %d, covered %d; occupied %d", round, edited, o.covered(0, 0, 100), occupied)
+func TestCut(t *testing.T) {
+	tests := []struct {
+		in   []span
+		a, b uint32
+		want []span
+	}{
+		{[]span{{10, 20}, {30, 40}}, 12, 15, []span{{10, 12}, {15, 20}, {30, 40}}}, // splits
+		{[]span{{10, 20}, {30, 40}}, 15, 35, []span{{10, 15}, {35, 40}}},           // trims both
+		{[]span{{10, 20}, {30, 40}}, 5, 45, []span{}},                              // all
+		{[]span{{10, 20}, {30, 40}}, 20, 30, []span{{10, 20}, {30, 40}}},           // the gap
+		{[]span{{10, 20}, {30, 40}}, 10, 20, []span{{30, 40}}},                     // exactly one
+	}
+	for _, tc := range tests {
+		o := occupancy{merged: [][]span{slices.Clone(tc.in)}}
+		o.cut(0, tc.a, tc.b)
+		if !slices.Equal(o.merged[0], tc.want) {
+			t.Errorf("cut %v by [%d, %d) = %v; want %v", tc.in, tc.a, tc.b, o.merged[0], tc.want)
 		}
 	}
 }

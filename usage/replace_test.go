@@ -134,3 +134,57 @@ func TestReplacedNodeListsAgainstPlainUnion(t *testing.T) {
 		})
 	}
 }
+
+// TestOccEditsSumToOccupancy: the edits recorded while records (new ones,
+// runs ending, replacements with other nodes and ends) arrive sum, inside
+// any window, to the occupancy the store gives for it.
+func TestOccEditsSumToOccupancy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	var versions [][]genJob
+	for v := 0; v < 3; v++ {
+		first, final := sharedCenter(900+uint64(v), 500)
+		versions = append(versions, first, final)
+	}
+	s := NewStore(nil)
+	s.TrackChanges(true)
+	var edits []OccEdit
+	base := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	check := func(round int) {
+		t.Helper()
+		edits = append(edits, s.TakeOccEdits()...)
+		for _, w := range [][2]time.Time{{base, base.Add(12 * 24 * time.Hour)}, {base.Add(30 * time.Hour), base.Add(31 * time.Hour)}} {
+			x, y := w[0].Unix(), w[1].Unix()
+			want := s.Occupied(w[0], w[1])
+			got := map[string]int64{}
+			for _, e := range edits {
+				if a, b := max(int64(e.A), x), min(int64(e.B), y); b > a {
+					got[s.Label(uint32(e.Cluster))] += int64(e.Nodes) * (b - a)
+				}
+			}
+			for _, cl := range []string{"east", "west"} {
+				if got[cl] != want[cl] {
+					t.Fatalf("round %d, %v %s: edits sum to %d, Occupied %d", round, w, cl, got[cl], want[cl])
+				}
+			}
+		}
+	}
+	for round := 0; round < 2000; round++ {
+		i := rng.IntN(500)
+		g := versions[rng.IntN(len(versions))][i]
+		r := *g.rec
+		r.Cluster, r.Start = versions[0][i].rec.Cluster, versions[0][i].rec.Start
+		if !r.End.IsZero() && !r.End.After(r.Start) {
+			r.End = r.Start.Add(time.Minute)
+		}
+		if r.Cluster != g.rec.Cluster {
+			r.NodeList = ""
+		}
+		if err := s.Add(&r, job.Decision{}); err != nil {
+			t.Fatal(err)
+		}
+		if round%97 == 0 {
+			check(round)
+		}
+	}
+	check(2000)
+}

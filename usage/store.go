@@ -400,15 +400,16 @@ func (s *Store) rulesIndex(rules []string) uint32 {
 	return ri
 }
 
-// occupy records the nodes job idx holds: one holder more on each over
-// [Start, End), or from Start on while it runs, or marked unlisted when its
-// node list is missing or unusable. The node list is kept for release.
+// occupy records the nodes job idx holds: folded into the nodes' merged
+// intervals when it has ended, held aside while it runs, or marked
+// unlisted when its node list is missing or unusable. The node list is
+// kept for release.
 func (s *Store) occupy(idx uint32, j *Job, list string) {
-	for len(s.occ.lists) <= int(idx) {
-		s.occ.lists = append(s.occ.lists, listRef{})
+	var ref listRef
+	if int(idx) < len(s.occ.lists) {
+		ref = s.occ.lists[idx]
+		s.occ.lists[idx] = listRef{}
 	}
-	ref := s.occ.lists[idx]
-	s.occ.lists[idx] = listRef{}
 	if j.Start == 0 || (j.End != openEnd && j.End <= j.Start) {
 		return
 	}
@@ -432,12 +433,19 @@ func (s *Store) occupy(idx uint32, j *Job, list string) {
 		copy(s.occ.pool[ref.off:], list)
 	}
 	ref.n = uint32(len(list))
+	for len(s.occ.lists) <= int(idx) {
+		s.occ.lists = append(s.occ.lists, listRef{})
+	}
 	s.occ.lists[idx] = ref
 	if j.End == openEnd {
 		s.occ.live[idx] = slices.Clone(s.occ.ids)
+		for _, n := range s.occ.ids {
+			s.nodeOp(opLive, idx, n, j.Start, openEnd)
+		}
+		return
 	}
 	for _, n := range s.occ.ids {
-		s.occ.fold(n, j.Start, j.End)
+		s.nodeOp(opFold, idx, n, j.Start, j.End)
 	}
 }
 
@@ -474,7 +482,7 @@ func (s *Store) release(idx uint32, old *Job) {
 	if ids, live := s.occ.live[idx]; live {
 		delete(s.occ.live, idx)
 		for _, n := range ids {
-			s.occ.unfold(n, old.Start, openEnd)
+			s.nodeOp(opUnlive, idx, n, old.Start, openEnd)
 		}
 		return
 	}
@@ -488,7 +496,7 @@ func (s *Store) release(idx uint32, old *Job) {
 		return
 	}
 	for _, n := range s.occ.ids {
-		s.occ.unfold(n, old.Start, old.End)
+		s.nodeOp(opUnfold, idx, n, old.Start, old.End)
 	}
 }
 
@@ -539,7 +547,7 @@ func (s *Store) Seal() {
 	}
 	s.occ.ids = nil
 	// No record comes any more: nothing is taken back.
-	s.occ.lists, s.occ.pool = nil, nil
+	s.occ.lists, s.occ.pool, s.occ.onNode = nil, nil, nil
 }
 
 // Running calls fn for every allocation that has started and not ended,
