@@ -55,7 +55,7 @@ type listRef struct{ off, n uint32 }
 // occupancy after the records minus the occupancy before them.
 type OccEdit struct {
 	Cluster uint16
-	Nodes   int32
+	Nodes   int64
 	A, B    uint32
 }
 
@@ -216,7 +216,7 @@ func (o *occupancy) cut(n uint32, a, b uint32) {
 // editNodes records that nodes nodes of cluster cl became held (nodes > 0)
 // or free over [a, b). An edit that continues the last one (same cluster
 // and count, starting where it ends) extends it: only sums are wanted.
-func (o *occupancy) editNodes(cl uint16, nodes int32, a, b uint32) {
+func (o *occupancy) editNodes(cl uint16, nodes int64, a, b uint32) {
 	if !o.recording || b <= a || nodes == 0 {
 		return
 	}

@@ -3,6 +3,7 @@ package usage
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -187,4 +188,74 @@ func TestOccEditsSumToOccupancy(t *testing.T) {
 		}
 	}
 	check(2000)
+}
+
+// FuzzReplace reads the input as records of eight runs on eight nodes
+// (each four bytes: run, start offset, length or running, node bits),
+// added in order with changes tracked, and checks the occupancy against
+// the plain union of the last records and the edits' sum against it.
+func FuzzReplace(f *testing.F) {
+	f.Add([]byte{0, 1, 5, 3, 0, 1, 2, 1, 1, 0, 0, 255, 1, 0, 9, 4})
+	f.Add([]byte{2, 3, 0, 7, 2, 3, 4, 8, 3, 3, 6, 0, 2, 3, 1, 7})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 4*256 {
+			data = data[:4*256]
+		}
+		base := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+		s := NewStore(nil)
+		s.TrackChanges(true)
+		last := map[byte]genJob{}
+		starts := map[byte]time.Time{}
+		for k := 0; k+4 <= len(data); k += 4 {
+			run, off, length, bits := data[k]%8, data[k+1]%16, data[k+2], data[k+3]
+			st, ok := starts[run]
+			if !ok {
+				st = base.Add(time.Duration(off) * time.Hour)
+				starts[run] = st
+			}
+			r := &job.Record{Cluster: "c", JobID: fmt.Sprint(run), Start: st, Submit: st, Cores: 1}
+			if length%16 != 15 {
+				r.End = st.Add(time.Duration(length%16) * 30 * time.Minute)
+			}
+			var hosts []string
+			for b := range 8 {
+				if bits&(1<<b) != 0 {
+					hosts = append(hosts, fmt.Sprintf("n%d", b))
+				}
+			}
+			r.Nodes = int64(len(hosts))
+			if length >= 128 && len(hosts) > 0 { // no node list: NNodes x time
+				hosts = nil
+			} else {
+				r.NodeList = strings.Join(hosts, ",")
+			}
+			if err := s.Add(r, job.Decision{}); err != nil {
+				t.Fatal(err)
+			}
+			last[run] = genJob{rec: r, hosts: hosts, listed: r.NodeList != ""}
+		}
+		var final []genJob
+		for _, g := range last {
+			if !g.rec.End.IsZero() && g.rec.End.Equal(g.rec.Start) {
+				continue
+			}
+			final = append(final, g)
+		}
+		edits := s.TakeOccEdits()
+		for _, w := range [][2]time.Time{{base, base.Add(40 * time.Hour)}, {base.Add(3 * time.Hour), base.Add(5 * time.Hour)}} {
+			want := plainOccupied(final, w[0], w[1])["c"]
+			if got := s.Occupied(w[0], w[1])["c"]; got != want {
+				t.Fatalf("%v: Occupied %d, the plain union of the last records %d", w, got, want)
+			}
+			var sum int64
+			for _, e := range edits {
+				if a, b := max(int64(e.A), w[0].Unix()), min(int64(e.B), w[1].Unix()); b > a {
+					sum += e.Nodes * (b - a)
+				}
+			}
+			if sum != want {
+				t.Fatalf("%v: edits sum to %d, the occupancy %d", w, sum, want)
+			}
+		}
+	})
 }

@@ -421,7 +421,7 @@ func (s *Store) occupy(idx uint32, j *Job, list string) {
 		if j.Nodes > 0 {
 			s.occ.setUnlisted(idx, true)
 			s.stats.NoNodeList++
-			s.occ.editNodes(j.Cluster, int32(min(j.Nodes, math.MaxInt32)), j.Start, j.End)
+			s.occ.editNodes(j.Cluster, int64(j.Nodes), j.Start, j.End)
 		}
 		return
 	}
@@ -476,7 +476,7 @@ func (s *Store) release(idx uint32, old *Job) {
 	if s.occ.isUnlisted(idx) {
 		s.occ.setUnlisted(idx, false)
 		s.stats.NoNodeList--
-		s.occ.editNodes(old.Cluster, -int32(min(old.Nodes, math.MaxInt32)), old.Start, old.End)
+		s.occ.editNodes(old.Cluster, -int64(old.Nodes), old.Start, old.End)
 		return
 	}
 	if ids, live := s.occ.live[idx]; live {
