@@ -283,11 +283,17 @@ func parseNumber(v any, typ fieldType, path string) (float64, error) {
 		case uint64:
 			return float64(x), nil
 		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return 0, fmt.Errorf("%s: %v is not a finite number", path, x)
+			}
 			return x, nil
 		case string:
 			f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
 			if err != nil {
 				return 0, fmt.Errorf("%s: %q is not a number", path, x)
+			}
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				return 0, fmt.Errorf("%s: %q is not a finite number", path, x)
 			}
 			return f, nil
 		}
@@ -321,6 +327,10 @@ func ParseDuration(s string) (time.Duration, error) {
 		if err != nil {
 			return 0, fmt.Errorf("duration %q: bad day count", s)
 		}
+		// More days would wrap past the largest Duration to a negative one.
+		if maxDays := uint64(math.MaxInt64 / int64(24*time.Hour)); n > maxDays {
+			return 0, fmt.Errorf("duration %q: the day count is above %d (the longest duration is about 292 years)", s, maxDays)
+		}
 		days = time.Duration(n) * 24 * time.Hour
 		in = in[i+1:]
 		if in == "" {
@@ -330,6 +340,9 @@ func ParseDuration(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(in)
 	if err != nil || d < 0 {
 		return 0, fmt.Errorf("duration %q: want a form such as \"90m\", \"2h\" or \"1d12h\"", s)
+	}
+	if d > math.MaxInt64-days {
+		return 0, fmt.Errorf("duration %q: the longest duration is about 292 years", s)
 	}
 	return days + d, nil
 }

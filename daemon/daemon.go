@@ -42,7 +42,16 @@ type Options struct {
 	// Sources builds the sources of a configuration; nil means
 	// BuildSources. Tests inject stand-ins here.
 	Sources func(*Config, *Runtime) ([]source.JobSource, []source.NodeSource, error)
+	// LockCheck is how often the writer lock of a PostgreSQL store is
+	// checked between writes (each write checks it too); 0 means
+	// DefaultLockCheck.
+	LockCheck time.Duration
 }
+
+// DefaultLockCheck is how often the daemon checks, between writes, that it
+// still holds the writer lock of its PostgreSQL store, so that a lost lock
+// shows in readiness and is taken again without waiting for a poll.
+const DefaultLockCheck = 10 * time.Second
 
 // Runtime is what a configuration turns into: immutable, swapped whole on
 // reload.
@@ -79,6 +88,9 @@ type Daemon struct {
 	snap     atomic.Pointer[snapshot.Snapshot]
 	ready    atomic.Bool
 	notReady atomic.Value // string
+	// lockLost says why the store's writer lock is not held ("" while it
+	// is): nothing is written then, and the daemon is not ready.
+	lockLost atomic.Value // string
 
 	// mu guards the in-memory engine and the per-source state below.
 	mu       sync.RWMutex
@@ -142,6 +154,7 @@ func New(cfg *Config, raw []byte, opts Options) (*Daemon, error) {
 		reloadReq: make(chan chan error),
 	}
 	d.notReady.Store("starting")
+	d.lockLost.Store("")
 	next, err := d.prepare(cfg, raw)
 	if err != nil {
 		return nil, err
@@ -162,6 +175,9 @@ func (d *Daemon) Snapshot() *snapshot.Snapshot { return d.snap.Load() }
 
 // Ready reports whether the daemon serves figures, and why not.
 func (d *Daemon) Ready() (bool, string) {
+	if why := d.lockLost.Load().(string); why != "" {
+		return false, "no record is written: " + why
+	}
 	if d.ready.Load() {
 		return true, ""
 	}
@@ -179,6 +195,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	defer d.closeStore()
+	if w, ok := d.lock.(watchedLock); ok {
+		wctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Go(func() { d.watchLock(wctx, w) })
+		// Runs before closeStore: the watch ends before the lock is released.
+		defer func() { stop(); wg.Wait() }()
+	}
 	d.notReady.Store("loading the job store")
 	start := d.now()
 	n, err := d.rebuildMemory(ctx, rt)
@@ -406,6 +429,44 @@ func (d *Daemon) closeStore() {
 	d.releaseLock()
 }
 
+// checkLock returns nil when the store's lock is held (always for a lock
+// that cannot be lost), and records a change of its state for readiness
+// and the next publish.
+func (d *Daemon) checkLock(ctx context.Context) error {
+	w, ok := d.lock.(watchedLock)
+	if !ok {
+		return nil
+	}
+	err := w.check(ctx)
+	why := ""
+	if err != nil {
+		why = err.Error()
+	}
+	if prev := d.lockLost.Swap(why); (prev.(string) == "") != (why == "") {
+		d.requestRebuild()
+	}
+	return err
+}
+
+// watchLock checks the store's lock every Options.LockCheck until ctx
+// ends, so that its loss shows (and it is taken again) between polls.
+func (d *Daemon) watchLock(ctx context.Context, w watchedLock) {
+	every := d.opts.LockCheck
+	if every <= 0 {
+		every = DefaultLockCheck
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = d.checkLock(ctx)
+		}
+	}
+}
+
 func (d *Daemon) releaseLock() {
 	if d.lock != nil {
 		d.lock.release()
@@ -463,6 +524,9 @@ func (d *Daemon) rebuildMemory(ctx context.Context, rt *Runtime) (int, error) {
 		d.log.Warn("stored records quarantined", "count", len(quarantined))
 	}
 	if differ > 0 {
+		if err := d.checkLock(ctx); err != nil {
+			return 0, fmt.Errorf("reclassify job store: %w", err)
+		}
 		n, err := d.store.Reclassify(ctx, func(r *job.Record) classify.Decision {
 			if usage.CheckRecord(r) != nil {
 				return classify.Decision{Class: classify.Unknown}
@@ -686,6 +750,12 @@ func (d *Daemon) pollOnce(ctx context.Context, s source.JobSource) (more bool, e
 	cur, err := encodeEnvelope(envelope{Complete: complete, Cursor: b.Cursor})
 	if err != nil {
 		return false, d.fail(ctx, name, err, took)
+	}
+	// Nothing is written without the writer lock: another daemon may hold
+	// it since this one's was lost. The batch is polled again from the
+	// stored cursor once the lock is back.
+	if err := d.checkLock(ctx); err != nil {
+		return false, d.fail(ctx, name, fmt.Errorf("commit: %w", err), took)
 	}
 	res, err := d.store.Apply(ctx, jobstore.Batch{Source: name, Cursor: cur, Records: b.Records, Decisions: decs})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -28,12 +29,26 @@ var errLocked = jobstore.ErrLocked
 // lock for SQLite, the database's writer lock for PostgreSQL.
 type storeLock interface{ release() }
 
+// watchedLock is a store lock that can be lost while the daemon runs (the
+// database's, whose session the server may end): check says whether it is
+// held, taking it again when it was lost and is free.
+type watchedLock interface {
+	storeLock
+	check(ctx context.Context) error
+}
+
 // dbLock is the writer lock of a PostgreSQL store (jobstore.LockPostgres):
 // a session advisory lock, which the server releases when the daemon's
-// connection ends in any way.
+// connection ends in any way. The server may end that session while the
+// daemon runs (a restart, pg_terminate_backend, a broken connection):
+// check finds it, and a second daemon could then take the lock, so the
+// daemon checks before every write and on a timer, and writes nothing
+// while the lock is lost.
 type dbLock struct {
-	l   *jobstore.WriterLock
+	dsn string
 	log *slog.Logger
+	mu  sync.Mutex
+	l   *jobstore.WriterLock // nil while lost
 }
 
 // lockDatabase takes the writer lock of the PostgreSQL store dsn without
@@ -47,14 +62,46 @@ func lockDatabase(ctx context.Context, dsn string, log *slog.Logger) (*dbLock, e
 	if err != nil {
 		return nil, err
 	}
-	return &dbLock{l: l, log: log}, nil
+	return &dbLock{dsn: dsn, l: l, log: log}, nil
+}
+
+// lockCheckTimeout bounds one check of the lock: a server that does not
+// answer in that time is not trusted with writes.
+const lockCheckTimeout = 10 * time.Second
+
+// check returns nil while the lock is held. A lock found lost is logged
+// and taken again at once when it is free; the error says why it is not
+// held (lost, and another daemon holds it or the server does not answer).
+func (l *dbLock) check(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, lockCheckTimeout)
+	defer cancel()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.l != nil {
+		err := l.l.Check(ctx)
+		if err == nil {
+			return nil
+		}
+		l.l = nil
+		l.log.Error("job store writer lock lost: no record is written until it is taken again", "err", err)
+	}
+	nl, err := jobstore.LockPostgres(ctx, l.dsn)
+	if err != nil {
+		return fmt.Errorf("%w; taking it again: %w", jobstore.ErrLockLost, err)
+	}
+	l.l = nl
+	l.log.Info("job store writer lock taken again: writing resumes")
+	return nil
 }
 
 // release drops the lock.
 func (l *dbLock) release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if err := l.l.Release(); err != nil {
 		l.log.Warn("job store lock not released cleanly", "err", err)
 	}
+	l.l = nil
 }
 
 // dirLock is an exclusive advisory lock (flock) on a directory's lock file.

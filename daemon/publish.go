@@ -29,6 +29,7 @@ func (d *Daemon) publish() {
 		d.log.Error("figures not published", "err", err)
 		return
 	}
+	s.StoreLockLost = d.lockLost.Load().(string)
 	d.snap.Store(s)
 	d.log.Debug("figures published", "seconds", time.Since(start).Seconds())
 	if d.ready.Load() {

@@ -418,6 +418,7 @@ func (em emitter) rest(s *snapshot.Snapshot) {
 		em.emit(mComplete, unixSeconds(s.Complete))
 	}
 	em.emit(mQuarantined, s.Quarantined)
+	em.emit(mStoreWritable, boolValue(s.StoreLockLost == ""))
 }
 
 // occupied emits the occupancy counter of every cluster the snapshot

@@ -294,8 +294,8 @@ func TestClosedSets(t *testing.T) {
 	perPartition := pairsN*classesN*7 + pairsN*statesN*4 + devicesN*classesN*3 + devicesN*statesN*2
 	windows := 2 * 4 * 2 * 3 // clusters x resources x windows x families
 	health := 3 * (4 + len(RecordResults()) + 2 + 1)
-	other := 3 + 2 + 1 + 1 + 1 + 1 // rule hits, config, snapshot time, complete time, build info, quarantined
-	occupied := 2                  // one per cluster
+	other := 3 + 2 + 1 + 1 + 1 + 1 + 1 // rule hits, config, snapshot time, complete time, build info, quarantined, store writable
+	occupied := 2                      // one per cluster
 	// The idle split: every cluster and every (cluster, kind, model) by
 	// reason, with its demand counter.
 	idleDevs := map[[3]string]bool{}
@@ -512,7 +512,7 @@ func TestNilAndEmpty(t *testing.T) {
 		}
 		slices.Sort(names)
 		want := []string{"scmon_build_info", "scmon_config_last_reload_success_timestamp_seconds",
-			"scmon_config_last_reload_successful", "scmon_snapshot_timestamp_seconds", "scmon_store_records_quarantined"}
+			"scmon_config_last_reload_successful", "scmon_snapshot_timestamp_seconds", "scmon_store_records_quarantined", "scmon_store_writable"}
 		if !slices.Equal(names, want) {
 			t.Errorf("empty snapshot gives %v, want %v", names, want)
 		}

@@ -64,6 +64,7 @@ const (
 	mBuildInfo
 	mOccupiedNode
 	mQuarantined
+	mStoreWritable
 	mIdleCore
 	mIdleAccel
 	mDemandCore
@@ -243,6 +244,10 @@ var families = [numFamilies]family{
 	mQuarantined: {
 		name: "scmon_store_records_quarantined", kind: gauge,
 		help: "Stored job records the engine could not load and does not count (the daemon starts without them and logs each once with its key).",
+	},
+	mStoreWritable: {
+		name: "scmon_store_writable", kind: gauge,
+		help: "1 while the daemon may write its job store; 0 while it has lost the writer lock of its PostgreSQL store (the server ended its session: restart, killed connection): it then stores no record, /-/ready fails, and it takes the lock again once free.",
 	},
 	mBuildInfo: {
 		name: "scmon_build_info", kind: gauge, labels: []string{labelVersion, labelRevision, labelGoVersion},

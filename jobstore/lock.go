@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,6 +15,11 @@ import (
 // ErrLocked is wrapped by the error of LockPostgres when another process
 // holds the store's writer lock.
 var ErrLocked = errors.New("in use by another scmon")
+
+// ErrLockLost is wrapped by the error of WriterLock.Check when the lock is
+// no longer held: its session ended (the server restarted, the connection
+// was killed or broke) or it was released.
+var ErrLockLost = errors.New("writer lock lost")
 
 // pgWriterLockClass is the first key of the writer lock ("scmn" in ASCII);
 // the second is the hash of the schema the store lives in, so that stores
@@ -31,6 +37,11 @@ FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
 	AND l.classid = $1::int4::oid AND l.objid = hashtext(current_schema())::oid
 	AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+	// pgWriterHeld asks whether this very session holds the writer lock.
+	pgWriterHeld = `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+	AND pid = pg_backend_pid() AND objsubid = 2
+	AND classid = $1::int4::oid AND objid = hashtext(current_schema())::oid
+	AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))`
 )
 
 // WriterLock is the exclusive right of one process to write a PostgreSQL
@@ -40,7 +51,12 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
 //
 // SQLite needs no such lock in the database: its daemon locks the data
 // directory that holds the file.
+//
+// The lock lasts as long as its session, which the server may end on its
+// own (a restart, pg_terminate_backend, a broken connection): Check says
+// whether it is still held, and a writer checks before it writes.
 type WriterLock struct {
+	mu   sync.Mutex // the connection serves one statement at a time
 	conn *pgx.Conn
 }
 
@@ -96,10 +112,46 @@ func LockPostgres(ctx context.Context, dsn string) (*WriterLock, error) {
 	return nil, fmt.Errorf("job store %s is %w (held by %s)", loc, ErrLocked, holder)
 }
 
+// Check returns nil while the lock is held, else an error wrapping
+// ErrLockLost: its session is gone, answers with an error or in no time
+// within ctx, or no longer holds the lock. A lock found lost stays lost:
+// its session is closed, and the writer takes the lock again with
+// LockPostgres (which fails while another process holds it).
+func (l *WriterLock) Check(ctx context.Context) error {
+	if l == nil {
+		return fmt.Errorf("job store %w: not taken", ErrLockLost)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == nil {
+		return fmt.Errorf("job store %w: released", ErrLockLost)
+	}
+	var held bool
+	err := l.conn.QueryRow(ctx, pgWriterHeld, int32(pgWriterLockClass)).Scan(&held)
+	if err == nil && held {
+		return nil
+	}
+	if err == nil {
+		err = errors.New("the session no longer holds it")
+	}
+	// Whatever the session's state, it is not trusted again: closing it
+	// frees the lock if the server still counts it held.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = l.conn.Close(cctx)
+	l.conn = nil
+	return fmt.Errorf("job store %w: %w", ErrLockLost, err)
+}
+
 // Release drops the lock. It is safe to call on a nil lock and more than
 // once.
 func (l *WriterLock) Release() error {
-	if l == nil || l.conn == nil {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // envLockChild makes the test binary take the writer lock of the
@@ -109,5 +111,62 @@ func TestLockPostgres(t *testing.T) {
 
 	if _, err := LockPostgres(ctx, "postgres://u:secret@127.0.0.1:1/x?connect_timeout=1"); err == nil || strings.Contains(err.Error(), "secret") {
 		t.Errorf("lock of an unreachable server = %v, want an error without the password", err)
+	}
+}
+
+// TestLockLost: a lock whose session the server ends (pg_terminate_backend,
+// as a restart or a killed connection would) or that the session no longer
+// holds is found lost by Check, and can be taken again once free.
+func TestLockLost(t *testing.T) {
+	dsn := postgresBackend().dsn(t)
+	ctx := context.Background()
+	l, err := LockPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	if err := l.Check(ctx); err != nil {
+		t.Fatalf("Check of a held lock: %v", err)
+	}
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var pid int
+	if err := admin.QueryRow(ctx, pgWriterHolder, int32(pgWriterLockClass)).Scan(&pid, new(string), new(string), new(string)); err != nil {
+		t.Fatal(err)
+	}
+	var done bool
+	if err := admin.QueryRow(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&done); err != nil || !done {
+		t.Fatalf("pg_terminate_backend(%d) = %v, %v", pid, done, err)
+	}
+	err = l.Check(ctx)
+	if !errors.Is(err, ErrLockLost) {
+		t.Fatalf("Check after the session was terminated = %v, want ErrLockLost", err)
+	}
+	if err := l.Check(ctx); !errors.Is(err, ErrLockLost) {
+		t.Errorf("second Check = %v, want ErrLockLost (a lost lock stays lost)", err)
+	}
+	// Another writer may take it now; then this one cannot.
+	other, err := LockPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatalf("lock after the holder's session ended: %v", err)
+	}
+	if _, err := LockPostgres(ctx, dsn); !errors.Is(err, ErrLocked) {
+		t.Errorf("lock while the other holds it = %v, want ErrLocked", err)
+	}
+	// A session that released the lock without closing does not hold it.
+	if _, err := other.conn.Exec(ctx, "SELECT pg_advisory_unlock_all()"); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Check(ctx); !errors.Is(err, ErrLockLost) || !strings.Contains(err.Error(), "no longer holds") {
+		t.Errorf("Check after unlock = %v, want ErrLockLost saying the session no longer holds it", err)
+	}
+	if err := other.Release(); err != nil {
+		t.Errorf("Release of a lost lock: %v", err)
+	}
+	if err := (*WriterLock)(nil).Check(ctx); !errors.Is(err, ErrLockLost) {
+		t.Errorf("Check of a nil lock = %v", err)
 	}
 }

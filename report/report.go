@@ -145,9 +145,6 @@ func Build(res *usage.Result, m Meta) *Report {
 	if m.Stats.NoNodeList > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d allocation(s) have no usable node list: their nodes count as occupied for NNodes x time, as if no other job shared them", m.Stats.NoNodeList))
 	}
-	if m.Stats.OccupancyShrunk > 0 {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("%d finished allocation(s) were replaced by a shorter record: node occupancy still holds the longer interval", m.Stats.OccupancyShrunk))
-	}
 	r.Headline = HeadlineFor(m.Primary, &r.Figures)
 	return r
 }

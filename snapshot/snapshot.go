@@ -80,6 +80,10 @@ type Snapshot struct {
 	// Quarantined counts stored records the engine could not load (the
 	// daemon started without them; each is logged once with its key).
 	Quarantined float64
+	// StoreLockLost says why the daemon does not hold its job store's
+	// writer lock ("" while it does, and for figures not made by a daemon
+	// on a store): it writes no record then.
+	StoreLockLost string
 	// Headline is what the status page shows first.
 	Headline []Headline
 }

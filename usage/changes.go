@@ -24,6 +24,19 @@ type changeLog struct {
 func (s *Store) TrackChanges(on bool) {
 	s.changes.on = on
 	s.changes.changes = nil
+	s.occ.recording = on
+	s.occ.edits = nil
+}
+
+// TakeOccEdits returns the changes of node occupancy that the records
+// added since the last call made (new allocations and replaced ones), and
+// empties the log. A consumer that has counted the occupied node-seconds
+// up to t corrects them with the edits' node-seconds before t, and counts
+// the time after t from Occupied.
+func (s *Store) TakeOccEdits() []OccEdit {
+	e := s.occ.edits
+	s.occ.edits = nil
+	return e
 }
 
 // TakeChanges returns the replacements logged since the last call, oldest

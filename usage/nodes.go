@@ -16,14 +16,20 @@ import (
 // intervals of the allocations on it, not the sum of NNodes x time (which
 // counts a node shared by four jobs four times).
 //
-// The store does not keep a node list per job. At load, each finished
-// allocation's interval is folded into the merged interval list of every
-// node it names; an allocation still running keeps its node ids aside
-// (running jobs are few) until a later record of the same run ends it.
-// Union is idempotent, so reading the same run twice changes nothing; the
-// one change a merged list cannot undo is a finished run replaced by a
-// shorter one, which is counted (Stats.OccupancyShrunk) and cured by the
-// next rebuild from the job store.
+// Each finished allocation's interval is folded into the merged interval
+// list of every node it names; an allocation still running keeps its node
+// ids aside (running jobs are few) until a later record of the same run
+// ends it. A later record of the same run (a poll that sees it end, a
+// correction, the same line read twice) first takes back what the earlier
+// one held, then adds its own, so that the occupancy is exactly that of
+// the last records, whatever nodes and ends the earlier ones gave: the
+// same record again changes nothing; a running one that ends drops its
+// nodes from the running set; a finished one replaced by other nodes or a
+// shorter interval has the merged list of each of its old nodes made again
+// over its interval from the other allocations on the node. For that, until
+// Seal (after which no record comes), the store keeps each allocation's
+// node list as the record wrote it (compressed, a few bytes) and, per node,
+// the finished allocations on it.
 
 // MaxRecordNodes bounds the hosts one node list may name; a longer list is
 // not expanded and the allocation falls back to NNodes x time.
@@ -37,6 +43,22 @@ const MaxNodes = 1 << 22
 // span is a half-open interval [a, b) of Unix seconds.
 type span struct{ a, b uint32 }
 
+// listRef locates an allocation's node list in the occupancy's pool; n is
+// 0 for an allocation that holds no listed node.
+type listRef struct{ off, n uint32 }
+
+// OccEdit is a change of the occupancy that Add made while changes are
+// tracked: Nodes nodes of the cluster label became held (Nodes > 0) or
+// free (Nodes < 0) over [A, B), B being OpenEnd for a running allocation.
+// A consumer that has counted the occupied time up to some t corrects it
+// by the edits' node-seconds before t: the sum of the edits is exactly the
+// occupancy after the records minus the occupancy before them.
+type OccEdit struct {
+	Cluster uint16
+	Nodes   int64
+	A, B    uint32
+}
+
 // nodeKey names a node: node names are unique within a cluster.
 type nodeKey struct {
 	cluster uint16
@@ -48,8 +70,19 @@ type occupancy struct {
 	idx     map[nodeKey]uint32
 	cluster []uint16 // node id -> cluster label
 	merged  [][]span // node id -> sorted, disjoint, non-touching spans
-	// live holds the node ids of allocations still running, by job index.
-	live map[uint32][]uint32
+	// live holds the node ids of allocations still running, by job index;
+	// liveOn the running allocations on each node.
+	live   map[uint32][]uint32
+	liveOn map[uint32][]uint32
+	// onNode lists the finished allocations folded into each node's list
+	// (by node id), and lists locates each allocation's node list (by job
+	// index) in pool, for taking them back; all three are dropped by Seal.
+	onNode [][]uint32
+	lists  []listRef
+	pool   []byte
+	// edits collects the changes of occupancy while recording is on.
+	recording bool
+	edits     []OccEdit
 	// unlisted marks (a bit per job index) the started allocations whose
 	// node list is missing or unusable: they count NNodes x time.
 	unlisted []uint64
@@ -60,7 +93,7 @@ type occupancy struct {
 }
 
 func newOccupancy() occupancy {
-	return occupancy{idx: map[nodeKey]uint32{}, live: map[uint32][]uint32{}}
+	return occupancy{idx: map[nodeKey]uint32{}, live: map[uint32][]uint32{}, liveOn: map[uint32][]uint32{}}
 }
 
 func (o *occupancy) isUnlisted(i uint32) bool {
@@ -120,6 +153,7 @@ func (o *occupancy) expand(cluster uint16, list string) error {
 		o.idx[key] = nid
 		o.cluster = append(o.cluster, cluster)
 		o.merged = append(o.merged, nil)
+		o.onNode = append(o.onNode, nil)
 		o.ids[i] = nid
 	}
 	clear(names)
@@ -153,6 +187,156 @@ func (o *occupancy) fold(n uint32, a, b uint32) {
 	}
 	l[i] = span{a, b}
 	o.merged[n] = slices.Delete(l, i+1, j)
+}
+
+// cut removes [a, b) from node n's merged list.
+func (o *occupancy) cut(n uint32, a, b uint32) {
+	l := o.merged[n]
+	i := sort.Search(len(l), func(i int) bool { return l[i].b > a })
+	j := i
+	for j < len(l) && l[j].a < b {
+		j++
+	}
+	if i == j {
+		return
+	}
+	var keep [2]span
+	k := 0
+	if l[i].a < a {
+		keep[k] = span{l[i].a, a}
+		k++
+	}
+	if l[j-1].b > b {
+		keep[k] = span{b, l[j-1].b}
+		k++
+	}
+	o.merged[n] = slices.Replace(l, i, j, keep[:k]...)
+}
+
+// editNodes records that nodes nodes of cluster cl became held (nodes > 0)
+// or free over [a, b). An edit that continues the last one (same cluster
+// and count, starting where it ends) extends it: only sums are wanted.
+func (o *occupancy) editNodes(cl uint16, nodes int64, a, b uint32) {
+	if !o.recording || b <= a || nodes == 0 {
+		return
+	}
+	if k := len(o.edits); k > 0 {
+		if e := &o.edits[k-1]; e.Nodes == nodes && e.Cluster == cl && e.B == a {
+			e.B = b
+			return
+		}
+	}
+	o.edits = append(o.edits, OccEdit{Cluster: cl, Nodes: nodes, A: a, B: b})
+}
+
+// diff records the change of node n's coverage from before to after (both
+// sorted, disjoint spans) as edits.
+func (o *occupancy) diff(n uint32, before, after []span) {
+	pts := make([]uint32, 0, 2*(len(before)+len(after)))
+	for _, l := range [2][]span{before, after} {
+		for _, sp := range l {
+			pts = append(pts, sp.a, sp.b)
+		}
+	}
+	slices.Sort(pts)
+	pts = slices.Compact(pts)
+	in := func(l []span, k *int, x uint32) bool {
+		for *k < len(l) && l[*k].b <= x {
+			*k++
+		}
+		return *k < len(l) && l[*k].a <= x
+	}
+	var kb, ka int
+	for p := 0; p+1 < len(pts); p++ {
+		x, y := pts[p], pts[p+1]
+		was, is := in(before, &kb, x), in(after, &ka, x)
+		switch {
+		case is && !was:
+			o.editNodes(o.cluster[n], 1, x, y)
+		case was && !is:
+			o.editNodes(o.cluster[n], -1, x, y)
+		}
+	}
+}
+
+// Node operations of nodeOp.
+const (
+	opFold   = iota // a finished allocation holds the node over [a, b)
+	opUnfold        // it no longer does
+	opLive          // a running allocation holds it from a on
+	opUnlive        // it no longer does
+)
+
+// nodeOp applies op for allocation idx on node n, recording the change of
+// the node's coverage as edits while recording is on.
+func (s *Store) nodeOp(op int, idx, n, a, b uint32) {
+	o := &s.occ
+	if op == opLive || op == opUnlive {
+		b = openEnd
+	}
+	var before []span
+	if o.recording {
+		before = s.coverage(n, a, b)
+	}
+	switch op {
+	case opFold:
+		o.fold(n, a, b)
+		o.onNode[n] = append(o.onNode[n], idx)
+	case opUnfold:
+		on := o.onNode[n]
+		if k := slices.Index(on, idx); k >= 0 {
+			o.onNode[n] = slices.Delete(on, k, k+1)
+		}
+		// The other allocations on the node hold what they held in [a, b).
+		o.cut(n, a, b)
+		for _, ji := range o.onNode[n] {
+			j := &s.jobs[ji]
+			if j.Start < b && j.End > a {
+				o.fold(n, max(j.Start, a), min(j.End, b))
+			}
+		}
+	case opLive:
+		o.liveOn[n] = append(o.liveOn[n], idx)
+	case opUnlive:
+		on := o.liveOn[n]
+		if k := slices.Index(on, idx); k >= 0 {
+			on = slices.Delete(on, k, k+1)
+		}
+		if len(on) == 0 {
+			delete(o.liveOn, n)
+		} else {
+			o.liveOn[n] = on
+		}
+	}
+	if o.recording {
+		o.diff(n, before, s.coverage(n, a, b))
+	}
+}
+
+// coverage returns node n's occupied spans inside [x, y): the merged list
+// and, from the earliest start of the running allocations on it, the rest.
+func (s *Store) coverage(n uint32, x, y uint32) []span {
+	var out []span
+	l := s.occ.merged[n]
+	i := sort.Search(len(l), func(i int) bool { return l[i].b > x })
+	for ; i < len(l) && l[i].a < y; i++ {
+		out = append(out, span{max(l[i].a, x), min(l[i].b, y)})
+	}
+	var lf uint32
+	for _, ji := range s.occ.liveOn[n] {
+		if st := s.jobs[ji].Start; lf == 0 || st < lf {
+			lf = st
+		}
+	}
+	if lf != 0 && lf < y {
+		a := max(lf, x)
+		k := sort.Search(len(out), func(k int) bool { return out[k].b >= a })
+		if k < len(out) && out[k].a < a {
+			a = out[k].a
+		}
+		out = append(out[:k], span{a, y})
+	}
+	return out
 }
 
 // covered returns the length of node n's merged spans inside [x, y).

@@ -77,10 +77,6 @@ type Stats struct {
 	// is missing or unusable (it does not parse, or names more than
 	// MaxRecordNodes hosts): their occupancy falls back to NNodes x time.
 	NoNodeList int64
-	// OccupancyShrunk counts finished runs replaced by a record that ends
-	// earlier: the node occupancy still holds the longer interval until the
-	// store is rebuilt.
-	OccupancyShrunk int64
 }
 
 // MaxRecordDevices bounds the distinct generic resources (name and type)
@@ -349,22 +345,14 @@ func (s *Store) AddAt(r *job.Record, d job.Decision) (uint32, error) {
 	// that the cost of a record does not grow with the cluster's name.
 	sum := r.RunHash() ^ (uint64(cl)+1)*0x9e3779b97f4a7c15
 	idx := uint32(len(s.jobs))
+	var old *Job
 	if prev, ok := s.dedup[sum]; ok && s.jobs[prev].Start == j.Start && s.jobs[prev].Cluster == j.Cluster {
 		s.stats.Duplicates++
 		idx = prev
 		s.noteReplace(idx)
 		delete(s.multi, idx)
-		old := s.jobs[prev]
-		if _, live := s.occ.live[idx]; live {
-			delete(s.occ.live, idx)
-		} else if old.Start != 0 && old.End != openEnd && !s.occ.isUnlisted(idx) && j.End < old.End {
-			// The longer interval stays folded in the nodes' lists.
-			s.stats.OccupancyShrunk++
-		}
-		if s.occ.isUnlisted(idx) {
-			s.occ.setUnlisted(idx, false)
-			s.stats.NoNodeList--
-		}
+		was := s.jobs[prev]
+		old = &was
 	} else {
 		s.dedup[sum] = idx
 		s.jobs = append(s.jobs, Job{})
@@ -382,7 +370,12 @@ func (s *Store) AddAt(r *job.Record, d job.Decision) (uint32, error) {
 		s.multi[idx] = slices.Clone(devs)
 	}
 	s.jobs[idx] = j
-	s.occupy(idx, &j, r.NodeList)
+	if old == nil || !s.sameOccupancy(idx, old, &j, r.NodeList) {
+		if old != nil {
+			s.release(idx, old)
+		}
+		s.occupy(idx, &j, r.NodeList)
+	}
 
 	if j.Submit != 0 && j.Submit < s.minSubmit {
 		s.minSubmit = j.Submit
@@ -426,24 +419,101 @@ func (s *Store) rulesIndex(rules []string) uint32 {
 
 // occupy records the nodes job idx holds: folded into the nodes' merged
 // intervals when it has ended, held aside while it runs, or marked
-// unlisted when its node list is missing or unusable.
+// unlisted when its node list is missing or unusable. The node list is
+// kept for release.
 func (s *Store) occupy(idx uint32, j *Job, list string) {
+	var ref listRef
+	if int(idx) < len(s.occ.lists) {
+		ref = s.occ.lists[idx]
+		s.occ.lists[idx] = listRef{}
+	}
 	if j.Start == 0 || (j.End != openEnd && j.End <= j.Start) {
 		return
 	}
-	if err := s.occ.expand(j.Cluster, list); err != nil || len(s.occ.ids) == 0 {
+	err := s.occ.expand(j.Cluster, list)
+	if err == nil && len(s.occ.pool)+len(list) > math.MaxUint32 && (ref.n == 0 || len(list) > int(ref.n)) {
+		err = errors.New("the node lists kept pass 4 GiB")
+	}
+	if err != nil || len(s.occ.ids) == 0 {
 		if j.Nodes > 0 {
 			s.occ.setUnlisted(idx, true)
 			s.stats.NoNodeList++
+			s.occ.editNodes(j.Cluster, int64(j.Nodes), j.Start, j.End)
 		}
 		return
 	}
+	// The list is kept where the earlier record's was when it fits.
+	if ref.n == 0 || len(list) > int(ref.n) {
+		ref.off = uint32(len(s.occ.pool))
+		s.occ.pool = append(s.occ.pool, list...)
+	} else {
+		copy(s.occ.pool[ref.off:], list)
+	}
+	ref.n = uint32(len(list))
+	for len(s.occ.lists) <= int(idx) {
+		s.occ.lists = append(s.occ.lists, listRef{})
+	}
+	s.occ.lists[idx] = ref
 	if j.End == openEnd {
 		s.occ.live[idx] = slices.Clone(s.occ.ids)
+		for _, n := range s.occ.ids {
+			s.nodeOp(opLive, idx, n, j.Start, openEnd)
+		}
 		return
 	}
 	for _, n := range s.occ.ids {
-		s.occ.fold(n, j.Start, j.End)
+		s.nodeOp(opFold, idx, n, j.Start, j.End)
+	}
+}
+
+// listOf returns the node list kept for job idx ("" for none).
+func (s *Store) listOf(idx uint32) []byte {
+	if int(idx) >= len(s.occ.lists) {
+		return nil
+	}
+	ref := s.occ.lists[idx]
+	return s.occ.pool[ref.off : ref.off+ref.n]
+}
+
+// sameOccupancy reports whether the record replacing old (job idx) holds
+// the same nodes over the same time: the common case of a finished run
+// read again, which then changes nothing.
+func (s *Store) sameOccupancy(idx uint32, old, j *Job, list string) bool {
+	if old.Start != j.Start || old.End != j.End {
+		return false
+	}
+	if s.occ.isUnlisted(idx) || (old.Start != 0 && (old.End == openEnd || old.End > old.Start) && len(s.listOf(idx)) == 0) {
+		return false // unlisted, or a list refused before: decide again
+	}
+	return string(s.listOf(idx)) == list
+}
+
+// release takes back what occupy recorded for job idx, which held old.
+func (s *Store) release(idx uint32, old *Job) {
+	if s.occ.isUnlisted(idx) {
+		s.occ.setUnlisted(idx, false)
+		s.stats.NoNodeList--
+		s.occ.editNodes(old.Cluster, -int64(old.Nodes), old.Start, old.End)
+		return
+	}
+	if ids, live := s.occ.live[idx]; live {
+		delete(s.occ.live, idx)
+		for _, n := range ids {
+			s.nodeOp(opUnlive, idx, n, old.Start, openEnd)
+		}
+		return
+	}
+	list := s.listOf(idx)
+	if len(list) == 0 {
+		return
+	}
+	// The names were interned when the list was first read: expanding it
+	// again adds none.
+	if err := s.occ.expand(old.Cluster, string(list)); err != nil {
+		return
+	}
+	for _, n := range s.occ.ids {
+		s.nodeOp(opUnfold, idx, n, old.Start, old.End)
 	}
 }
 
@@ -493,6 +563,8 @@ func (s *Store) Seal() {
 		}
 	}
 	s.occ.ids = nil
+	// No record comes any more: nothing is taken back.
+	s.occ.lists, s.occ.pool, s.occ.onNode = nil, nil, nil
 }
 
 // Running calls fn for every allocation that has started and not ended,

@@ -167,7 +167,12 @@ func (c *counters) advance(t int64) {
 		// (or partition, or account) to another without going down. A job
 		// first seen running as unknown and decided at its end keeps its
 		// early seconds under unknown; the seconds after t0 go to its new
-		// class, and the sum over classes stays exact.
+		// class, and the sum over classes stays exact. The idle split
+		// (stageIdle) and the occupied node-seconds follow the same rule: a
+		// corrected end or node list changes the split and the occupancy of
+		// the time after t0 exactly, while the idle seconds published before
+		// t0 keep the reason they had, and occupied seconds taken back hold
+		// the counter (Builder.monotone) until the true total passes it.
 		c.eventsIn(&old, oldDevs, 0, t0, -1)
 		if _, _, _, ok := extent(cur); ok {
 			ko := c.keyID(&old)
@@ -221,7 +226,15 @@ func (c *counters) advance(t int64) {
 		}
 	}
 	c.seen = len(jobs)
-	// Occupancy: the union of the nodes' intervals, over the time added.
+	// Occupancy: the time counted (up to t0) corrected by what the records
+	// added since changed in it (other nodes, other ends, records read
+	// late), then the union of the nodes' intervals over the time added.
+	for _, e := range eng.TakeOccEdits() {
+		a, z := max(int64(e.A), 1), min(int64(e.B), t0)
+		if z > a {
+			c.occupied[eng.Label(uint32(e.Cluster))] += int64(e.Nodes) * (z - a)
+		}
+	}
 	lo := t0
 	if lo == 0 {
 		lo = 1

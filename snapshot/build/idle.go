@@ -31,6 +31,16 @@ const idleChunk = 7 * 24 * 3600
 // (planning.Idle, with waits dated from submission: the engine keeps no
 // Eligible time) from the last complete time to this one. Node states are
 // in the capacity counters, so down, drained and planned stay zero here.
+//
+// A later record that moves the end of a job already counted (earlier or
+// later) changes the split of the time not yet published only: the
+// counters' advance puts the job back among the active ones (touched) when
+// it now runs past the last complete time, and drops it when it no longer
+// does. The seconds already published keep their reasons, as allocated
+// seconds keep their class (counters.go): a counter cannot move seconds
+// between reasons without going down, so over the whole history the split
+// differs from one made afresh by the corrected seconds before the last
+// publish (TestIdleSplitAfterCorrectedEnd).
 func stageIdle(b *Builder, in *Inputs, s *snapshot.Snapshot) error {
 	inv := in.Inventory
 	if inv == nil || b.c == nil || in.Complete.IsZero() || in.Origin.IsZero() || !in.Complete.After(in.Origin) {
