@@ -40,12 +40,14 @@ lint: $(STATICCHECK)
 unit:
 	$(GO) test -race -count=1 $(PKGS)
 
-## bench: the Go benchmarks of the readers, the classifier, the engine, the
+## bench: the Go benchmarks of the readers (the sacct reader also on one CPU
+## over a generated dump, per line), the classifier, the engine, the
 ## planner's views, `scmon report` end to end over a generated dump, the
 ## daemon's publish at 1M stored jobs and the classifier over a generated center; the
 ## side-by-side comparison with pandas and DuckDB is `make bench-peers`
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./collector ./classify ./usage ./exporter ./jobstore ./backfill ./web ./planning | tee bench.txt
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'SacctReaderDump/.*/onepass' -benchtime 3x -count 3 ./collector | tee -a bench.txt
 	$(GO) test -run '^$$' -bench Report -benchmem -benchtime 3x ./cmd/scmon | tee -a bench.txt
 	$(GO) test -run '^$$' -bench Publish1M -benchmem -benchtime 20x ./daemon | tee -a bench.txt
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench ClassifyBatchCenter -benchmem -benchtime 3x ./classify/heldout | tee -a bench.txt
