@@ -319,8 +319,9 @@ func (p *capPart) capacityAt(origin, t int64, held *heldSum, names *devNames, ou
 	if t > origin {
 		ns = slices.Grow(out.ns[:0], len(p.groups))[:len(p.groups)]
 		out.ns = ns
+		from, to := time.Unix(origin, 0), time.Unix(t, 0)
 		for gi, g := range p.groups {
-			ns[gi] = float64(g.NodeSeconds(time.Unix(origin, 0), time.Unix(t, 0)))
+			ns[gi] = float64(g.NodeSeconds(from, to))
 			totCores += ns[gi] * p.cores[gi]
 			totBilling += ns[gi] * p.billing[gi]
 		}
