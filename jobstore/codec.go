@@ -696,13 +696,20 @@ func (p *docReader) take(n uint64) []byte {
 
 func (p *docReader) bytes() []byte { return p.take(p.uvarint()) }
 
-// peekTimes returns the start and end (Unix seconds, 0: unset) of a
-// document of docVersion without decoding the rest; ok is false when it
+// docHead is what peekHead reads of a document: its key strings, the
+// strings Jobs filters by, and its times (Unix seconds, 0: unset).
+type docHead struct {
+	cluster, partition, account, user []byte
+	start, end                        int64
+}
+
+// peekHead reads the head of a document of docVersion (the fields up to
+// fEnd) without decoding the rest or allocating; ok is false when it
 // cannot tell (another version, a corrupt document), and the caller then
 // decodes the document, which reports what is wrong.
-func peekTimes(doc []byte) (start, end int64, ok bool) {
+func peekHead(doc []byte) (h docHead, ok bool) {
 	if len(doc) == 0 || doc[0] != docVersion {
-		return 0, 0, false
+		return h, false
 	}
 	p := docReader{b: doc[1:]}
 	mask := p.uvarint()
@@ -716,12 +723,20 @@ func peekTimes(doc []byte) (start, end int64, ok bool) {
 		case fSubmit:
 			p.varint()
 		case fStart:
-			start = p.varint()
+			h.start = p.varint()
 		case fEnd:
-			end = p.varint()
-		default: // the strings before them
+			h.end = p.varint()
+		case fCluster:
+			h.cluster = p.bytes()
+		case fPartition:
+			h.partition = p.bytes()
+		case fAccount:
+			h.account = p.bytes()
+		case fUser:
+			h.user = p.bytes()
+		default: // the ids
 			p.bytes()
 		}
 	}
-	return start, end, p.err == nil
+	return h, p.err == nil
 }

@@ -200,3 +200,35 @@ func TestEncodeRowErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPeekHead checks that the head Jobs reads before decoding agrees with
+// the decoded record, and that it gives up on what it cannot read.
+func TestPeekHead(t *testing.T) {
+	recs, decs := sampleRecords()
+	for i, r := range recs {
+		w, _, err := encodeRow(r, decs[i], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, ok := peekHead(w.doc)
+		if !ok {
+			t.Fatalf("record %d: peekHead failed", i)
+		}
+		want := expected(r)
+		got := [...]string{string(h.cluster), string(h.partition), string(h.account), string(h.user)}
+		if got != [...]string{want.Cluster, want.Partition, want.Account, want.User} {
+			t.Errorf("record %d: head strings %q", i, got)
+		}
+		if h.start != unixOf(r.Start) || h.end != unixOf(r.End) {
+			t.Errorf("record %d: head times %d %d, want %d %d", i, h.start, h.end, unixOf(r.Start), unixOf(r.End))
+		}
+		for cut := range len(w.doc) {
+			if _, ok := peekHead(w.doc[:cut]); ok && cut < 2 {
+				t.Errorf("record %d: head of %d bytes read", i, cut)
+			}
+		}
+	}
+	if _, ok := peekHead([]byte{docVersionLZ, 1}); ok {
+		t.Error("head of a compressed document read")
+	}
+}

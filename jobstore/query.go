@@ -58,6 +58,14 @@ func (f *jobFilter) matchTimes(start, end int64) bool {
 	return start != 0 && (f.to == 0 || start < f.to) && (f.from == 0 || end == 0 || end > f.from)
 }
 
+// matchHead reports whether a record of head h may pass f: false when its
+// times or the strings of its head rule it out.
+func (f *jobFilter) matchHead(h *docHead) bool {
+	in := func(m map[string]bool, v []byte) bool { return m == nil || m[string(v)] }
+	return (!f.timed || f.matchTimes(h.start, h.end)) && in(f.clusters, h.cluster) && in(f.partitions, h.partition) &&
+		in(f.accounts, h.account) && in(f.users, h.user)
+}
+
 // match reports whether r with decision d passes f.
 func (f *jobFilter) match(r *job.Record, d job.Decision) bool {
 	if f.timed && !f.matchTimes(unixOf(r.Start), unixOf(r.End)) {

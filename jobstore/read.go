@@ -56,9 +56,9 @@ type blockReader struct {
 	dc      *decoder
 	buf     []byte
 	entries []blockEntry
-	// times, when set, skips the records whose start and end (Unix
-	// seconds, 0: unset) it refuses, before they are decoded.
-	times func(start, end int64) bool
+	// head, when set, skips the records whose head (peekHead) it
+	// refuses, before they are decoded.
+	head func(h *docHead) bool
 }
 
 func newBlockReader() *blockReader { return &blockReader{dc: newDecoder()} }
@@ -79,8 +79,8 @@ func (br *blockReader) read(id int64, keys, data []byte, live func(key uint64, b
 		if !live(k, bid) {
 			continue
 		}
-		if br.times != nil {
-			if start, end, ok := peekTimes(e.doc); ok && !br.times(start, end) {
+		if br.head != nil {
+			if h, ok := peekHead(e.doc); ok && !br.head(&h) {
 				continue
 			}
 		}
@@ -229,9 +229,7 @@ func (s *sqlStore) Jobs(ctx context.Context, q JobQuery) ([]JobRow, error) {
 		return a.at - b.at
 	}
 	br := newBlockReader()
-	if plan.filter.timed {
-		br.times = plan.filter.matchTimes
-	}
+	br.head = plan.filter.matchHead
 	var blk decodedBlock
 	var keys, data []byte
 	for rows.Next() {
