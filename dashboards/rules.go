@@ -102,6 +102,9 @@ type Thresholds struct {
 	ClockAheadFor model.Duration
 	// ConfigReloadFailedFor is how long a refused configuration may stand.
 	ConfigReloadFailedFor model.Duration
+	// StoreNotWritableFor is how long the daemon may be unable to write
+	// its store (its PostgreSQL writer lock lost) before an alert.
+	StoreNotWritableFor model.Duration
 	// NoDemandShare is the share of a kind's accelerator capacity over the
 	// last day that may sit idle with nobody waiting (a planning problem,
 	// where idle while jobs wait is a scheduling one), for NoDemandFor.
@@ -137,6 +140,7 @@ func DefaultThresholds() Thresholds {
 		ClockAheadMax:                model.Duration(time.Minute),
 		ClockAheadFor:                model.Duration(10 * time.Minute),
 		ConfigReloadFailedFor:        model.Duration(5 * time.Minute),
+		StoreNotWritableFor:          model.Duration(2 * time.Minute),
 		NoDemandShare:                0.25,
 		NoDemandFor:                  model.Duration(time.Hour),
 		FrictionRatio:                2,
@@ -171,6 +175,7 @@ func (t *Thresholds) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(&t.ClockAheadMax, "clock-ahead-max", "how far scmon's clock may run ahead of Prometheus's before ScmonClockAhead")
 	fs.Var(&t.ClockAheadFor, "clock-ahead-for", "how long the clock must be ahead")
 	fs.Var(&t.ConfigReloadFailedFor, "config-reload-failed-for", "how long a refused configuration reload may stand before ScmonConfigReloadFailed")
+	fs.Var(&t.StoreNotWritableFor, "store-not-writable-for", "how long the daemon may be unable to write its store before ScmonStoreNotWritable")
 }
 
 // Validate reports thresholds that would make an alert meaningless.
@@ -397,6 +402,12 @@ func alertingRules(t Thresholds) ruleFile {
 		t.ConfigReloadFailedFor,
 		"scmon on {{ $labels.instance }} refused its new configuration",
 		"The last configuration reload of scmon failed; it keeps running with the previous configuration. `scmon serve --config.check` names the error. Threshold: -config-reload-failed-for "+dur(t.ConfigReloadFailedFor)+".")
+
+	alert("ScmonStoreNotWritable", "critical",
+		mStoreWritable+" == 0\n",
+		t.StoreNotWritableFor,
+		"scmon on {{ $labels.instance }} cannot write its store",
+		"scmon lost the PostgreSQL session that holds its store's writer lock (the server restarted, the session was terminated, or the connection broke) and has not taken the lock back: it writes nothing, its sources poll again from their stored cursors, and /-/ready fails. Another daemon may hold the lock: the scmon log names the holder. Threshold: -store-not-writable-for "+dur(t.StoreNotWritableFor)+".")
 
 	return ruleFile{Groups: []ruleGroup{{Name: "scmon-alerts", Rules: rules}}}
 }
