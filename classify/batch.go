@@ -615,7 +615,7 @@ func (c *RuleClassifier) run(x *Context, recs []*job.Record, keep bool, out []De
 		switch {
 		case t == nil:
 			if ctx {
-				x.addKeys(keysOf(r, e.out), slotOf(e.d.Class), c.sizeOf(r, m.gres))
+				x.addKeys([numCtxKinds]string{r.Account, r.User, r.WorkDir, e.nameFam}, slotOf(e.d.Class), c.sizeOf(r, m.gres))
 			}
 			mult[e]++
 		default:
