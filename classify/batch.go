@@ -708,11 +708,17 @@ type laterPass struct {
 // decide runs the later stages for record r, whose per-record outcome is
 // e, in size bucket size; twins of r of that size share the result.
 func (p *laterPass) decide(r *job.Record, e *cacheEntry, size int) *later {
+	return p.decideKeys(keysOf(r, e.out), e, size)
+}
+
+// decideKeys runs the later stages for a record whose per-record outcome
+// is e, whose context keys are keys and whose size bucket is size.
+func (p *laterPass) decideKeys(keys [numCtxKinds]string, e *cacheEntry, size int) *later {
 	rs, x := p.c.rs, p.x
 	o := e.out
 	l := &later{d: e.d}
 	if rs.context.Enabled {
-		l.ctx = x.contextHits(rs.context, keysOf(r, o), size)
+		l.ctx = x.contextHits(rs.context, keys, size)
 		if o.class.IsAI() {
 			// The job's own evidence made it AI: context only
 			// settles the subtype.

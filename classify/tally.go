@@ -3,8 +3,6 @@ package classify
 import (
 	"encoding/binary"
 	"hash/maphash"
-	"math"
-	"slices"
 	"strings"
 
 	"github.com/scmon/scmon/job"
@@ -116,66 +114,15 @@ func (t *Tally) Decisions() []Decision {
 	if !rs.context.Enabled && !rs.learned.Enabled {
 		return out
 	}
-	// Pass 2: the rest, with the context and the learned model, as run
-	// decides them.
-	var model *nbModel
-	predicted := map[*cacheEntry]*LearnedHit{}
+	// Pass 2: the rest, with the context and the learned model, decided
+	// as run decides them.
+	p := laterPass{c: t.c, x: x, predicted: map[*cacheEntry]*LearnedHit{}}
 	for i, k := range t.keys {
 		if k.e.confident {
 			continue
 		}
-		o := k.e.out
-		d := k.e.d
-		if rs.context.Enabled {
-			hits := x.contextHits(rs.context, [numCtxKinds]string{k.account, k.user, k.workDir, o.nameFam}, int(k.size))
-			if o.class.IsAI() {
-				hits = slices.DeleteFunc(hits, func(h ContextHit) bool { return !h.Subtype })
-			} else if o.scores[Other] > math.Max(o.scores[AITraining], o.scores[AIInference]) {
-				hits = slices.DeleteFunc(hits, func(h ContextHit) bool { return h.Class.IsAI() })
-			}
-			if len(hits) > 0 {
-				co := *o
-				co.rules = append([]string(nil), o.rules...)
-				scores := o.scores
-				for _, h := range hits {
-					if h.AI {
-						scores[AITraining] += h.Weight
-						scores[AIInference] += h.Weight
-					} else {
-						scores[h.Class] += h.Weight
-					}
-					co.rules = append(co.rules, h.Rule)
-				}
-				co.scores = scores
-				co.quiet = true
-				rs.decideTwo(&co, &scores)
-				keepOwnSubtype(&co, o)
-				for _, h := range hits {
-					co.rules = appendUnique(co.rules, h.Rule)
-				}
-				d = Decision{Class: co.class, Rules: co.rules}
-			}
-		}
-		if d.Class == Unknown && rs.learned.Enabled {
-			h := predicted[k.e]
-			if h == nil {
-				if model == nil {
-					model = x.fit()
-				}
-				p := model.predict(rs.learned, o.tokens, 8)
-				p.against(o.scores)
-				h = &p
-				predicted[k.e] = h
-			}
-			if h.Decided {
-				cls, rules := h.Class, append(append([]string(nil), d.Rules...), RuleLearned)
-				if want := o.cueClass(); cls.IsAI() && want != Unknown && want != cls {
-					cls, rules = want, appendUnique(rules, RuleSubtypeCues)
-				}
-				d = Decision{Class: cls, Rules: rules}
-			}
-		}
-		out[i] = d
+		keys := [numCtxKinds]string{k.account, k.user, k.workDir, k.e.out.nameFam}
+		out[i] = p.decideKeys(keys, k.e, int(k.size)).d
 	}
 	return out
 }
