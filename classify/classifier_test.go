@@ -276,13 +276,14 @@ rules:
 `)
 	c := New(rs, Options{})
 	for in, want := range map[string]Class{"a": AITraining, "b": AIInference, "ab": AITraining, "ac": AITraining, "c": Unknown, "x": Unknown} {
-		if got := c.Classify(mk(name(in))).Class; got != want {
+		// Four accelerators on one node: no secondary cue leans either way.
+		if got := c.Classify(mk(name(in), gpu(4))).Class; got != want {
 			t.Errorf("%s: got %s, want %s", in, got, want)
 		}
 	}
 	// Clear AI evidence with a tied subtype is AI: the documented default
 	// settles the subtype, and says so.
-	if ex := c.Explain(mk(name("ab"))); !strings.Contains(ex.SubtypeDecision, "training and inference both score 3") ||
+	if ex := c.Explain(mk(name("ab"), gpu(4))); !strings.Contains(ex.SubtypeDecision, "training and inference both score 3") ||
 		!strings.Contains(ex.SubtypeDecision, "subtype_default ai_training") || !slices.Contains(ex.Decision.Rules, RuleSubtypeDefault) {
 		t.Errorf("subtype decision %q, rules %v", ex.SubtypeDecision, ex.Decision.Rules)
 	}
