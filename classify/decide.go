@@ -168,9 +168,9 @@ func (rs *RuleSet) cues(ev *evidence) []cue {
 	state := ev.single[fState]
 	stopped := state == "TIMEOUT" || state == "CANCELLED"
 	switch {
-	case stopped && el.present && el.v >= 12*3600 && !multi && acc.present && acc.v >= 1 && acc.v <= 4:
-		out = append(out, cue{-2, fmt.Sprintf("stopped (%s) after %s on one node with few accelerators", state, formatNum(fElapsed, el))})
-	case state != "TIMEOUT" && el.present && el.v >= 24*3600:
+	case stopped && el.present && el.v >= 12*3600 && !multi && acc.present && acc.v <= 4:
+		out = append(out, cue{-2, fmt.Sprintf("stopped (%s) after %s on one node with few accelerators or none", state, formatNum(fElapsed, el))})
+	case !(stopped && !multi) && el.present && el.v >= 24*3600:
 		out = append(out, cue{1, fmt.Sprintf("ran %s", formatNum(fElapsed, el))})
 	}
 	if !multi && arrayRE.MatchString(ev.single[fSubmitLine]) {
