@@ -348,3 +348,30 @@ func TestBoundedGres(t *testing.T) {
 		t.Errorf("accel_count %+v, want %d", got, 8+maxAccels-1)
 	}
 }
+
+// TestSubtypeCues: AI evidence that does not say training or inference (a
+// model family name) takes its subtype from the job's shape.
+func TestSubtypeCues(t *testing.T) {
+	c := New(mustDefault(t), Options{})
+	qwen := name("qwen_exp")
+	for _, tc := range []struct {
+		what string
+		opts []recOpt
+		want Class
+	}{
+		{"four nodes", []recOpt{gpu(32), nodes(4)}, AITraining},
+		{"one node, four GPUs, no cue", []recOpt{gpu(4)}, AITraining},
+		{"an array of single-node tasks", []recOpt{gpu(4), submit("sbatch --array=0-31%4 run.sh")}, AIInference},
+		{"an array, short option", []recOpt{gpu(4), submit("sbatch -a 1-8 run.sh")}, AIInference},
+		{"an array of four-node tasks", []recOpt{gpu(32), nodes(4), submit("sbatch --array=0-3 run.sh")}, AITraining},
+		{"sbatch -J is a name, not an array", []recOpt{gpu(4), submit("sbatch -J 7b run.sh")}, AITraining},
+		{"cancelled after a day on four GPUs", []recOpt{gpu(4), state(job.StateCancelled), elapsed(30 * time.Hour)}, AIInference},
+		{"timed out after a day on eight GPUs", []recOpt{gpu(8), state(job.StateTimeout), elapsed(30 * time.Hour)}, AITraining},
+		{"stopped after a day on a CPU node", []recOpt{state(job.StateCancelled), elapsed(30 * time.Hour)}, AIInference},
+	} {
+		d := c.Classify(mk(append([]recOpt{qwen, step("bash go.sh")}, tc.opts...)...))
+		if d.Class != tc.want {
+			t.Errorf("%s: %+v, want %s", tc.what, d, tc.want)
+		}
+	}
+}
