@@ -729,6 +729,11 @@ func (p *laterPass) decideKeys(keys [numCtxKinds]string, e *cacheEntry, size int
 			// not make it AI.
 			l.ctx = slices.DeleteFunc(l.ctx, func(h ContextHit) bool { return h.Class.IsAI() })
 		}
+		if !o.class.IsAI() && !aiByContext(rs, o, l.ctx) {
+			// Decision 2's hits say which subtype the key's AI
+			// jobs are; they are no evidence that this job is AI.
+			l.ctx = slices.DeleteFunc(l.ctx, func(h ContextHit) bool { return h.Subtype })
+		}
 		if len(l.ctx) > 0 {
 			co := *o
 			co.rules = append([]string(nil), o.rules...)
@@ -814,4 +819,24 @@ func laterStage(rules []string) bool {
 		}
 	}
 	return false
+}
+
+// aiByContext says whether the job's own scores with the context's hits
+// for decision 1 (AI or not, and other) alone make it AI: only then do the
+// hits for decision 2 (training or inference) count.
+func aiByContext(rs *RuleSet, o *outcome, hits []ContextHit) bool {
+	scores := o.scores
+	for _, h := range hits {
+		switch {
+		case h.Subtype:
+		case h.AI:
+			scores[AITraining] += h.Weight
+			scores[AIInference] += h.Weight
+		default:
+			scores[h.Class] += h.Weight
+		}
+	}
+	t := rs.thresholds
+	ai := math.Max(scores[AITraining], scores[AIInference])
+	return ai >= t.MinScore && ai-scores[Other] >= t.MinMargin
 }

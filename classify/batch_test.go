@@ -252,6 +252,31 @@ func TestContextDecisionsApart(t *testing.T) {
 	}
 }
 
+// TestContextSubtypeIsNoAIEvidence: an account of simulations with a few
+// serving jobs says "other" for a bare GPU job, and its AI jobs' subtype
+// (all inference) adds nothing to the job's AI score: the job stays
+// unknown or becomes other, never AI.
+func TestContextSubtypeIsNoAIEvidence(t *testing.T) {
+	c := New(mustDefault(t), Options{})
+	acct := func(r *job.Record) { r.Account, r.User = "atm", "u1" }
+	var recs []*job.Record
+	for i := range 12 {
+		recs = append(recs, mk(id(fmt.Sprint("w", i)), gpu(4), step("srun wrf.exe"), acct))
+	}
+	for i := range 6 {
+		recs = append(recs, mk(id(fmt.Sprint("s", i)), gpu(1), step("vllm serve /models/m"), acct))
+	}
+	bare := mk(id("bare"), gpu(16), nodes(2), name("sub_x.sbatch"), step("sh start.sh"), acct)
+	b := c.NewBatch(append(recs, bare))
+	d := b.Decisions()[len(recs)]
+	if d.Class.IsAI() {
+		t.Fatalf("bare job of a simulation account: %+v, want unknown or other", d)
+	}
+	if text := b.Explain(len(recs)).String(); strings.Contains(text, "decided AI jobs are ai_inference") {
+		t.Errorf("explanation lists a subtype hit that did not count:\n%s", text)
+	}
+}
+
 // TestContextBySize: an account whose many small GPU jobs are simulations
 // and whose few large ones train models says nothing for a small job, but
 // a large job without evidence of its own takes its class from the

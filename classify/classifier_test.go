@@ -276,13 +276,14 @@ rules:
 `)
 	c := New(rs, Options{})
 	for in, want := range map[string]Class{"a": AITraining, "b": AIInference, "ab": AITraining, "ac": AITraining, "c": Unknown, "x": Unknown} {
-		if got := c.Classify(mk(name(in))).Class; got != want {
+		// Four accelerators on one node: no secondary cue leans either way.
+		if got := c.Classify(mk(name(in), gpu(4))).Class; got != want {
 			t.Errorf("%s: got %s, want %s", in, got, want)
 		}
 	}
 	// Clear AI evidence with a tied subtype is AI: the documented default
 	// settles the subtype, and says so.
-	if ex := c.Explain(mk(name("ab"))); !strings.Contains(ex.SubtypeDecision, "training and inference both score 3") ||
+	if ex := c.Explain(mk(name("ab"), gpu(4))); !strings.Contains(ex.SubtypeDecision, "training and inference both score 3") ||
 		!strings.Contains(ex.SubtypeDecision, "subtype_default ai_training") || !slices.Contains(ex.Decision.Rules, RuleSubtypeDefault) {
 		t.Errorf("subtype decision %q, rules %v", ex.SubtypeDecision, ex.Decision.Rules)
 	}
@@ -345,5 +346,32 @@ func TestBoundedGres(t *testing.T) {
 	c.x.extract(r, &ev)
 	if got := ev.num[fAccelCount]; !got.present || got.v != 8+maxAccels-1 {
 		t.Errorf("accel_count %+v, want %d", got, 8+maxAccels-1)
+	}
+}
+
+// TestSubtypeCues: AI evidence that does not say training or inference (a
+// model family name) takes its subtype from the job's shape.
+func TestSubtypeCues(t *testing.T) {
+	c := New(mustDefault(t), Options{})
+	qwen := name("qwen_exp")
+	for _, tc := range []struct {
+		what string
+		opts []recOpt
+		want Class
+	}{
+		{"four nodes", []recOpt{gpu(32), nodes(4)}, AITraining},
+		{"one node, four GPUs, no cue", []recOpt{gpu(4)}, AITraining},
+		{"an array of single-node tasks", []recOpt{gpu(4), submit("sbatch --array=0-31%4 run.sh")}, AIInference},
+		{"an array, short option", []recOpt{gpu(4), submit("sbatch -a 1-8 run.sh")}, AIInference},
+		{"an array of four-node tasks", []recOpt{gpu(32), nodes(4), submit("sbatch --array=0-3 run.sh")}, AITraining},
+		{"sbatch -J is a name, not an array", []recOpt{gpu(4), submit("sbatch -J 7b run.sh")}, AITraining},
+		{"cancelled after a day on four GPUs", []recOpt{gpu(4), state(job.StateCancelled), elapsed(30 * time.Hour)}, AIInference},
+		{"timed out after a day on eight GPUs", []recOpt{gpu(8), state(job.StateTimeout), elapsed(30 * time.Hour)}, AITraining},
+		{"stopped after a day on a CPU node", []recOpt{state(job.StateCancelled), elapsed(30 * time.Hour)}, AIInference},
+	} {
+		d := c.Classify(mk(append([]recOpt{qwen, step("bash go.sh")}, tc.opts...)...))
+		if d.Class != tc.want {
+			t.Errorf("%s: %+v, want %s", tc.what, d, tc.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package classify
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -141,8 +142,11 @@ func addPrior(s *[len(classNames)]float64, p Prior, w float64) {
 
 // cues reads the secondary cues of training versus inference from the
 // record's shape: several nodes and long runs lean training; a long
-// single-node run that ended at its time limit leans inference (a server
-// runs until it is stopped).
+// single-node run that was stopped (its time limit, or its owner) leans
+// inference, since a server runs until it is stopped; so does an array of
+// single-node tasks (batch inference or evaluation over shards of data),
+// and AI work on CPUs alone, which is serving or inference (llama.cpp,
+// ONNX Runtime), rarely training.
 func (rs *RuleSet) cues(ev *evidence) []cue {
 	var out []cue
 	nodes, el, acc := ev.num[fNodes], ev.num[fElapsed], ev.num[fAccelCount]
@@ -155,16 +159,29 @@ func (rs *RuleSet) cues(ev *evidence) []cue {
 		out = append(out, cue{1, fmt.Sprintf("one node, %s accelerators", formatNum(fAccelCount, acc))})
 	case acc.present && acc.v >= 1 && acc.v <= 2:
 		out = append(out, cue{-1, fmt.Sprintf("one node, %s accelerator(s)", formatNum(fAccelCount, acc))})
+	case acc.present && acc.v == 0:
+		out = append(out, cue{-1, "no accelerator (AI work on CPUs is mostly inference)"})
 	}
-	timeout := ev.single[fState] == "TIMEOUT"
+	// A single node with eight accelerators or more that runs into its
+	// time limit is as often a long training run as a server, so the
+	// stopped cue needs a small allocation.
+	state := ev.single[fState]
+	stopped := state == "TIMEOUT" || state == "CANCELLED"
 	switch {
-	case timeout && el.present && el.v >= 12*3600 && !multi && acc.present && acc.v >= 1 && acc.v <= 4:
-		out = append(out, cue{-2, fmt.Sprintf("ended by TIMEOUT after %s on one node with few accelerators", formatNum(fElapsed, el))})
-	case !timeout && el.present && el.v >= 24*3600:
+	case stopped && el.present && el.v >= 12*3600 && !multi && acc.present && acc.v <= 4:
+		out = append(out, cue{-2, fmt.Sprintf("stopped (%s) after %s on one node with few accelerators or none", state, formatNum(fElapsed, el))})
+	case !(stopped && !multi) && el.present && el.v >= 24*3600:
 		out = append(out, cue{1, fmt.Sprintf("ran %s", formatNum(fElapsed, el))})
+	}
+	if !multi && arrayRE.MatchString(ev.single[fSubmitLine]) {
+		out = append(out, cue{-1, "an array of single-node tasks (batch inference or evaluation over shards)"})
 	}
 	return out
 }
+
+// arrayRE finds a job array in a submit line (sbatch --array=0-99 or
+// -a 1-8; not -J, which names the job in sbatch).
+var arrayRE = regexp.MustCompile(`(?:^|\s)(?:--array[=\s]|-a\s*\d)`)
 
 // decideTwo makes the two decisions on the scores: AI or not, then, for
 // AI, training or inference. It fills o's class, reasons and rules.

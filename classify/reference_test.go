@@ -64,6 +64,9 @@ func (c *RuleClassifier) runReference(x *Context, recs []*job.Record, keep bool)
 				// not make it AI.
 				l.ctx = slices.DeleteFunc(l.ctx, func(h ContextHit) bool { return h.Class.IsAI() })
 			}
+			if !o.class.IsAI() && !aiByContext(rs, o, l.ctx) {
+				l.ctx = slices.DeleteFunc(l.ctx, func(h ContextHit) bool { return h.Subtype })
+			}
 			if len(l.ctx) > 0 {
 				co := *o
 				co.rules = append([]string(nil), o.rules...)

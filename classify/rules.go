@@ -503,10 +503,11 @@ func (rs *RuleSet) index() {
 	rs.used.add(fNodes)
 	rs.used.add(fElapsed)
 	rs.used.add(fState)
+	rs.used.add(fSubmitLine)
 	cuts[fNodes] = append(cuts[fNodes], 2)
 	cuts[fElapsed] = append(cuts[fElapsed], 12*3600, 24*3600)
 	rs.used.add(fAccelCount)
-	cuts[fAccelCount] = append(cuts[fAccelCount], 1, 2, 8)
+	cuts[fAccelCount] = append(cuts[fAccelCount], 1, 2, 3, 5, 8)
 	for f, list := range cuts {
 		sort.Float64s(list)
 		rs.cuts[f] = slices.Compact(list)

@@ -212,6 +212,12 @@ var defaultRuleCases = map[string][]ruleCase{
 		{mk(step("uvicorn app:app --port 8000")), mk(step("python app.py --port 8000"))},
 		{mk(step("python app.py --host 0.0.0.0")), mk(step("python app.py --host 127.0.0.1"))},
 	},
+	"infer-server-program": {
+		{mk(step("mindie_llm_server --model /w")), mk(step("python main.py --model /w"))},
+		{mk(step("python -m vllm.entrypoints.openai.api_server --model m")), mk(step("python preserve.py"))},
+		{mk(step("python main.py --port 8000")), mk(step("python main.py --server_url http://h:8000"))},
+		{mk(step("llama-server -m m.gguf")), mk(step("jupyter server --port 8888"))},
+	},
 	"infer-structure-prediction": {
 		{mk(step("python run_alphafold.py --fasta_paths=t.fasta")), mk(step("python run_foldx.py"))},
 		{mk(step("colabfold_batch in.fasta out/")), mk(step("colabfold_search in.fasta db out"))},
@@ -364,6 +370,10 @@ var defaultRuleCases = map[string][]ruleCase{
 	"workdir-hpc": {
 		{mk(wd("/scratch/u/vasp_runs/Si")), mk(wd("/scratch/u/vasprun"))},
 		{mk(wd("/scratch/u/md")), mk(wd("/scratch/u/mdx"))},
+	},
+	"cpu-multinode": {
+		{mk(nodes(4)), mk(nodes(1))},
+		{mk(nodes(2)), mk(nodes(2), gpu(8))},
 	},
 	"cpu-only": {
 		{mk(), mk(gpu(1))},
