@@ -125,14 +125,7 @@ func render(s *snapshot.Snapshot) string {
 // read again) publishes the very figures a new builder computes from the
 // same records in one go: every series, bit for bit.
 func TestIncrementalEqualsFromScratch(t *testing.T) {
-	inv, err := setup.SampleInventory()
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := setup.Table(inv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv, table := sampleCenter(t)
 	for _, account := range []bool{false, true} {
 		t.Run(fmt.Sprintf("account=%v", account), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(7, 8))
@@ -312,14 +305,7 @@ func simulate(t *testing.T, rng *rand.Rand, eng *usage.Store, b *build.Builder, 
 // occupancy and the idle split count only the time added since the last
 // call, so they are left out here.)
 func TestIncrementalFrictionWithCorrections(t *testing.T) {
-	inv, err := setup.SampleInventory()
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := setup.Table(inv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv, table := sampleCenter(t)
 	rng := rand.New(rand.NewPCG(9, 10))
 	t0 := time.Date(2026, 10, 20, 3, 17, 0, 0, time.UTC)
 	jobs := center(rng, 600, t0)
@@ -351,4 +337,19 @@ func TestIncrementalFrictionWithCorrections(t *testing.T) {
 		t.Fatalf("after %d polls, incremental\n%s\nfrom scratch\n%s", polls, g, w)
 	}
 	checkFriction(t, eng, inv, table, got)
+}
+
+// sampleCenter returns the built-in sample center's inventory and
+// accelerator table.
+func sampleCenter(t *testing.T) (*capacity.Inventory, *accel.Table) {
+	t.Helper()
+	inv, err := setup.SampleInventory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := setup.Table(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv, table
 }

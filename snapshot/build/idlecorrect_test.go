@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/scmon/scmon/classify"
-	"github.com/scmon/scmon/internal/setup"
 	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/planning"
 	"github.com/scmon/scmon/snapshot"
@@ -22,14 +21,7 @@ import (
 // whole history the split differs from a from-scratch one by the
 // corrected seconds before the last publish, and by nothing else.
 func TestIdleSplitAfterCorrectedEnd(t *testing.T) {
-	inv, err := setup.SampleInventory()
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := setup.Table(inv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv, table := sampleCenter(t)
 	t0 := time.Date(2026, 10, 20, 3, 0, 0, 0, time.UTC)
 	m := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
 	const cores = 64

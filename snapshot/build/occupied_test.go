@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/scmon/scmon/classify"
-	"github.com/scmon/scmon/internal/setup"
 	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/snapshot"
 	"github.com/scmon/scmon/snapshot/build"
@@ -17,14 +16,7 @@ import (
 // the occupied node-seconds: they stay within the node-seconds charged,
 // and equal the engine's occupancy of the whole time.
 func TestReplacedNodesLeaveOccupancy(t *testing.T) {
-	inv, err := setup.SampleInventory()
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := setup.Table(inv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv, table := sampleCenter(t)
 	t0 := time.Date(2026, 10, 20, 3, 0, 0, 0, time.UTC)
 	start, end := t0.Add(10*time.Minute), t0.Add(70*time.Minute)
 	rec := func(id string, from, to time.Time, nodes int64, list string) *job.Record {

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/scmon/scmon/classify"
-	"github.com/scmon/scmon/internal/setup"
 	"github.com/scmon/scmon/job"
 	"github.com/scmon/scmon/snapshot"
 	"github.com/scmon/scmon/snapshot/build"
@@ -18,14 +17,7 @@ import (
 // after them go to other: no series decreases and the sum over classes is
 // the job's core-seconds, not more.
 func TestClassChangeKeepsCountedSeconds(t *testing.T) {
-	inv, err := setup.SampleInventory()
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := setup.Table(inv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv, table := sampleCenter(t)
 	t0 := time.Date(2026, 10, 20, 3, 0, 0, 0, time.UTC)
 	start, end := t0.Add(10*time.Minute), t0.Add(70*time.Minute)
 	rec := func(ended bool) *job.Record {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scmon/scmon/internal/setup"
 	"github.com/scmon/scmon/snapshot"
 	"github.com/scmon/scmon/snapshot/build"
 	"github.com/scmon/scmon/usage"
@@ -47,14 +46,7 @@ func counterValues(alloc []snapshot.Allocated, capac []snapshot.Capacity) map[st
 // `scmon backfill` writes and what the daemon exports), with and without
 // the account label.
 func TestReplayEqualsBuilder(t *testing.T) {
-	inv, err := setup.SampleInventory()
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := setup.Table(inv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv, table := sampleCenter(t)
 	for _, account := range []bool{false, true} {
 		t.Run(fmt.Sprintf("account=%v", account), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, 4))
