@@ -157,8 +157,13 @@ func sizeBucket(n int64, r *job.Record) int {
 		return -1
 	}
 	var secs int64
-	if !r.Start.IsZero() && !r.End.IsZero() {
+	switch {
+	case !r.Start.IsZero() && !r.End.IsZero():
 		secs = min(max(int64(r.End.Sub(r.Start).Seconds()), 0), maxUseSeconds)
+	case !r.Start.IsZero() && r.Timelimit > 0:
+		// Still running: its size is what it asked for, so that a
+		// classification does not depend on when it was made.
+		secs = min(int64(r.Timelimit.Seconds()), maxUseSeconds)
 	}
 	return min(bits.Len64(uint64(n*secs/3600)), sizeBuckets-1)
 }

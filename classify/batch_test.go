@@ -310,10 +310,14 @@ func TestContextBySize(t *testing.T) {
 	if ds[n+1].Class != Unknown {
 		t.Errorf("small job: %+v, want unknown (6 of 16 jobs are AI)", ds[n+1])
 	}
-	// The same job without an end (running, under an hour so far) is
-	// small.
-	run := mk(id("run"), gpu(16), running(), name("exp"), step("bash go.sh"), acct("mixed"))
-	if d := c.ClassifyBatch(append(recs, run))[n]; d.Class != Unknown {
-		t.Errorf("running job: %+v, want unknown", d)
+	// The same job still running is as large as its time limit: small
+	// with half an hour, large with twenty hours.
+	short := mk(id("run"), gpu(16), running(), limit(30*time.Minute), name("exp"), step("bash go.sh"), acct("mixed"))
+	if d := c.ClassifyBatch(append(recs, short))[n]; d.Class != Unknown {
+		t.Errorf("running job with half an hour: %+v, want unknown", d)
+	}
+	long := mk(id("run"), gpu(16), running(), limit(20*time.Hour), name("exp"), step("bash go.sh"), acct("mixed"))
+	if d := c.ClassifyBatch(append(recs, long))[n]; d.Class != AITraining {
+		t.Errorf("running job with twenty hours: %+v, want ai_training by context:account", d)
 	}
 }
