@@ -19,11 +19,10 @@ const v1Insert = `INSERT INTO jobs (cluster, job_id, raw_id, start_time, end_tim
 	partition_name, account, user_name, class, state, cores, nodes, accelerators, source, line, doc)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// makeV1Store builds, behind dsn, a store as the first release left it:
-// schema version 1 (its own SQL, as released) holding recs.
-func makeV1Store(t *testing.T, b backend, dsn string, recs []*job.Record, decs []job.Decision) {
+// openOld opens the database behind dsn directly, below the store, and
+// begins the transaction that writes an older schema's store into it.
+func openOld(t *testing.T, b backend, dsn string) (*dialect, *sql.DB, *sql.Tx) {
 	t.Helper()
-	ctx := context.Background()
 	d, driver, name := sqliteDialect, "sqlite", strings.TrimPrefix(dsn, "sqlite://")
 	if b.name == "postgres" {
 		d, driver, name = postgresDialect, "pgx", dsn
@@ -37,11 +36,21 @@ func makeV1Store(t *testing.T, b backend, dsn string, recs []*job.Record, decs [
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := db.BeginTx(context.Background(), nil)
 	if err != nil {
+		db.Close()
 		t.Fatal(err)
 	}
+	return d, db, tx
+}
+
+// makeV1Store builds, behind dsn, a store as the first release left it:
+// schema version 1 (its own SQL, as released) holding recs.
+func makeV1Store(t *testing.T, b backend, dsn string, recs []*job.Record, decs []job.Decision) {
+	t.Helper()
+	ctx := context.Background()
+	d, db, tx := openOld(t, b, dsn)
+	defer db.Close()
 	defer tx.Rollback()
 	for _, stmt := range []string{createMigrationsTable, d.migration(migrations[0]), d.rebind("INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)")} {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
@@ -138,24 +147,8 @@ func TestMigrateFromV1(t *testing.T) {
 func makeV2Store(t *testing.T, b backend, dsn string, recs []*job.Record, decs []job.Decision) {
 	t.Helper()
 	ctx := context.Background()
-	d, driver, name := sqliteDialect, "sqlite", strings.TrimPrefix(dsn, "sqlite://")
-	if b.name == "postgres" {
-		d, driver, name = postgresDialect, "pgx", dsn
-	}
-	if b.name == "sqlite" {
-		if err := os.MkdirAll(filepath.Dir(name), 0o750); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db, err := sql.Open(driver, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, db, tx := openOld(t, b, dsn)
 	defer db.Close()
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer tx.Rollback()
 	stmts := []string{createMigrationsTable, d.migration(migrations[0]), d.migration(migrations[1]),
 		"INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)", "INSERT INTO schema_migrations (version, applied_at) VALUES (2, 0)"}
