@@ -90,25 +90,7 @@ func TestMigrateFromV1(t *testing.T) {
 
 		s := openStore(t, dsn)
 		ctx := context.Background()
-		st, err := s.Stats(ctx)
-		if err != nil || st.SchemaVersion != schemaVersion || st.Records != int64(len(recs)) {
-			t.Fatalf("Stats after migration = %+v, %v", st, err)
-		}
-		got := scanAll(t, s)
-		if len(got) != len(recs) {
-			t.Fatalf("%d records after migration, want %d", len(got), len(recs))
-		}
-		for i, r := range recs {
-			if d := diff(got[i].Rec, expected(r)); d != "" {
-				t.Errorf("record %d (%s) after migration:%s", i, r.JobID, d)
-			}
-			if !reflect.DeepEqual(got[i].Dec, decs[i]) {
-				t.Errorf("record %d decision = %+v, want %+v", i, got[i].Dec, decs[i])
-			}
-		}
-		if c, ok, err := s.Cursor(ctx, "sacct"); err != nil || !ok || string(c) != "v1-cursor" {
-			t.Errorf("Cursor after migration = %q, %v, %v", c, ok, err)
-		}
+		checkMigrated(t, s, recs, decs, "v1-cursor")
 		// The running run is found through the new partial index, and
 		// the filters work on the migrated rows.
 		rows, err := s.Jobs(ctx, JobQuery{From: t0.AddDate(0, 1, 0), Accounts: []string{"ai-lab"}})
@@ -202,25 +184,7 @@ func TestMigrateFromV2(t *testing.T) {
 
 		s := openStore(t, dsn)
 		ctx := context.Background()
-		st, err := s.Stats(ctx)
-		if err != nil || st.SchemaVersion != schemaVersion || st.Records != int64(len(recs)) {
-			t.Fatalf("Stats after migration = %+v, %v", st, err)
-		}
-		got := scanAll(t, s)
-		if len(got) != len(recs) {
-			t.Fatalf("%d records after migration, want %d", len(got), len(recs))
-		}
-		for i, r := range recs {
-			if d := diff(got[i].Rec, expected(r)); d != "" {
-				t.Fatalf("record %d (%s) after migration:%s", i, r.JobID, d)
-			}
-			if !reflect.DeepEqual(got[i].Dec, decs[i]) {
-				t.Fatalf("record %d decision = %+v, want %+v", i, got[i].Dec, decs[i])
-			}
-		}
-		if c, ok, err := s.Cursor(ctx, "sacct"); err != nil || !ok || string(c) != "v2-cursor" {
-			t.Errorf("Cursor after migration = %q, %v, %v", c, ok, err)
-		}
+		checkMigrated(t, s, recs, decs, "v2-cursor")
 		if res := mustApply(t, s, Batch{Records: recs[:100], Decisions: decs[:100]}); res != (ApplyResult{Unchanged: 100}) {
 			t.Errorf("re-apply after migration = %+v", res)
 		}
@@ -245,4 +209,34 @@ func TestMigrateFromV2(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkMigrated checks a store just migrated: the current schema version,
+// every record and decision of recs and decs back in order, and the
+// source cursor cursor.
+func checkMigrated(t *testing.T, s Store, recs []*job.Record, decs []job.Decision, cursor string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := s.Stats(ctx)
+	if err != nil || st.SchemaVersion != schemaVersion || st.Records != int64(len(recs)) {
+		t.Fatalf("Stats after migration = %+v, %v", st, err)
+	}
+	got := scanAll(t, s)
+	if len(got) != len(recs) {
+		t.Fatalf("%d records after migration, want %d", len(got), len(recs))
+	}
+	for i, r := range recs {
+		if d := diff(got[i].Rec, expected(r)); d != "" {
+			t.Errorf("record %d (%s) after migration:%s", i, r.JobID, d)
+		}
+		if !reflect.DeepEqual(got[i].Dec, decs[i]) {
+			t.Errorf("record %d decision = %+v, want %+v", i, got[i].Dec, decs[i])
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	if c, ok, err := s.Cursor(ctx, "sacct"); err != nil || !ok || string(c) != cursor {
+		t.Errorf("Cursor after migration = %q, %v, %v", c, ok, err)
+	}
 }
